@@ -1,0 +1,572 @@
+//! Stage 2: the resolved plan. Every run is fully specified: which resolved
+//! landscape, optimizer and schedule, which seed, its `run_id`.
+//!
+//! `run_id` is the FNV-1a 64 hash (hex) of the canonical JSON of everything
+//! that determines the run's rows: the three resolved tables (labels
+//! included), the seed and the sweep-level settings. The same resolved
+//! parameters give the same id on every machine.
+//!
+//! Seeding (see [`crate::rng`]): a landscape's random structure comes from
+//! (sweep seed, landscape key); a run's initial point and gradient noise from
+//! (sweep seed, landscape key, seed). Runs that differ only in optimizer or
+//! schedule therefore start from the same point and see the same noise draws
+//! (common random numbers), so comparisons across schedules are paired.
+
+use super::expand::{find_axes, get_path, variants};
+use super::file::{Seeds, SweepFile};
+use super::locate::line_of;
+use crate::error::{Result, SpecError, ValleyError};
+use crate::landscape::{InitSpec, LandscapeKind};
+use crate::optimizer::noise::NoiseSpec;
+use crate::optimizer::OptimizerKind;
+use crate::rng::fnv1a64;
+use crate::schedule::Schedule;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+/// How weight decay follows the learning rate (claim C7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightDecayMode {
+    /// wd(t) = wd.
+    #[default]
+    Fixed,
+    /// wd(t) = wd·lr_0/lr_t, so lr_t·wd(t) stays constant.
+    LrCompensated,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedLandscape {
+    pub label: String,
+    pub kind: LandscapeKind,
+    pub init: InitSpec,
+    /// Values of the section's sweep axes for this variant, by column name.
+    #[serde(skip)]
+    pub axis_values: Vec<(String, Option<Value>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedOptimizer {
+    pub label: String,
+    pub kind: OptimizerKind,
+    pub noise: NoiseSpec,
+    pub weight_decay_mode: WeightDecayMode,
+    #[serde(skip)]
+    pub axis_values: Vec<(String, Option<Value>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedSchedule {
+    pub label: String,
+    pub schedule: Schedule,
+    #[serde(skip)]
+    pub axis_values: Vec<(String, Option<Value>)>,
+}
+
+/// One run of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSpec {
+    /// Position in grid order.
+    pub index: usize,
+    pub run_id: String,
+    pub landscape: usize,
+    pub optimizer: usize,
+    pub schedule: usize,
+    pub seed: u64,
+}
+
+/// Sweep-level settings that every run shares.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Settings {
+    pub steps: u64,
+    pub seed: u64,
+    pub trace_every: u64,
+    pub hessian_every: u64,
+    pub hessian: bool,
+    pub diverge_factor: f64,
+    pub trace_positions: Option<bool>,
+}
+
+/// A sweep axis as an output column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AxisColumn {
+    /// `section.path`, e.g. `optimizer.momentum`.
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(skip)]
+    pub file: PathBuf,
+    #[serde(skip)]
+    pub source: String,
+    pub settings: Settings,
+    pub seeds: Vec<u64>,
+    pub axes: Vec<AxisColumn>,
+    pub landscapes: Vec<ResolvedLandscape>,
+    pub optimizers: Vec<ResolvedOptimizer>,
+    pub schedules: Vec<ResolvedSchedule>,
+    #[serde(skip)]
+    pub runs: Vec<RunSpec>,
+}
+
+/// Maps errors of one file to [`ValleyError::Invalid`] with their line.
+struct Reporter<'a> {
+    file: &'a Path,
+    src: &'a str,
+}
+
+impl Reporter<'_> {
+    fn at(&self, field: &str, message: impl Into<String>) -> ValleyError {
+        ValleyError::invalid(self.file, line_of(self.src, field), field, message)
+    }
+
+    fn spec(&self, prefix: &str, e: SpecError) -> ValleyError {
+        let e = e.within(prefix);
+        self.at(&e.field, e.message)
+    }
+
+    /// Deserializes `value` as `T`, reporting the failing field's path.
+    fn parse<T: DeserializeOwned>(&self, prefix: &str, value: Value) -> Result<T> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let mut field = e.path().to_string();
+            let message = e.inner().to_string();
+            if field == "." || field.is_empty() {
+                field.clear();
+            }
+            // serde names an unknown field in its message, not in the path.
+            if let Some(unknown) = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+            {
+                field = if field.is_empty() {
+                    unknown.to_string()
+                } else {
+                    format!("{field}.{unknown}")
+                };
+            }
+            let full = match (prefix.is_empty(), field.is_empty()) {
+                (true, _) => field,
+                (false, true) => prefix.to_string(),
+                (false, false) => format!("{prefix}.{field}"),
+            };
+            self.at(&full, message)
+        })
+    }
+}
+
+/// Removes `key` from a table and deserializes it, if present.
+fn take<T: DeserializeOwned>(
+    rep: &Reporter,
+    table: &mut Table,
+    prefix: &str,
+    key: &str,
+) -> Result<Option<T>> {
+    match table.remove(key) {
+        None => Ok(None),
+        Some(v) => rep.parse(&format!("{prefix}.{key}"), v).map(Some),
+    }
+}
+
+/// One section (`landscape`, `optimizer` or `schedule`): every variant of every
+/// table, with its label and axis values, passed through `resolve`.
+fn expand_section<T>(
+    rep: &Reporter,
+    section: &str,
+    tables: &[Table],
+    axes_out: &mut Vec<AxisColumn>,
+    mut resolve: impl FnMut(&str, Table) -> Result<(String, T)>,
+) -> Result<Vec<(T, Vec<(String, Option<Value>)>)>> {
+    if tables.is_empty() {
+        return Err(rep.at(
+            section,
+            format!("at least one [[{section}]] table is needed"),
+        ));
+    }
+    let mut per_table = Vec::new();
+    let mut columns: Vec<String> = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        let prefix = format!("{section}[{i}]");
+        let axes = find_axes(t).map_err(|e| rep.spec(&prefix, e))?;
+        for a in &axes {
+            let col = format!("{section}.{}", a.path);
+            match axes_out.iter_mut().find(|c| c.column == col) {
+                Some(c) => c.values.extend(a.values.iter().map(render_value)),
+                None => axes_out.push(AxisColumn {
+                    column: col.clone(),
+                    values: a.values.iter().map(render_value).collect(),
+                }),
+            }
+            if !columns.contains(&col) {
+                columns.push(col);
+            }
+        }
+        per_table.push((prefix, variants(t, &axes)));
+    }
+    let mut labels: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::new();
+    for (prefix, vars) in per_table {
+        let mut label_of_table = None;
+        for concrete in vars {
+            let values = columns
+                .iter()
+                .map(|c| {
+                    let path = &c[section.len() + 1..];
+                    (c.clone(), get_path(&concrete, path).cloned())
+                })
+                .collect();
+            let (label, item) = resolve(&prefix, concrete)?;
+            label_of_table.get_or_insert(label);
+            out.push((item, values));
+        }
+        let label = label_of_table.unwrap_or_default();
+        if let Some((other, _)) = labels.iter().find(|(_, l)| *l == label) {
+            return Err(rep.at(
+                &format!("{prefix}.name"),
+                format!(
+                    "label `{label}` is already used by {other}; give each table a distinct `name`"
+                ),
+            ));
+        }
+        labels.push((prefix, label));
+    }
+    Ok(out)
+}
+
+fn take_name(rep: &Reporter, table: &mut Table, prefix: &str) -> Result<Option<String>> {
+    take::<String>(rep, table, prefix, "name")
+}
+
+/// A value as it appears in outputs: numbers and booleans plainly, strings
+/// unquoted, anything else as inline TOML.
+pub fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+impl Plan {
+    /// Parses and resolves a sweep file's text. `file` is used in messages.
+    pub fn from_source(file: &Path, src: &str) -> Result<Plan> {
+        let rep = Reporter { file, src };
+        let raw: Table = toml::from_str(src).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| super::locate::line_of_offset(src, s.start));
+            ValleyError::invalid(file, line, "", e.message().trim().to_string())
+        })?;
+        let f: SweepFile = rep.parse("", Value::Table(raw))?;
+        let settings = Settings {
+            steps: f.steps,
+            seed: f.seed,
+            trace_every: f.trace_every,
+            hessian_every: f.hessian_every,
+            hessian: f.hessian,
+            diverge_factor: f.diverge_factor,
+            trace_positions: f.trace_positions,
+        };
+        validate_settings(&rep, &f, &settings)?;
+        let seeds = match &f.seeds {
+            Seeds::Count(n) => (0..*n).collect::<Vec<_>>(),
+            Seeds::List(l) => l.clone(),
+        };
+        if seeds.is_empty() {
+            return Err(rep.at("seeds", "needs at least one seed"));
+        }
+        if let Some(dup) = seeds
+            .iter()
+            .enumerate()
+            .find(|(i, s)| seeds[..*i].contains(s))
+        {
+            return Err(rep.at("seeds", format!("seed {} is listed twice", dup.1)));
+        }
+
+        let mut axes = Vec::new();
+        let landscapes = expand_section(&rep, "landscape", &f.landscape, &mut axes, |p, mut t| {
+            let name = take_name(&rep, &mut t, p)?;
+            let init: Option<InitSpec> = take(&rep, &mut t, p, "init")?;
+            let kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
+            kind.validate().map_err(|e| rep.spec(p, e))?;
+            let init = init.unwrap_or_else(|| kind.default_init());
+            init.validate(kind.dim())
+                .map_err(|e| rep.spec(&format!("{p}.init"), e))?;
+            let label = name.unwrap_or_else(|| kind.kind_name().to_string());
+            Ok((
+                label.clone(),
+                ResolvedLandscape {
+                    label,
+                    kind,
+                    init,
+                    axis_values: vec![],
+                },
+            ))
+        })?;
+        let optimizers = expand_section(&rep, "optimizer", &f.optimizer, &mut axes, |p, mut t| {
+            let name = take_name(&rep, &mut t, p)?;
+            let noise: NoiseSpec = take(&rep, &mut t, p, "noise")?.unwrap_or_default();
+            noise
+                .validate()
+                .map_err(|e| rep.spec(&format!("{p}.noise"), e))?;
+            let weight_decay_mode = take(&rep, &mut t, p, "weight_decay_mode")?.unwrap_or_default();
+            let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
+            kind.validate().map_err(|e| rep.spec(p, e))?;
+            let label = name.unwrap_or_else(|| kind.kind_name().to_string());
+            Ok((
+                label.clone(),
+                ResolvedOptimizer {
+                    label,
+                    kind,
+                    noise,
+                    weight_decay_mode,
+                    axis_values: vec![],
+                },
+            ))
+        })?;
+        let schedules = expand_section(&rep, "schedule", &f.schedule, &mut axes, |p, mut t| {
+            let name = take_name(&rep, &mut t, p)?;
+            let schedule: Schedule = rep.parse(p, Value::Table(t))?;
+            schedule.validate().map_err(|e| rep.spec(p, e))?;
+            let label = name.unwrap_or_else(|| schedule.kind_name().to_string());
+            Ok((
+                label.clone(),
+                ResolvedSchedule {
+                    label,
+                    schedule,
+                    axis_values: vec![],
+                },
+            ))
+        })?;
+        let landscapes: Vec<_> = landscapes
+            .into_iter()
+            .map(|(mut l, v)| {
+                l.axis_values = v;
+                l
+            })
+            .collect();
+        let optimizers: Vec<_> = optimizers
+            .into_iter()
+            .map(|(mut o, v)| {
+                o.axis_values = v;
+                o
+            })
+            .collect();
+        let schedules: Vec<_> = schedules
+            .into_iter()
+            .map(|(mut s, v)| {
+                s.axis_values = v;
+                s
+            })
+            .collect();
+        for a in &mut axes {
+            let mut seen = Vec::new();
+            a.values.retain(|v| {
+                let new = !seen.contains(v);
+                seen.push(v.clone());
+                new
+            });
+        }
+
+        let mut plan = Plan {
+            name: f.name,
+            description: f.description,
+            file: file.to_path_buf(),
+            source: src.to_string(),
+            settings,
+            seeds,
+            axes,
+            landscapes,
+            optimizers,
+            schedules,
+            runs: Vec::new(),
+        };
+        plan.runs = plan.resolve_runs();
+        if let Some(dup) = plan.first_duplicate_run() {
+            return Err(rep.at(
+                "",
+                format!("two runs of the plan are identical ({dup}): remove the duplicate table or axis value"),
+            ));
+        }
+        Ok(plan)
+    }
+
+    fn resolve_runs(&self) -> Vec<RunSpec> {
+        let mut runs = Vec::new();
+        for li in 0..self.landscapes.len() {
+            for oi in 0..self.optimizers.len() {
+                for si in 0..self.schedules.len() {
+                    for &seed in &self.seeds {
+                        let index = runs.len();
+                        let run_id = self.run_id(li, oi, si, seed);
+                        runs.push(RunSpec {
+                            index,
+                            run_id,
+                            landscape: li,
+                            optimizer: oi,
+                            schedule: si,
+                            seed,
+                        });
+                    }
+                }
+            }
+        }
+        runs
+    }
+
+    fn first_duplicate_run(&self) -> Option<String> {
+        let mut ids: Vec<&str> = self.runs.iter().map(|r| r.run_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.windows(2)
+            .find(|w| w[0] == w[1])
+            .map(|w| w[0].to_string())
+    }
+
+    /// Canonical JSON of the resolved landscape table (its structure seed key).
+    pub fn landscape_key(&self, li: usize) -> String {
+        let l = &self.landscapes[li];
+        serde_json::to_string(&(&l.label, &l.kind)).expect("landscape specs serialize")
+    }
+
+    /// Key of the generator streams shared by every run on landscape `li` with
+    /// seed `seed` (initial point, noise): common random numbers.
+    pub fn replicate_key(&self, li: usize, seed: u64) -> String {
+        let l = &self.landscapes[li];
+        let init = serde_json::to_string(&l.init).expect("init specs serialize");
+        format!("{}|init={init}|seed={seed}", self.landscape_key(li))
+    }
+
+    fn run_id(&self, li: usize, oi: usize, si: usize, seed: u64) -> String {
+        #[derive(Serialize)]
+        struct Key<'a> {
+            landscape: &'a ResolvedLandscape,
+            optimizer: &'a ResolvedOptimizer,
+            schedule: &'a ResolvedSchedule,
+            seed: u64,
+            settings: &'a Settings,
+        }
+        let key = Key {
+            landscape: &self.landscapes[li],
+            optimizer: &self.optimizers[oi],
+            schedule: &self.schedules[si],
+            seed,
+            settings: &self.settings,
+        };
+        let json = serde_json::to_string(&key).expect("run keys serialize");
+        format!("{:016x}", fnv1a64(json.as_bytes()))
+    }
+
+    /// Number of trace rows one full run writes.
+    pub fn trace_rows_per_run(&self) -> u64 {
+        let s = &self.settings;
+        let regular = s.steps.div_ceil(s.trace_every);
+        let last_extra = u64::from((s.steps - 1) % s.trace_every != 0);
+        regular + last_extra
+    }
+
+    /// The runs of shard `k` of `n` (1-based): every n-th run of the plan,
+    /// starting at run k-1.
+    pub fn shard(&self, k: usize, n: usize) -> Vec<RunSpec> {
+        self.runs
+            .iter()
+            .filter(|r| r.index % n == k - 1)
+            .cloned()
+            .collect()
+    }
+
+    /// A human-readable description of the plan (for `--dry-run`).
+    pub fn describe(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let st = &self.settings;
+        let _ = writeln!(s, "sweep `{}` ({})", self.name, self.file.display());
+        let _ = writeln!(
+            s,
+            "  steps {}, trace every {}, hessian {}, diverge factor {:e}, base seed {}",
+            st.steps,
+            st.trace_every,
+            match (st.hessian, st.hessian_every) {
+                (false, _) => "off".to_string(),
+                (true, 0) => "at the end".to_string(),
+                (true, k) => format!("every {k} steps and at the end"),
+            },
+            st.diverge_factor,
+            st.seed
+        );
+        let list = |v: Vec<&str>| v.join(", ");
+        let _ = writeln!(
+            s,
+            "  landscapes ({}): {}",
+            self.landscapes.len(),
+            list(self.landscapes.iter().map(|l| l.label.as_str()).collect())
+        );
+        let _ = writeln!(
+            s,
+            "  optimizers ({}): {}",
+            self.optimizers.len(),
+            list(self.optimizers.iter().map(|o| o.label.as_str()).collect())
+        );
+        let _ = writeln!(
+            s,
+            "  schedules ({}): {}",
+            self.schedules.len(),
+            list(self.schedules.iter().map(|o| o.label.as_str()).collect())
+        );
+        for a in &self.axes {
+            let _ = writeln!(s, "  axis {} = [{}]", a.column, a.values.join(", "));
+        }
+        let _ = writeln!(s, "  seeds ({}): {:?}", self.seeds.len(), self.seeds);
+        let grid = self.landscapes.len() * self.optimizers.len() * self.schedules.len();
+        let _ = writeln!(
+            s,
+            "  grid: {grid} points x {} seeds = {} runs",
+            self.seeds.len(),
+            self.runs.len()
+        );
+        let _ = writeln!(
+            s,
+            "  rows: {} in runs.parquet, about {} in trace.parquet ({} per run)",
+            self.runs.len(),
+            self.runs.len() as u64 * self.trace_rows_per_run(),
+            self.trace_rows_per_run()
+        );
+        s
+    }
+}
+
+fn validate_settings(rep: &Reporter, f: &SweepFile, s: &Settings) -> Result<()> {
+    if f.name.is_empty()
+        || f.name
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        || f.name.starts_with('.')
+    {
+        return Err(rep.at(
+            "name",
+            format!(
+                "must be a folder name of letters, digits, '-', '_' or '.', got {:?}",
+                f.name
+            ),
+        ));
+    }
+    if s.steps == 0 {
+        return Err(rep.at("steps", "must be >= 1, got 0"));
+    }
+    if s.trace_every == 0 {
+        return Err(rep.at("trace_every", "must be >= 1, got 0"));
+    }
+    if !(s.diverge_factor.is_finite() && s.diverge_factor > 1.0) {
+        return Err(rep.at(
+            "diverge_factor",
+            format!("must be a finite number > 1, got {}", s.diverge_factor),
+        ));
+    }
+    Ok(())
+}

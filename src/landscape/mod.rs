@@ -1,0 +1,355 @@
+//! Loss landscapes with known truth.
+//!
+//! One trait, [`Landscape`], with one capability per method (value, gradient,
+//! Hessian, Hessian-vector product, known minima), in the manner of argmin's
+//! `CostFunction`/`Gradient`/`Hessian`. Each landscape lives in a file of its own
+//! with its maths as free functions and its reference values in tests.
+//!
+//! To add a landscape: write `src/landscape/<name>.rs` with a spec struct
+//! (serde, `deny_unknown_fields`) that validates and builds it, and add one
+//! variant to [`LandscapeKind`].
+
+pub mod quadratic;
+pub mod rastrigin;
+
+use crate::error::{check, SpecError};
+use crate::rng::RunRng;
+use nalgebra::DMatrix;
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// A known stationary point (minimum or saddle) of a landscape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownPoint {
+    pub label: String,
+    pub x: Vec<f64>,
+    pub value: f64,
+}
+
+/// Where a point ended up: the basin's label, the distance to its minimum and
+/// that minimum's value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Basin {
+    pub label: String,
+    pub distance: f64,
+    pub minimum_value: f64,
+}
+
+/// A differentiable function of `dim()` variables.
+///
+/// Implementors provide `value` and `value_and_gradient`; the curvature methods
+/// have finite-difference defaults built on the analytic gradient, which a
+/// landscape overrides where it knows better.
+pub trait Landscape: Send + Sync {
+    fn dim(&self) -> usize;
+
+    fn value(&self, x: &[f64]) -> f64;
+
+    /// Writes the gradient into `grad` and returns the value. Must not allocate:
+    /// it is called once per optimizer step.
+    fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64;
+
+    /// Dense Hessian. Default: central differences of the analytic gradient,
+    /// symmetrised (error O(h^2), h = 1e-5·max(1, |x_i|)).
+    fn hessian(&self, x: &[f64]) -> DMatrix<f64> {
+        let d = self.dim();
+        let mut h = DMatrix::zeros(d, d);
+        let mut xp = x.to_vec();
+        let mut gp = vec![0.0; d];
+        let mut gm = vec![0.0; d];
+        for j in 0..d {
+            let step = 1e-5 * x[j].abs().max(1.0);
+            xp[j] = x[j] + step;
+            self.value_and_gradient(&xp, &mut gp);
+            xp[j] = x[j] - step;
+            self.value_and_gradient(&xp, &mut gm);
+            xp[j] = x[j];
+            for i in 0..d {
+                h[(i, j)] = (gp[i] - gm[i]) / (2.0 * step);
+            }
+        }
+        (&h + h.transpose()) * 0.5
+    }
+
+    /// `out = H(x)·v`. Default: central difference of the gradient along `v`,
+    /// O(d) memory.
+    fn hessian_vector_product(&self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        let d = self.dim();
+        let vnorm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if vnorm == 0.0 {
+            out.fill(0.0);
+            return;
+        }
+        let xnorm = x.iter().map(|a| a * a).sum::<f64>().sqrt();
+        let eps = 1e-5 * xnorm.max(1.0) / vnorm;
+        let mut xs: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + eps * b).collect();
+        let mut gm = vec![0.0; d];
+        self.value_and_gradient(&xs, out);
+        for ((xi, &x0), &vi) in xs.iter_mut().zip(x).zip(v) {
+            *xi = x0 - eps * vi;
+        }
+        self.value_and_gradient(&xs, &mut gm);
+        for (o, g) in out.iter_mut().zip(&gm) {
+            *o = (*o - g) / (2.0 * eps);
+        }
+    }
+
+    /// Diagonal of the Hessian (used by curvature-shaped noise). Default: from
+    /// [`Landscape::hessian`].
+    fn hessian_diagonal(&self, x: &[f64], out: &mut [f64]) {
+        let h = self.hessian(x);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = h[(i, i)];
+        }
+    }
+
+    /// Known minima, best first where known. Empty when none are known.
+    fn minima(&self) -> Vec<KnownPoint> {
+        Vec::new()
+    }
+
+    /// Known saddle points (for figures and tests).
+    fn saddles(&self) -> Vec<KnownPoint> {
+        Vec::new()
+    }
+
+    /// A box `[[x_lo, x_hi], [y_lo, y_hi]]` that shows the interesting part of a
+    /// 2-D landscape (for contour plots); `None` for other dimensions.
+    fn view_box(&self) -> Option<[[f64; 2]; 2]> {
+        None
+    }
+
+    /// The lowest known value (global minimum or best known ground state).
+    fn best_known_value(&self) -> Option<f64> {
+        self.minima()
+            .iter()
+            .map(|m| m.value)
+            .min_by(|a, b| a.total_cmp(b))
+    }
+
+    /// The basin `x` belongs to. Default rule: the nearest known minimum
+    /// (Euclidean), `None` where no minimum is known.
+    fn basin(&self, x: &[f64]) -> Option<Basin> {
+        nearest_minimum(&self.minima(), x)
+    }
+}
+
+/// The nearest of `minima` to `x`.
+pub fn nearest_minimum(minima: &[KnownPoint], x: &[f64]) -> Option<Basin> {
+    minima
+        .iter()
+        .map(|m| (m, distance(&m.x, x)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(m, d)| Basin {
+            label: m.label.clone(),
+            distance: d,
+            minimum_value: m.value,
+        })
+}
+
+pub fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p - q) * (p - q))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// How the initial point is drawn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InitSpec {
+    /// Each coordinate uniform in [low, high).
+    Uniform { low: f64, high: f64 },
+    /// Each coordinate normal with mean `mean` (0) and std `std`.
+    Normal {
+        std: f64,
+        #[serde(default)]
+        mean: f64,
+    },
+    /// A fixed point.
+    Point { x: Vec<f64> },
+}
+
+impl InitSpec {
+    pub fn validate(&self, dim: usize) -> Result<(), SpecError> {
+        match self {
+            Self::Uniform { low, high } => {
+                check::finite("low", *low)?;
+                check::finite("high", *high)?;
+                if low >= high {
+                    return Err(SpecError::new(
+                        "high",
+                        format!("must be > low ({low}), got {high}"),
+                    ));
+                }
+                Ok(())
+            }
+            Self::Normal { std, mean } => {
+                check::positive("std", *std)?;
+                check::finite("mean", *mean)
+            }
+            Self::Point { x } => {
+                if x.len() != dim {
+                    return Err(SpecError::new(
+                        "x",
+                        format!("has {} coordinates, the landscape has {dim}", x.len()),
+                    ));
+                }
+                x.iter().try_for_each(|&v| check::finite("x", v))
+            }
+        }
+    }
+
+    /// Draws the initial point into `x`.
+    pub fn sample(&self, rng: &mut RunRng, x: &mut [f64]) {
+        match self {
+            Self::Uniform { low, high } => {
+                for xi in x.iter_mut() {
+                    *xi = low + (high - low) * rng.random::<f64>();
+                }
+            }
+            Self::Normal { std, mean } => {
+                for xi in x.iter_mut() {
+                    let z: f64 = StandardNormal.sample(rng);
+                    *xi = mean + std * z;
+                }
+            }
+            Self::Point { x: p } => x.copy_from_slice(p),
+        }
+    }
+}
+
+/// The `kind` of a `[[landscape]]` table. `name` and `init` are common to every
+/// kind and handled by the configuration layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LandscapeKind {
+    Quadratic(quadratic::QuadraticSpec),
+    Rastrigin(rastrigin::RastriginSpec),
+}
+
+impl LandscapeKind {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Quadratic(_) => "quadratic",
+            Self::Rastrigin(_) => "rastrigin",
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            Self::Quadratic(s) => s.validate(),
+            Self::Rastrigin(s) => s.validate(),
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        match self {
+            Self::Quadratic(s) => s.dim,
+            Self::Rastrigin(s) => s.dim,
+        }
+    }
+
+    /// The initial-point rule used when the table gives no `init`.
+    pub fn default_init(&self) -> InitSpec {
+        match self {
+            Self::Quadratic(_) => InitSpec::Uniform {
+                low: -1.0,
+                high: 1.0,
+            },
+            Self::Rastrigin(_) => InitSpec::Uniform {
+                low: -5.12,
+                high: 5.12,
+            },
+        }
+    }
+
+    /// Builds the landscape. `rng` draws its random structure (rotations,
+    /// generated wells); it is seeded per landscape, not per run, so every run
+    /// of one landscape table sees the same function.
+    pub fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape> {
+        match self {
+            Self::Quadratic(s) => Box::new(s.build(rng)),
+            Self::Rastrigin(s) => Box::new(s.build()),
+        }
+    }
+
+    /// Whether building needs random structure (so its seed matters).
+    pub fn is_random(&self) -> bool {
+        matches!(self, Self::Quadratic(s) if s.rotate)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Checks shared by the landscape tests: analytic derivatives against
+    //! central differences of the value (gradient) and of the gradient (Hessian).
+    use super::Landscape;
+
+    /// A landscape seen only through its value and gradient, so the trait's
+    /// finite-difference defaults (Hessian, Hessian-vector product) are used.
+    pub struct FdOnly<'a>(pub &'a dyn Landscape);
+
+    impl Landscape for FdOnly<'_> {
+        fn dim(&self) -> usize {
+            self.0.dim()
+        }
+        fn value(&self, x: &[f64]) -> f64 {
+            self.0.value(x)
+        }
+        fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+            self.0.value_and_gradient(x, grad)
+        }
+    }
+
+    /// Asserts that the analytic Hessian matches central differences of the
+    /// analytic gradient, entry by entry, relative to the largest entry.
+    pub fn assert_hessian_matches(f: &dyn Landscape, x: &[f64], rel: f64) {
+        let h = f.hessian(x);
+        let fd = FdOnly(f).hessian(x);
+        let scale = h.iter().fold(1.0f64, |m, a| m.max(a.abs()));
+        for i in 0..h.nrows() {
+            for j in 0..h.ncols() {
+                assert!(
+                    (h[(i, j)] - fd[(i, j)]).abs() <= rel * scale,
+                    "hessian[{i},{j}]: analytic {} vs central difference {} at {x:?}",
+                    h[(i, j)],
+                    fd[(i, j)]
+                );
+            }
+        }
+    }
+
+    /// Central-difference gradient of the value.
+    pub fn fd_gradient(f: &dyn Landscape, x: &[f64]) -> Vec<f64> {
+        let mut xp = x.to_vec();
+        (0..x.len())
+            .map(|i| {
+                let h = 1e-6 * x[i].abs().max(1.0);
+                xp[i] = x[i] + h;
+                let fp = f.value(&xp);
+                xp[i] = x[i] - h;
+                let fm = f.value(&xp);
+                xp[i] = x[i];
+                (fp - fm) / (2.0 * h)
+            })
+            .collect()
+    }
+
+    /// Asserts that the analytic gradient matches central differences.
+    pub fn assert_gradient_matches(f: &dyn Landscape, x: &[f64], rel: f64) {
+        let mut g = vec![0.0; x.len()];
+        let v = f.value_and_gradient(x, &mut g);
+        assert!((v - f.value(x)).abs() <= 1e-12 * v.abs().max(1.0));
+        let fd = fd_gradient(f, x);
+        let scale = fd.iter().fold(1.0f64, |m, a| m.max(a.abs()));
+        for (i, (a, b)) in g.iter().zip(&fd).enumerate() {
+            assert!(
+                (a - b).abs() <= rel * scale,
+                "gradient[{i}]: analytic {a} vs central difference {b} at {x:?}"
+            );
+        }
+    }
+}

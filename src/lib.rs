@@ -1,0 +1,20 @@
+//! valley: a laboratory for learning-rate schedules on synthetic loss
+//! landscapes.
+//!
+//! A sweep file (TOML) is parsed into file types ([`config::file`]), expanded
+//! and validated into a [`config::Plan`] in which every run is fully resolved,
+//! and run in parallel by [`runner`], which streams per-run and per-step rows
+//! to Parquet through [`output`]. Column names live in [`schema`].
+
+pub mod config;
+pub mod curvature;
+pub mod error;
+pub mod landscape;
+pub mod optimizer;
+pub mod output;
+pub mod rng;
+pub mod runner;
+pub mod schedule;
+pub mod schema;
+
+pub use error::{Result, SpecError, ValleyError};

@@ -1,0 +1,110 @@
+//! Optimizers, functional in the manner of burn: a spec holds only
+//! hyperparameters; the runner passes the learning rate (and any momentum the
+//! schedule sets) into [`Optimizer::step`], which updates `x` and the
+//! optimizer's [`OptState`] in place. Schedules and optimizers stay apart, and
+//! a checkpoint of a run is its step number plus the state buffers.
+//!
+//! Update rules follow torch.optim exactly, with PyTorch's defaults.
+//!
+//! To add an optimizer: write `src/optimizer/<name>.rs` with a spec struct that
+//! implements [`Optimizer`], and add one variant to [`OptimizerKind`].
+
+pub mod noise;
+pub mod sgd;
+
+use crate::error::SpecError;
+use serde::{Deserialize, Serialize};
+
+/// What one update needs from outside the optimizer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepParams {
+    /// The learning rate of this update.
+    pub lr: f64,
+    /// Momentum set by the schedule (cyclic, onecycle): SGD's momentum or
+    /// Adam's beta1. `None`: the optimizer's own.
+    pub momentum: Option<f64>,
+    /// Multiplies the optimizer's weight decay this step (1 unless a
+    /// weight-decay schedule is in force).
+    pub weight_decay_scale: f64,
+}
+
+impl StepParams {
+    pub fn new(lr: f64) -> Self {
+        Self {
+            lr,
+            momentum: None,
+            weight_decay_scale: 1.0,
+        }
+    }
+}
+
+/// The mutable state of an optimizer for one run: a step counter and a few
+/// buffers of length `dim`, allocated once by [`Optimizer::init_state`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptState {
+    /// Updates taken so far.
+    pub step: u64,
+    /// Named by each optimizer (momentum buffer, first and second moments).
+    pub slots: Vec<Vec<f64>>,
+    /// Whether each slot has been written yet (PyTorch creates the momentum
+    /// buffer lazily, as a copy of the first gradient it sees).
+    pub started: Vec<bool>,
+}
+
+impl OptState {
+    pub fn new(dim: usize, slots: usize) -> Self {
+        Self {
+            step: 0,
+            slots: vec![vec![0.0; dim]; slots],
+            started: vec![false; slots],
+        }
+    }
+}
+
+/// A first-order optimizer.
+pub trait Optimizer: Send + Sync {
+    /// Fresh state for a problem of `dim` variables.
+    fn init_state(&self, dim: usize) -> OptState;
+
+    /// One update of `x` in place, given the (noisy) gradient at `x`. Must not
+    /// allocate.
+    fn step(&self, p: &StepParams, x: &mut [f64], grad: &[f64], state: &mut OptState);
+
+    /// The momentum this optimizer uses when the schedule sets none (SGD's
+    /// momentum, Adam's beta1), for the trace; `None` where it has none.
+    fn momentum(&self) -> Option<f64>;
+
+    /// The decoupled weight-decay shrink factor applied to `x` this step
+    /// (AdamW: 1 − lr·wd), `None` where weight decay is not decoupled.
+    fn decoupled_shrink(&self, _p: &StepParams) -> Option<f64> {
+        None
+    }
+}
+
+/// The `kind` of an `[[optimizer]]` table. `name` and `noise` are common to
+/// every kind and handled by the configuration layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OptimizerKind {
+    Sgd(sgd::SgdSpec),
+}
+
+impl OptimizerKind {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Sgd(_) => "sgd",
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            Self::Sgd(s) => s.validate(),
+        }
+    }
+
+    pub fn as_optimizer(&self) -> &dyn Optimizer {
+        match self {
+            Self::Sgd(s) => s,
+        }
+    }
+}
