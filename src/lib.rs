@@ -6,12 +6,15 @@
 //! and run in parallel by [`runner`], which streams per-run and per-step rows
 //! to Parquet through [`output`]. Column names live in [`schema`].
 
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod curvature;
 pub mod error;
 pub mod landscape;
 pub mod optimizer;
 pub mod output;
+pub mod plot;
 pub mod rng;
 pub mod runner;
 pub mod schedule;

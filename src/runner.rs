@@ -1,1 +1,329 @@
-//! (spine: in progress)
+//! Runs: one optimizer trajectory per [`RunSpec`], in parallel over runs with
+//! rayon, streamed to a sink (the Parquet writer) as each run finishes.
+//!
+//! Row t of the trace describes update t: the lr and momentum it used, the
+//! loss and the norm of the (noisy) gradient at x_t, the update norm
+//! ||x_(t+1) − x_t|| and the cosine between the gradients of updates t−1 and t.
+//! A run diverges when the loss exceeds `diverge_factor`·max(1, |f(x_0)|) or
+//! anything is not finite; it stops there, is kept with `diverged = true`, and
+//! the sweep goes on.
+//!
+//! Every buffer of a run is allocated before its first step; the per-step loop
+//! does not allocate (trace rows go into pre-reserved columns).
+
+use crate::config::plan::WeightDecayMode;
+use crate::config::{Plan, RunSpec};
+use crate::curvature::{self, Curvature};
+use crate::landscape::{Basin, Landscape};
+use crate::optimizer::StepParams;
+use crate::rng::{rng_for, Stream};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+/// Per-run results (one row of `runs.parquet`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub index: usize,
+    pub run_id: String,
+    pub seed: u64,
+    pub dim: usize,
+    pub initial_loss: f64,
+    pub final_loss: f64,
+    pub min_loss: f64,
+    pub final_grad_norm: f64,
+    pub final_lr: f64,
+    pub curvature: Option<Curvature>,
+    pub diverged: bool,
+    pub steps_run: u64,
+    pub basin: Option<Basin>,
+    pub energy_gap: Option<f64>,
+    pub final_position: Option<Vec<f64>>,
+}
+
+/// The traced steps of one run, column by column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceColumns {
+    pub step: Vec<u64>,
+    pub lr: Vec<f64>,
+    pub momentum: Vec<Option<f64>>,
+    pub loss: Vec<f64>,
+    pub grad_norm: Vec<f64>,
+    pub update_norm: Vec<Option<f64>>,
+    pub grad_cosine: Vec<Option<f64>>,
+    pub effective_step: Vec<Option<f64>>,
+    pub shrink: Vec<Option<f64>>,
+    pub sharpness: Vec<Option<f64>>,
+    /// `dim` values per row when positions are traced, else empty.
+    pub position: Vec<f64>,
+    pub basin: Vec<Option<String>>,
+}
+
+impl TraceColumns {
+    fn with_capacity(rows: usize, position_len: usize) -> Self {
+        Self {
+            step: Vec::with_capacity(rows),
+            lr: Vec::with_capacity(rows),
+            momentum: Vec::with_capacity(rows),
+            loss: Vec::with_capacity(rows),
+            grad_norm: Vec::with_capacity(rows),
+            update_norm: Vec::with_capacity(rows),
+            grad_cosine: Vec::with_capacity(rows),
+            effective_step: Vec::with_capacity(rows),
+            shrink: Vec::with_capacity(rows),
+            sharpness: Vec::with_capacity(rows),
+            position: Vec::with_capacity(rows * position_len),
+            basin: Vec::with_capacity(if position_len > 0 { rows } else { 0 }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.step.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.step.is_empty()
+    }
+}
+
+/// One finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    pub row: RunRow,
+    pub trace: TraceColumns,
+    /// Dimension of each traced position (0 when positions are not traced).
+    pub position_dim: usize,
+}
+
+/// What every run of a plan shares: the built landscapes.
+pub struct Prepared {
+    pub landscapes: Vec<Box<dyn Landscape>>,
+}
+
+impl Prepared {
+    pub fn new(plan: &Plan) -> Self {
+        let landscapes = (0..plan.landscapes.len())
+            .map(|li| {
+                let mut rng = rng_for(
+                    plan.settings.seed,
+                    &plan.landscape_key(li),
+                    Stream::Landscape,
+                );
+                plan.landscapes[li].kind.build(&mut rng)
+            })
+            .collect();
+        Self { landscapes }
+    }
+}
+
+/// Whether positions are traced for a landscape of dimension `dim`.
+pub fn traces_positions(plan: &Plan, dim: usize) -> bool {
+    plan.settings.trace_positions.unwrap_or(dim <= 2)
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(p, q)| p * q).sum()
+}
+
+/// Runs one trajectory.
+pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
+    let st = &plan.settings;
+    let f: &dyn Landscape = prepared.landscapes[spec.landscape].as_ref();
+    let opt_spec = &plan.optimizers[spec.optimizer];
+    let opt = opt_spec.kind.as_optimizer();
+    let noise = &opt_spec.noise;
+    let schedule = &plan.schedules[spec.schedule].schedule;
+    let d = f.dim();
+
+    let replicate = plan.replicate_key(spec.landscape, spec.seed);
+    let mut rng_noise = rng_for(st.seed, &replicate, Stream::Noise);
+    let mut rng_curv = rng_for(st.seed, &spec.run_id, Stream::Curvature);
+    let mut x = vec![0.0; d];
+    plan.landscapes[spec.landscape]
+        .init
+        .sample(&mut rng_for(st.seed, &replicate, Stream::Init), &mut x);
+
+    let mut g = vec![0.0; d];
+    let mut g_prev = vec![0.0; d];
+    let mut x_prev = vec![0.0; d];
+    let mut scratch = vec![0.0; d];
+    let mut state = opt.init_state(d);
+    let position_dim = if traces_positions(plan, d) { d } else { 0 };
+    let mut trace =
+        TraceColumns::with_capacity(plan.trace_rows_per_run() as usize + 1, position_dim);
+
+    let lr0 = schedule.lr(0);
+    let mut threshold = f64::INFINITY;
+    let mut initial_loss = f64::NAN;
+    let mut min_loss = f64::INFINITY;
+    let mut prev_norm = 0.0;
+    let mut diverged = false;
+    let mut steps_run = st.steps;
+    let mut lr = lr0;
+
+    for t in 0..st.steps {
+        lr = schedule.lr(t);
+        let momentum = schedule.momentum(t).or_else(|| opt.momentum());
+        let loss = f.value_and_gradient(&x, &mut g);
+        if t == 0 {
+            initial_loss = loss;
+            threshold = st.diverge_factor * loss.abs().max(1.0);
+        }
+        min_loss = min_loss.min(loss);
+        let traced = t % st.trace_every == 0 || t + 1 == st.steps;
+        if !(loss.is_finite() && loss <= threshold && g.iter().all(|v| v.is_finite())) {
+            diverged = true;
+            steps_run = t;
+            // The row of the failing step: its loss, no update.
+            trace.step.push(t);
+            trace.lr.push(lr);
+            trace.momentum.push(momentum);
+            trace.loss.push(loss);
+            trace.grad_norm.push(norm(&g));
+            trace.update_norm.push(None);
+            trace.grad_cosine.push(None);
+            trace.effective_step.push(None);
+            trace.shrink.push(None);
+            trace.sharpness.push(None);
+            if position_dim > 0 {
+                trace.position.extend_from_slice(&x);
+                trace.basin.push(None);
+            }
+            break;
+        }
+        noise.perturb(&mut rng_noise, f, &x, &mut g, &mut scratch);
+        let grad_norm = norm(&g);
+        let grad_cosine = (t > 0 && grad_norm > 0.0 && prev_norm > 0.0)
+            .then(|| dot(&g, &g_prev) / (grad_norm * prev_norm));
+
+        let weight_decay_scale = match opt_spec.weight_decay_mode {
+            WeightDecayMode::Fixed => 1.0,
+            WeightDecayMode::LrCompensated if lr > 0.0 => lr0 / lr,
+            WeightDecayMode::LrCompensated => 1.0,
+        };
+        let params = StepParams {
+            lr,
+            momentum: schedule.momentum(t),
+            weight_decay_scale,
+        };
+        if traced && position_dim > 0 {
+            trace.position.extend_from_slice(&x);
+            trace.basin.push(f.basin(&x).map(|b| b.label));
+        }
+        x_prev.copy_from_slice(&x);
+        opt.step(&params, &mut x, &g, &mut state);
+
+        if traced {
+            let update_norm = x
+                .iter()
+                .zip(&x_prev)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            let sgd_step = lr * grad_norm;
+            trace.step.push(t);
+            trace.lr.push(lr);
+            trace.momentum.push(momentum);
+            trace.loss.push(loss);
+            trace.grad_norm.push(grad_norm);
+            trace.update_norm.push(Some(update_norm));
+            trace.grad_cosine.push(grad_cosine);
+            trace
+                .effective_step
+                .push((sgd_step > 0.0).then(|| update_norm / sgd_step));
+            trace.shrink.push(opt.decoupled_shrink(&params));
+            let sharp = (st.hessian && st.hessian_every > 0 && t % st.hessian_every == 0)
+                .then(|| curvature::curvature(f, &x_prev, &mut rng_curv).map(|c| c.max_eig))
+                .flatten();
+            trace.sharpness.push(sharp);
+        }
+        std::mem::swap(&mut g, &mut g_prev);
+        prev_norm = grad_norm;
+    }
+
+    let (final_loss, final_grad_norm) = if diverged {
+        (*trace.loss.last().unwrap_or(&f64::NAN), f64::NAN)
+    } else {
+        let loss = f.value_and_gradient(&x, &mut g);
+        (loss, norm(&g))
+    };
+    let final_ok = final_loss.is_finite() && final_loss <= threshold;
+    diverged |= !final_ok;
+    if final_loss.is_finite() {
+        min_loss = min_loss.min(final_loss);
+    }
+    let curvature = (!diverged && st.hessian)
+        .then(|| curvature::curvature(f, &x, &mut rng_curv))
+        .flatten();
+    let basin = (!diverged).then(|| f.basin(&x)).flatten();
+    let energy_gap = (!diverged)
+        .then(|| f.best_known_value().map(|best| final_loss - best))
+        .flatten();
+    RunResult {
+        row: RunRow {
+            index: spec.index,
+            run_id: spec.run_id.clone(),
+            seed: spec.seed,
+            dim: d,
+            initial_loss,
+            final_loss,
+            min_loss,
+            final_grad_norm,
+            final_lr: lr,
+            curvature,
+            diverged,
+            steps_run,
+            basin,
+            energy_gap,
+            final_position: (position_dim > 0).then_some(x),
+        },
+        trace,
+        position_dim,
+    }
+}
+
+/// Runs `runs` on a pool of `threads` threads (0: all cores) and hands each
+/// result to `sink` on the calling thread, in completion order. A failing sink
+/// stops the remaining runs and its error is returned.
+pub fn execute<E: Send>(
+    plan: &Plan,
+    runs: &[RunSpec],
+    threads: usize,
+    mut sink: impl FnMut(RunResult) -> Result<(), E>,
+) -> Result<(), E> {
+    let prepared = Prepared::new(plan);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool can be built");
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::sync_channel::<RunResult>(4 * pool.current_num_threads().max(1));
+    std::thread::scope(|scope| {
+        let prepared = &prepared;
+        let stop = &stop;
+        scope.spawn(move || {
+            pool.install(|| {
+                runs.par_iter().for_each_with(tx, |tx, spec| {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let result = run_one(plan, prepared, spec);
+                    if tx.send(result).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
+            });
+        });
+        for result in rx {
+            if let Err(e) = sink(result) {
+                stop.store(true, Ordering::Relaxed);
+                return Err(e);
+            }
+        }
+        Ok(())
+    })
+}

@@ -16,8 +16,11 @@ pub mod plan;
 
 pub use plan::{Plan, ResolvedLandscape, ResolvedOptimizer, ResolvedSchedule, RunSpec};
 
-use crate::error::{Result, ValleyError};
+use crate::error::{Result, SpecError, ValleyError};
+use locate::line_of;
+use serde::de::DeserializeOwned;
 use std::path::Path;
+use toml::Value;
 
 /// Reads and resolves a sweep file. Nothing is written.
 pub fn load(path: &Path) -> Result<Plan> {
@@ -29,4 +32,55 @@ pub fn load(path: &Path) -> Result<Plan> {
 pub fn read_source(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| ValleyError::invalid(path, None, "", format!("cannot read the file: {e}")))
+}
+
+/// Maps errors of one file to [`ValleyError::Invalid`] with their line.
+pub struct Reporter<'a> {
+    file: &'a Path,
+    src: &'a str,
+}
+
+impl<'a> Reporter<'a> {
+    pub fn new(file: &'a Path, src: &'a str) -> Self {
+        Self { file, src }
+    }
+
+    /// An invalid-input error at `field` (a dotted path), with its line.
+    pub fn at(&self, field: &str, message: impl Into<String>) -> ValleyError {
+        ValleyError::invalid(self.file, line_of(self.src, field), field, message)
+    }
+
+    /// A [`SpecError`] of the table at `prefix`.
+    pub fn spec(&self, prefix: &str, e: SpecError) -> ValleyError {
+        let e = e.within(prefix);
+        self.at(&e.field, e.message)
+    }
+
+    /// Deserializes `value` as `T`, reporting the failing field's path.
+    pub fn parse<T: DeserializeOwned>(&self, prefix: &str, value: Value) -> Result<T> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let mut field = e.path().to_string();
+            let message = e.inner().to_string();
+            if field == "." || field.is_empty() {
+                field.clear();
+            }
+            // serde names an unknown field in its message, not in the path.
+            if let Some(unknown) = message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+            {
+                field = if field.is_empty() {
+                    unknown.to_string()
+                } else {
+                    format!("{field}.{unknown}")
+                };
+            }
+            let full = match (prefix.is_empty(), field.is_empty()) {
+                (true, _) => field,
+                (false, true) => prefix.to_string(),
+                (false, false) => format!("{prefix}.{field}"),
+            };
+            self.at(&full, message)
+        })
+    }
 }

@@ -14,8 +14,8 @@
 
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
-use super::locate::line_of;
-use crate::error::{Result, SpecError, ValleyError};
+use super::Reporter;
+use crate::error::{Result, ValleyError};
 use crate::landscape::{InitSpec, LandscapeKind};
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::OptimizerKind;
@@ -44,7 +44,7 @@ pub struct ResolvedLandscape {
     pub init: InitSpec,
     /// Values of the section's sweep axes for this variant, by column name.
     #[serde(skip)]
-    pub axis_values: Vec<(String, Option<Value>)>,
+    pub axis_values: AxisValues,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,7 +54,7 @@ pub struct ResolvedOptimizer {
     pub noise: NoiseSpec,
     pub weight_decay_mode: WeightDecayMode,
     #[serde(skip)]
-    pub axis_values: Vec<(String, Option<Value>)>,
+    pub axis_values: AxisValues,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,7 +62,7 @@ pub struct ResolvedSchedule {
     pub label: String,
     pub schedule: Schedule,
     #[serde(skip)]
-    pub axis_values: Vec<(String, Option<Value>)>,
+    pub axis_values: AxisValues,
 }
 
 /// One run of the plan.
@@ -88,6 +88,10 @@ pub struct Settings {
     pub diverge_factor: f64,
     pub trace_positions: Option<bool>,
 }
+
+/// The values of a section's sweep axes for one variant, by column name
+/// (`None` where the variant's table does not set the field).
+pub type AxisValues = Vec<(String, Option<Value>)>;
 
 /// A sweep axis as an output column.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,51 +119,6 @@ pub struct Plan {
     pub runs: Vec<RunSpec>,
 }
 
-/// Maps errors of one file to [`ValleyError::Invalid`] with their line.
-struct Reporter<'a> {
-    file: &'a Path,
-    src: &'a str,
-}
-
-impl Reporter<'_> {
-    fn at(&self, field: &str, message: impl Into<String>) -> ValleyError {
-        ValleyError::invalid(self.file, line_of(self.src, field), field, message)
-    }
-
-    fn spec(&self, prefix: &str, e: SpecError) -> ValleyError {
-        let e = e.within(prefix);
-        self.at(&e.field, e.message)
-    }
-
-    /// Deserializes `value` as `T`, reporting the failing field's path.
-    fn parse<T: DeserializeOwned>(&self, prefix: &str, value: Value) -> Result<T> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let mut field = e.path().to_string();
-            let message = e.inner().to_string();
-            if field == "." || field.is_empty() {
-                field.clear();
-            }
-            // serde names an unknown field in its message, not in the path.
-            if let Some(unknown) = message
-                .strip_prefix("unknown field `")
-                .and_then(|r| r.split('`').next())
-            {
-                field = if field.is_empty() {
-                    unknown.to_string()
-                } else {
-                    format!("{field}.{unknown}")
-                };
-            }
-            let full = match (prefix.is_empty(), field.is_empty()) {
-                (true, _) => field,
-                (false, true) => prefix.to_string(),
-                (false, false) => format!("{prefix}.{field}"),
-            };
-            self.at(&full, message)
-        })
-    }
-}
-
 /// Removes `key` from a table and deserializes it, if present.
 fn take<T: DeserializeOwned>(
     rep: &Reporter,
@@ -181,7 +140,7 @@ fn expand_section<T>(
     tables: &[Table],
     axes_out: &mut Vec<AxisColumn>,
     mut resolve: impl FnMut(&str, Table) -> Result<(String, T)>,
-) -> Result<Vec<(T, Vec<(String, Option<Value>)>)>> {
+) -> Result<Vec<(T, AxisValues)>> {
     if tables.is_empty() {
         return Err(rep.at(
             section,
@@ -257,7 +216,7 @@ pub fn render_value(v: &Value) -> String {
 impl Plan {
     /// Parses and resolves a sweep file's text. `file` is used in messages.
     pub fn from_source(file: &Path, src: &str) -> Result<Plan> {
-        let rep = Reporter { file, src };
+        let rep = Reporter::new(file, src);
         let raw: Table = toml::from_str(src).map_err(|e| {
             let line = e
                 .span()
@@ -429,10 +388,10 @@ impl Plan {
             .map(|w| w[0].to_string())
     }
 
-    /// Canonical JSON of the resolved landscape table (its structure seed key).
+    /// Key of landscape `li`'s random structure (see [`landscape_key`]).
     pub fn landscape_key(&self, li: usize) -> String {
         let l = &self.landscapes[li];
-        serde_json::to_string(&(&l.label, &l.kind)).expect("landscape specs serialize")
+        landscape_key(&l.label, &l.kind)
     }
 
     /// Key of the generator streams shared by every run on landscape `li` with
@@ -467,7 +426,7 @@ impl Plan {
     pub fn trace_rows_per_run(&self) -> u64 {
         let s = &self.settings;
         let regular = s.steps.div_ceil(s.trace_every);
-        let last_extra = u64::from((s.steps - 1) % s.trace_every != 0);
+        let last_extra = u64::from(!(s.steps - 1).is_multiple_of(s.trace_every));
         regular + last_extra
     }
 
@@ -539,6 +498,12 @@ impl Plan {
         );
         s
     }
+}
+
+/// Canonical JSON of a labelled landscape table: the key its random
+/// structure (rotation, generated wells) is seeded from.
+pub fn landscape_key(label: &str, kind: &LandscapeKind) -> String {
+    serde_json::to_string(&(label, kind)).expect("landscape specs serialize")
 }
 
 fn validate_settings(rep: &Reporter, f: &SweepFile, s: &Settings) -> Result<()> {

@@ -1,0 +1,101 @@
+//! Command-line arguments (clap). Raw arguments only: the commands resolve
+//! them (ripgrep's LowArgs/HiArgs split).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "valley",
+    version,
+    about = "A laboratory for learning-rate schedules on synthetic loss landscapes"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Expand the grid of a sweep file and run every run in parallel.
+    Sweep(SweepArgs),
+    /// Print the `[schedule]` table of a file as CSV: step,lr,momentum.
+    Schedule(ScheduleArgs),
+    /// Evaluate the `[landscape]` table of a file at a point (JSON).
+    Inspect(InspectArgs),
+    /// Regenerate every figure of a results folder from its Parquet files.
+    Plot(PlotArgs),
+    /// Join the shards of a sharded sweep (DIR/shard-K-of-N/).
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file (TOML).
+    pub file: PathBuf,
+    /// Results folder (default: results/<name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Delete an existing results folder and start over.
+    #[arg(long, conflicts_with = "resume")]
+    pub force: bool,
+    /// Finish the runs missing from an existing results folder.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run a deterministic 1/N of the plan: K/N, 1 <= K <= N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Print the resolved plan and exit without running or writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Draw the figures when the sweep ends.
+    #[arg(long)]
+    pub plot: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// A file with a `[schedule]` table (or a sweep file with `[[schedule]]`
+    /// tables: pick one with --name if there are several).
+    pub file: PathBuf,
+    /// Number of steps to print: rows 0..N-1.
+    #[arg(long)]
+    pub steps: u64,
+    /// Which `[[schedule]]` table, by its label.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Also draw the curve(s) into this PNG (or .svg) file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A file with a `[landscape]` table (or `[[landscape]]` tables: pick one
+    /// with --name).
+    pub file: PathBuf,
+    /// The point: comma-separated coordinates.
+    #[arg(long, value_name = "X1,X2,...", allow_hyphen_values = true)]
+    pub at: String,
+    /// Which `[[landscape]]` table, by its label.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A results folder (with runs.parquet, trace.parquet, sweep.json).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The results folder holding shard-K-of-N/ subfolders.
+    pub dir: PathBuf,
+}

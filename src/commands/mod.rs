@@ -1,0 +1,74 @@
+//! One file per command. Each resolves its raw arguments, does its work, and
+//! returns a [`crate::ValleyError`]; invalid input writes nothing.
+
+pub mod inspect;
+pub mod merge;
+pub mod plot;
+pub mod schedule;
+pub mod sweep;
+
+use crate::config::locate::line_of;
+use crate::error::{Result, ValleyError};
+use std::path::Path;
+
+/// The one table `section` of a small file (`[schedule]`), or the one of its
+/// `[[section]]` tables labelled `name` (or the only one).
+pub(crate) fn single_table(
+    file: &Path,
+    src: &str,
+    section: &str,
+    name: Option<&str>,
+) -> Result<(String, toml::Table)> {
+    let doc: toml::Table = toml::from_str(src).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| crate::config::locate::line_of_offset(src, s.start));
+        ValleyError::invalid(file, line, "", e.message().trim().to_string())
+    })?;
+    let missing = || {
+        ValleyError::invalid(
+            file,
+            None,
+            section,
+            format!("no [{section}] table in the file"),
+        )
+    };
+    let (prefix, table) = match doc.get(section).ok_or_else(missing)? {
+        toml::Value::Table(t) => (section.to_string(), t.clone()),
+        toml::Value::Array(a) => {
+            let tables: Vec<(usize, &toml::Table)> = a
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_table().map(|t| (i, t)))
+                .collect();
+            let label = |t: &toml::Table| {
+                t.get("name")
+                    .or_else(|| t.get("kind"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let pick = match (name, tables.len()) {
+                (None, 1) => Some(tables[0]),
+                (None, _) => None,
+                (Some(n), _) => tables.iter().copied().find(|(_, t)| label(t) == n),
+            };
+            let Some((i, t)) = pick else {
+                let labels: Vec<String> = tables.iter().map(|(_, t)| label(t)).collect();
+                return Err(ValleyError::invalid(
+                    file,
+                    line_of(src, section),
+                    section,
+                    format!(
+                        "{} [[{section}]] tables ({}): pick one with --name",
+                        tables.len(),
+                        labels.join(", ")
+                    ),
+                ));
+            };
+            (format!("{section}[{i}]"), t.clone())
+        }
+        _ => return Err(missing()),
+    };
+    Ok((prefix, table))
+}
