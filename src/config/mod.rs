@@ -60,20 +60,25 @@ impl<'a> Reporter<'a> {
     pub fn parse<T: DeserializeOwned>(&self, prefix: &str, value: Value) -> Result<T> {
         serde_path_to_error::deserialize(value).map_err(|e| {
             let mut field = e.path().to_string();
-            let message = e.inner().to_string();
+            let message = e.inner().to_string().trim().to_string();
             if field == "." || field.is_empty() {
                 field.clear();
             }
-            // serde names an unknown field in its message, not in the path.
+            // serde names an unknown field in its message; the path names it
+            // too, except inside internally tagged enums. An unknown or
+            // missing `kind` is the `kind` field's error.
             if let Some(unknown) = message
                 .strip_prefix("unknown field `")
                 .and_then(|r| r.split('`').next())
             {
-                field = if field.is_empty() {
-                    unknown.to_string()
-                } else {
-                    format!("{field}.{unknown}")
-                };
+                if !(field == unknown || field.ends_with(&format!(".{unknown}"))) {
+                    field = join_field(&field, unknown);
+                }
+            } else if (message.starts_with("unknown variant")
+                || message.starts_with("missing field `kind`"))
+                && !(field == "kind" || field.ends_with(".kind"))
+            {
+                field = join_field(&field, "kind");
             }
             let full = match (prefix.is_empty(), field.is_empty()) {
                 (true, _) => field,
@@ -82,5 +87,13 @@ impl<'a> Reporter<'a> {
             };
             self.at(&full, message)
         })
+    }
+}
+
+fn join_field(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}.{field}")
     }
 }

@@ -1,0 +1,467 @@
+//! Runs the real `valley` binary on tiny sweep files in temporary folders.
+
+use polars::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn valley(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_valley"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the valley binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn read(path: &Path) -> DataFrame {
+    ParquetReader::new(fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+const TINY: &str = r#"
+name = "tiny"
+steps = 50
+seeds = 3
+trace_every = 10
+
+[[landscape]]
+kind = "quadratic"
+dim = 4
+eigenvalues = { kind = "geometric", min = 0.1, max = 4.0 }
+rotate = true
+
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+
+[[optimizer]]
+kind = "sgd"
+momentum = { sweep = [0.0, 0.9] }
+noise = { kind = "gaussian", std = 0.1 }
+
+[[schedule]]
+kind = "step"
+lr = 0.02
+step_size = 20
+gamma = 0.5
+
+[[schedule]]
+kind = "exponential"
+lr = 0.02
+gamma = 0.5
+decay_steps = 20
+"#;
+
+/// 2 landscapes x 2 momenta x 2 schedules x 3 seeds.
+const TINY_RUNS: usize = 24;
+/// Steps 0, 10, 20, 30, 40 and the last, 49.
+const TINY_TRACE_PER_RUN: usize = 6;
+
+fn setup(src: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sweep.toml");
+    fs::write(&file, src).unwrap();
+    (dir, file)
+}
+
+/// Rows of a frame sorted by `by`, as text, for bit-for-bit comparison.
+fn canonical(df: &DataFrame, by: &[&str]) -> String {
+    let mut df = df
+        .sort(by.to_vec(), SortMultipleOptions::default())
+        .unwrap();
+    df.rechunk_mut();
+    let mut out = String::new();
+    for i in 0..df.height() {
+        for c in df.columns() {
+            out.push_str(&format!("{:?}|", c.get(i).unwrap()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn sweep_writes_the_contract_columns_and_one_row_per_run() {
+    let (tmp, file) = setup(TINY);
+    let o = valley(
+        &["sweep", file.to_str().unwrap(), "--out", "out"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = read(&tmp.path().join("out/runs.parquet"));
+    let trace = read(&tmp.path().join("out/trace.parquet"));
+    for c in [
+        "run_id",
+        "landscape",
+        "optimizer",
+        "schedule",
+        "seed",
+        "optimizer.momentum",
+        "final_loss",
+        "min_loss",
+        "final_grad_norm",
+        "sharpness",
+        "hessian_min_eig",
+        "hessian_trace",
+        "diverged",
+        "steps_run",
+        "basin",
+        "distance_to_min",
+        "energy_gap",
+    ] {
+        assert!(runs.column(c).is_ok(), "runs.parquet lacks {c}");
+    }
+    for c in [
+        "run_id",
+        "step",
+        "lr",
+        "momentum",
+        "loss",
+        "grad_norm",
+        "update_norm",
+        "grad_cosine",
+    ] {
+        assert!(trace.column(c).is_ok(), "trace.parquet lacks {c}");
+    }
+    assert_eq!(runs.height(), TINY_RUNS);
+    assert_eq!(trace.height(), TINY_RUNS * TINY_TRACE_PER_RUN);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(tmp.path().join("out/sweep.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["status"], "complete");
+    assert_eq!(json["runs"]["finished"], TINY_RUNS);
+    assert_eq!(json["valley_version"], env!("CARGO_PKG_VERSION"));
+    // Row t describes update t: the first traced lr is the schedule's lr(0),
+    // and grad_cosine is null exactly at t = 0.
+    let lr = trace.column("lr").unwrap().f64().unwrap().get(0).unwrap();
+    assert_eq!(lr, 0.02);
+    let steps = trace.column("step").unwrap().i64().unwrap();
+    let cos = trace.column("grad_cosine").unwrap();
+    for i in 0..trace.height() {
+        assert_eq!(steps.get(i) == Some(0), cos.get(i).unwrap().is_null());
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_identical_rows() {
+    let (tmp, file) = setup(TINY);
+    let f = file.to_str().unwrap();
+    for (threads, out) in [("1", "a"), ("2", "b")] {
+        let o = valley(
+            &["sweep", f, "--out", out, "--threads", threads, "--quiet"],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let p = |d: &str, f: &str| tmp.path().join(d).join(f);
+    assert_eq!(
+        canonical(&read(&p("a", "runs.parquet")), &["run_id"]),
+        canonical(&read(&p("b", "runs.parquet")), &["run_id"])
+    );
+    assert_eq!(
+        canonical(&read(&p("a", "trace.parquet")), &["run_id", "step"]),
+        canonical(&read(&p("b", "trace.parquet")), &["run_id", "step"])
+    );
+}
+
+#[test]
+fn shards_merged_equal_the_whole_sweep() {
+    let (tmp, file) = setup(TINY);
+    let f = file.to_str().unwrap();
+    assert!(valley(&["sweep", f, "--out", "whole", "-q"], tmp.path())
+        .status
+        .success());
+    for k in ["1/3", "2/3", "3/3"] {
+        let o = valley(
+            &["sweep", f, "--out", "split", "--shard", k, "-q"],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = valley(&["merge", "split"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = |d: &str, f: &str| tmp.path().join(d).join(f);
+    assert_eq!(
+        canonical(&read(&p("whole", "runs.parquet")), &["run_id"]),
+        canonical(&read(&p("split", "runs.parquet")), &["run_id"])
+    );
+    assert_eq!(
+        canonical(&read(&p("whole", "trace.parquet")), &["run_id", "step"]),
+        canonical(&read(&p("split", "trace.parquet")), &["run_id", "step"])
+    );
+    // A missing shard is refused.
+    fs::remove_dir_all(tmp.path().join("split/shard-2-of-3")).unwrap();
+    let o = valley(&["merge", "split"], tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn resume_finishes_an_interrupted_sweep_with_the_same_rows() {
+    let (tmp, file) = setup(TINY);
+    let f = file.to_str().unwrap();
+    assert!(valley(&["sweep", f, "--out", "whole", "-q"], tmp.path())
+        .status
+        .success());
+    // Simulate a sweep killed after its first shard of runs: shard 1/2's
+    // finished runs become the parts of an unfinished folder.
+    assert!(valley(
+        &["sweep", f, "--out", "half", "--shard", "1/2", "-q"],
+        tmp.path()
+    )
+    .status
+    .success());
+    let half = tmp.path().join("half/shard-1-of-2");
+    let dir = tmp.path().join("killed");
+    fs::create_dir_all(dir.join("parts")).unwrap();
+    fs::rename(
+        half.join("runs.parquet"),
+        dir.join("parts/runs-000000.parquet"),
+    )
+    .unwrap();
+    fs::rename(
+        half.join("trace.parquet"),
+        dir.join("parts/trace-000000.parquet"),
+    )
+    .unwrap();
+    // An orphan trace part (killed between the two renames) is discarded.
+    fs::copy(
+        dir.join("parts/trace-000000.parquet"),
+        dir.join("parts/trace-000001.parquet"),
+    )
+    .unwrap();
+
+    let o = valley(&["sweep", f, "--out", "killed", "-q"], tmp.path());
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an existing folder is refused: {}",
+        stderr(&o)
+    );
+    let o = valley(&["sweep", f, "--out", "killed", "--resume"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{} resumed", TINY_RUNS / 2)),
+        "{}",
+        stderr(&o)
+    );
+    let p = |d: &str, f: &str| tmp.path().join(d).join(f);
+    assert_eq!(
+        canonical(&read(&p("whole", "runs.parquet")), &["run_id"]),
+        canonical(&read(&p("killed", "runs.parquet")), &["run_id"])
+    );
+    assert_eq!(
+        canonical(&read(&p("whole", "trace.parquet")), &["run_id", "step"]),
+        canonical(&read(&p("killed", "trace.parquet")), &["run_id", "step"])
+    );
+    // Resuming a finished sweep runs nothing and keeps every row.
+    let o = valley(&["sweep", f, "--out", "killed", "--resume"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(read(&p("killed", "runs.parquet")).height(), TINY_RUNS);
+    // Resuming with a different sweep file is refused and touches nothing.
+    fs::write(&file, TINY.replace("steps = 50", "steps = 60")).unwrap();
+    let o = valley(&["sweep", f, "--out", "killed", "--resume"], tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(read(&p("killed", "runs.parquet")).height(), TINY_RUNS);
+}
+
+#[test]
+fn an_existing_folder_is_refused_unless_forced() {
+    let (tmp, file) = setup(TINY);
+    let f = file.to_str().unwrap();
+    assert!(valley(&["sweep", f, "--out", "o", "-q"], tmp.path())
+        .status
+        .success());
+    let marker = tmp.path().join("o/marker");
+    fs::write(&marker, "x").unwrap();
+    let o = valley(&["sweep", f, "--out", "o", "-q"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert!(marker.exists(), "a refused sweep touches nothing");
+    let o = valley(&["sweep", f, "--out", "o", "--force", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!marker.exists(), "--force starts over");
+    assert_eq!(read(&tmp.path().join("o/runs.parquet")).height(), TINY_RUNS);
+}
+
+/// Each bad input exits 2, names the file, line and field, and writes nothing.
+#[test]
+fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        // Line numbers count the leading blank line of TINY.
+        (
+            TINY.replace("steps = 50", "steps = 50\nstpes = 3"),
+            "stpes`",
+            ":4:",
+        ),
+        (
+            TINY.replace(
+                "gamma = 0.5\n\n[[schedule]]",
+                "gamma = -0.5\n\n[[schedule]]",
+            ),
+            "schedule[0].gamma`",
+            ":26:",
+        ),
+        (
+            TINY.replace("kind = \"rastrigin\"", "kind = \"rastrign\""),
+            "landscape[1].kind`",
+            ":14:",
+        ),
+        (
+            TINY.replace("step_size = 20", "step_size = 20\nwarm = 1"),
+            "schedule[0].warm`",
+            ":26:",
+        ),
+        (
+            TINY.replace("std = 0.1", "std = -0.1"),
+            "optimizer[0].noise.std`",
+            ":20:",
+        ),
+        (
+            TINY.replace(
+                "momentum = { sweep = [0.0, 0.9] }",
+                "momentum = { sweep = [0.0, 1.5] }",
+            ),
+            "optimizer[0].momentum`",
+            ":19:",
+        ),
+        (
+            TINY.replace("seeds = 3", "seeds = \"three\""),
+            "seeds`",
+            ":4:",
+        ),
+        // The parser notices the unclosed array on the next line.
+        (TINY.replace("steps = 50", "steps = [50"), "", ":4:"),
+        (
+            TINY.replace("dim = 4", "dim = 0"),
+            "landscape[0].dim`",
+            ":9:",
+        ),
+        (
+            TINY.replace("kind = \"step\"\n", ""),
+            "schedule[0].kind`",
+            ":22:",
+        ),
+    ];
+    for (src, field, line) in cases {
+        let (tmp, file) = setup(&src);
+        let o = valley(&["sweep", file.to_str().unwrap()], tmp.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{field}: {err}");
+        assert!(err.contains("sweep.toml"), "names the file: {err}");
+        assert!(err.contains(line), "names line {line}: {err}");
+        assert!(
+            err.contains(&format!("`{field}")),
+            "names the field {field}: {err}"
+        );
+        assert!(
+            !tmp.path().join("results").exists(),
+            "writes nothing: {err}"
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let o = valley(&["sweep", "missing.toml"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("missing.toml"));
+    let (tmp, file) = setup(TINY);
+    let o = valley(
+        &["sweep", file.to_str().unwrap(), "--shard", "4/3"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!tmp.path().join("results").exists());
+    let o = valley(&["sweep", file.to_str().unwrap(), "--bogus"], tmp.path());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+    let (tmp, file) = setup(TINY);
+    let o = valley(&["sweep", file.to_str().unwrap(), "--dry-run"], tmp.path());
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("24 runs"), "{out}");
+    assert!(out.contains("axis optimizer.momentum = [0, 0.9]"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{} in trace.parquet",
+            TINY_RUNS * TINY_TRACE_PER_RUN
+        )),
+        "{out}"
+    );
+    assert!(!tmp.path().join("results").exists());
+}
+
+#[test]
+fn a_diverging_run_is_recorded_and_the_sweep_goes_on() {
+    // f = 10 x^2/2 (lambda = 10): lr 0.21 > 2/10 diverges, lr 0.19 < 2/10 does not.
+    let src = r#"
+name = "div"
+steps = 400
+seeds = 2
+[[landscape]]
+kind = "quadratic"
+dim = 1
+eigenvalues = [10.0]
+init = { kind = "point", x = [1.0] }
+[[optimizer]]
+kind = "sgd"
+[[schedule]]
+kind = "constant"
+lr = { sweep = [0.19, 0.21] }
+"#;
+    let (tmp, file) = setup(src);
+    let o = valley(
+        &["sweep", file.to_str().unwrap(), "--out", "o", "-q"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = read(&tmp.path().join("o/runs.parquet"))
+        .sort(["schedule.lr"], SortMultipleOptions::default())
+        .unwrap();
+    let div = runs.column("diverged").unwrap().bool().unwrap();
+    let steps = runs.column("steps_run").unwrap().i64().unwrap();
+    let lr = runs.column("schedule.lr").unwrap().f64().unwrap();
+    for i in 0..runs.height() {
+        let diverges = lr.get(i).unwrap() > 0.2;
+        assert_eq!(div.get(i), Some(diverges));
+        // x_t = (1 - 2.1)^t, loss_t = 5·1.21^t exceeds 1e6·5 first at
+        // t = 73 (1.21^72 = 9.1e5, 1.21^73 = 1.1e6).
+        assert_eq!(steps.get(i), Some(if diverges { 73 } else { 400 }));
+    }
+}
+
+#[test]
+fn schedule_and_inspect_commands() {
+    let (tmp, file) = setup("[schedule]\nkind = \"step\"\nlr = 0.1\nstep_size = 2\ngamma = 0.5\n");
+    let o = valley(
+        &["schedule", file.to_str().unwrap(), "--steps", "5"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "step,lr,momentum\n0,0.1,\n1,0.1,\n2,0.05,\n3,0.05,\n4,0.025,\n"
+    );
+    let (tmp, file) =
+        setup("[landscape]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1.0, 3.0]\n");
+    let o = valley(
+        &["inspect", file.to_str().unwrap(), "--at", "1,-2"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // f = (1·1² + 3·2²)/2 = 6.5; gradient (1, -6); eigenvalues 1, 3.
+    assert_eq!(v["value"], 6.5);
+    assert_eq!(v["gradient"], serde_json::json!([1.0, -6.0]));
+    assert_eq!(v["hessian_eigenvalues"], serde_json::json!([1.0, 3.0]));
+    let o = valley(
+        &["inspect", file.to_str().unwrap(), "--at", "1"],
+        tmp.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
