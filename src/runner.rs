@@ -160,7 +160,6 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
     let mut threshold = f64::INFINITY;
     let mut initial_loss = f64::NAN;
     let mut min_loss = f64::INFINITY;
-    let mut prev_norm = 0.0;
     let mut diverged = false;
     let mut steps_run = st.steps;
     let mut lr = lr0;
@@ -196,9 +195,6 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
             break;
         }
         noise.perturb(&mut rng_noise, f, &x, &mut g, &mut scratch);
-        let grad_norm = norm(&g);
-        let grad_cosine = (t > 0 && grad_norm > 0.0 && prev_norm > 0.0)
-            .then(|| dot(&g, &g_prev) / (grad_norm * prev_norm));
 
         let weight_decay_scale = match opt_spec.weight_decay_mode {
             WeightDecayMode::Fixed => 1.0,
@@ -218,6 +214,12 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
         opt.step(&params, &mut x, &g, &mut state);
 
         if traced {
+            // Norms and the cosine are needed on traced rows only; g_prev
+            // always holds the previous update's gradient.
+            let grad_norm = norm(&g);
+            let prev_norm = norm(&g_prev);
+            let grad_cosine = (t > 0 && grad_norm > 0.0 && prev_norm > 0.0)
+                .then(|| dot(&g, &g_prev) / (grad_norm * prev_norm));
             let update_norm = x
                 .iter()
                 .zip(&x_prev)
@@ -242,7 +244,6 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
             trace.sharpness.push(sharp);
         }
         std::mem::swap(&mut g, &mut g_prev);
-        prev_norm = grad_norm;
     }
 
     let (final_loss, final_grad_norm) = if diverged {
