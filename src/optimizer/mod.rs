@@ -14,6 +14,9 @@ pub mod noise;
 pub mod rmsprop;
 pub mod sgd;
 
+#[cfg(test)]
+mod golden_tests;
+
 use crate::error::SpecError;
 use serde::{Deserialize, Serialize};
 
