@@ -77,7 +77,9 @@ fn params(c: &Case, t: usize) -> StepParams {
 /// mismatch (step, coordinate, ours, torch's), if any.
 fn replay(c: &Case) -> (usize, Option<(usize, usize, f64, f64)>) {
     c.optimizer.validate().unwrap();
-    let f = c.landscape.build(&mut rng_for(0, &c.name, Stream::Landscape));
+    let f = c
+        .landscape
+        .build(&mut rng_for(0, &c.name, Stream::Landscape));
     let opt = c.optimizer.as_optimizer();
     let mut x = c.x0.clone();
     let mut g = vec![0.0; x.len()];
@@ -132,7 +134,9 @@ fn every_step_matches_torch_from_its_own_state() {
     let g = golden();
     let mut failures = Vec::new();
     for c in &g.cases {
-        let f = c.landscape.build(&mut rng_for(0, &c.name, Stream::Landscape));
+        let f = c
+            .landscape
+            .build(&mut rng_for(0, &c.name, Stream::Landscape));
         let opt = c.optimizer.as_optimizer();
         let mut grad = vec![0.0; c.x0.len()];
         for t in 0..g.steps {

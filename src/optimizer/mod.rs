@@ -138,7 +138,10 @@ mod tests {
         let OptimizerKind::AdamW(a) = &k else {
             panic!("{k:?}")
         };
-        assert_eq!((a.beta1, a.beta2, a.eps, a.weight_decay), (0.9, 0.999, 1e-8, 0.01));
+        assert_eq!(
+            (a.beta1, a.beta2, a.eps, a.weight_decay),
+            (0.9, 0.999, 1e-8, 0.01)
+        );
         let k: OptimizerKind = serde_json::from_str(r#"{"kind": "adam"}"#).unwrap();
         let OptimizerKind::Adam(a) = &k else {
             panic!("{k:?}")

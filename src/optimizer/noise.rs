@@ -228,7 +228,10 @@ mod tests {
         // ν = 10: kurtosis 3 + 6/(ν − 4) = 4.
         let f = flat(3);
         let g = [0.0; 3];
-        let spec = NoiseSpec::StudentT { std: 2.0, dof: 10.0 };
+        let spec = NoiseSpec::StudentT {
+            std: 2.0,
+            dof: 10.0,
+        };
         check_moments(moments(&spec, &f, &[0.0; 3], &g, &g), &[2.0; 3], 4.0);
         // Heavier tails than the Gaussian of the same variance: P(|t_ν| > 3.5σ)
         // for ν = 10 rescaled to unit variance, i.e. P(|t_10| > 3.5·√(10/8))
@@ -267,7 +270,9 @@ mod tests {
             .iter()
             .map(|&v| (scale * term_curvature(10.0, v).max(0.0)).sqrt())
             .collect();
-        assert!((sd[0] - (0.01f64 * (2.0 + 40.0 * std::f64::consts::PI.powi(2))).sqrt()).abs() < 1e-12);
+        assert!(
+            (sd[0] - (0.01f64 * (2.0 + 40.0 * std::f64::consts::PI.powi(2))).sqrt()).abs() < 1e-12
+        );
         let spec = NoiseSpec::Curvature { scale };
         let (mean, var, cov) = moments(&spec, &f, &x, &g, &g);
         check_moments((mean.clone(), var.clone(), cov), &sd[..2], 3.0);
@@ -305,7 +310,9 @@ mod tests {
     fn validation_and_serde() {
         let n: NoiseSpec = serde_json::from_str(r#"{"kind":"student_t","std":1,"dof":5}"#).unwrap();
         assert_eq!(n.kind_name(), "student_t");
-        let e = NoiseSpec::StudentT { std: 1.0, dof: 2.0 }.validate().unwrap_err();
+        let e = NoiseSpec::StudentT { std: 1.0, dof: 2.0 }
+            .validate()
+            .unwrap_err();
         assert_eq!(e.field, "dof");
         assert!(e.message.contains('2'));
         let e = NoiseSpec::Dp {
@@ -316,7 +323,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.field, "clip");
         assert_eq!(
-            NoiseSpec::Curvature { scale: -1.0 }.validate().unwrap_err().field,
+            NoiseSpec::Curvature { scale: -1.0 }
+                .validate()
+                .unwrap_err()
+                .field,
             "scale"
         );
         assert!(serde_json::from_str::<NoiseSpec>(r#"{"kind":"dp","clip":1}"#).is_err());
@@ -332,8 +342,8 @@ mod tests {
         use crate::optimizer::sgd::SgdSpec;
         use crate::optimizer::{Optimizer, StepParams};
         let (lambda, lr, beta, sigma): (f64, f64, f64, f64) = (1.0, 0.1, 0.9, 1.0);
-        let theory =
-            lr * sigma * sigma * (1.0 + beta) / (2.0 * (1.0 - beta) * (2.0 * (1.0 + beta) - lr * lambda));
+        let theory = lr * sigma * sigma * (1.0 + beta)
+            / (2.0 * (1.0 - beta) * (2.0 * (1.0 + beta) - lr * lambda));
         assert!((theory - 0.19 / 0.74).abs() < 1e-15);
         let f = Quadratic::new(vec![lambda], None);
         let opt = SgdSpec {

@@ -124,7 +124,11 @@ mod tests {
         let mut st = s.init_state(2);
         s.step(&StepParams::new(0.01), &mut x, &[2.0, -0.5], &mut st);
         assert_relative_eq!(x[0], 1.0 - 0.01 * 2.0 / (0.2 + 1e-8), max_relative = 1e-14);
-        assert_relative_eq!(x[1], -1.0 + 0.01 * 0.5 / (0.05 + 1e-8), max_relative = 1e-14);
+        assert_relative_eq!(
+            x[1],
+            -1.0 + 0.01 * 0.5 / (0.05 + 1e-8),
+            max_relative = 1e-14
+        );
         // Centered, one step: s − a² = 0.01g² − 1e-4g² = 0.0099g².
         let c = RmspropSpec {
             centered: true,
