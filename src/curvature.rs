@@ -235,7 +235,7 @@ pub fn lanczos(
         }
         let b = dot(&w, &w).sqrt();
         let scale = alpha.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(b_prev);
-        let invariant = !(b > 1e-12 * scale) || (store && j + 1 == d);
+        let invariant = b.is_nan() || b <= 1e-12 * scale || (store && j + 1 == d);
         let steps = j + 1;
         if invariant || steps >= next_check || steps == max_iter {
             let (t, s) = (
