@@ -9,8 +9,13 @@
 //! To add an optimizer: write `src/optimizer/<name>.rs` with a spec struct that
 //! implements [`Optimizer`], and add one variant to [`OptimizerKind`].
 
+pub mod adam;
 pub mod noise;
+pub mod rmsprop;
 pub mod sgd;
+
+#[cfg(test)]
+mod golden_tests;
 
 use crate::error::SpecError;
 use serde::{Deserialize, Serialize};
@@ -87,24 +92,68 @@ pub trait Optimizer: Send + Sync {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerKind {
     Sgd(sgd::SgdSpec),
+    Adam(adam::AdamSpec),
+    #[serde(rename = "adamw")]
+    AdamW(adam::AdamWSpec),
+    Rmsprop(rmsprop::RmspropSpec),
 }
 
 impl OptimizerKind {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Self::Sgd(_) => "sgd",
+            Self::Adam(_) => "adam",
+            Self::AdamW(_) => "adamw",
+            Self::Rmsprop(_) => "rmsprop",
         }
     }
 
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             Self::Sgd(s) => s.validate(),
+            Self::Adam(s) => s.validate(),
+            Self::AdamW(s) => s.validate(),
+            Self::Rmsprop(s) => s.validate(),
         }
     }
 
     pub fn as_optimizer(&self) -> &dyn Optimizer {
         match self {
             Self::Sgd(s) => s,
+            Self::Adam(s) => s,
+            Self::AdamW(s) => s,
+            Self::Rmsprop(s) => s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_parse_with_torch_defaults() {
+        let k: OptimizerKind = serde_json::from_str(r#"{"kind": "adamw"}"#).unwrap();
+        assert_eq!(k.kind_name(), "adamw");
+        let OptimizerKind::AdamW(a) = &k else {
+            panic!("{k:?}")
+        };
+        assert_eq!(
+            (a.beta1, a.beta2, a.eps, a.weight_decay),
+            (0.9, 0.999, 1e-8, 0.01)
+        );
+        let k: OptimizerKind = serde_json::from_str(r#"{"kind": "adam"}"#).unwrap();
+        let OptimizerKind::Adam(a) = &k else {
+            panic!("{k:?}")
+        };
+        assert_eq!((a.weight_decay, a.amsgrad), (0.0, false));
+        let k: OptimizerKind =
+            serde_json::from_str(r#"{"kind": "rmsprop", "centered": true}"#).unwrap();
+        let OptimizerKind::Rmsprop(r) = &k else {
+            panic!("{k:?}")
+        };
+        assert_eq!((r.alpha, r.eps, r.momentum), (0.99, 1e-8, 0.0));
+        assert!(r.centered);
+        assert!(serde_json::from_str::<OptimizerKind>(r#"{"kind": "adam", "betas": 1}"#).is_err());
     }
 }
