@@ -239,7 +239,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
                 .push((sgd_step > 0.0).then(|| update_norm / sgd_step));
             trace.shrink.push(opt.decoupled_shrink(&params));
             let sharp = (st.hessian && st.hessian_every > 0 && t % st.hessian_every == 0)
-                .then(|| curvature::curvature(f, &x_prev, &mut rng_curv).map(|c| c.max_eig))
+                .then(|| curvature::sharpness(f, &x_prev, &mut rng_curv))
                 .flatten();
             trace.sharpness.push(sharp);
         }

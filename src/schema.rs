@@ -24,6 +24,9 @@ pub mod runs {
     pub const SHARPNESS: &str = "sharpness";
     pub const HESSIAN_MIN_EIG: &str = "hessian_min_eig";
     pub const HESSIAN_TRACE: &str = "hessian_trace";
+    /// Standard error of `hessian_trace` (0 when exact: dense; Hutchinson
+    /// above the dense limit).
+    pub const HESSIAN_TRACE_STDERR: &str = "hessian_trace_stderr";
     /// Which method produced the curvature columns (`dense`, `lanczos`).
     pub const CURVATURE_METHOD: &str = "curvature_method";
     pub const DIVERGED: &str = "diverged";
