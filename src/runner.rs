@@ -478,4 +478,89 @@ lr = {lr}
         assert_eq!(a.trace.grad_norm[0], b.trace.grad_norm[0]);
         assert_ne!(by(1).row.initial_loss, a.row.initial_loss);
     }
+
+    /// A sweep with each optimizer reproduces torch.optim (float64) over 60
+    /// steps: the sweep file is built from each golden case of
+    /// tests/fixtures/optimizers/golden.json (scripts/golden_optimizers.py),
+    /// and every traced lr, momentum and position must match to 1e-9
+    /// relative. Only the non-chaotic landscape (the quadratic) is compared
+    /// end to end; the Rastrigin cases are replayed step by step in
+    /// optimizer::golden_tests.
+    #[test]
+    fn sweeps_reproduce_torch_optim_trajectories() {
+        let text = include_str!("../tests/fixtures/optimizers/golden.json");
+        let golden: serde_json::Value = serde_json::from_str(text).unwrap();
+        // The lr sequences of the golden script (StepLR; OneCycleLR defaults).
+        let schedules = [(
+            "step",
+            "kind = \"step\"\nlr = 0.05\nstep_size = 20\ngamma = 0.5",
+        )];
+        let mut compared = 0;
+        for case in golden["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let Some((_, schedule)) = schedules
+                .iter()
+                .find(|(s, _)| name.starts_with(&format!("quadratic/{s}/")))
+            else {
+                continue;
+            };
+            let landscape: toml::Value = toml::Value::try_from(&case["landscape"]).unwrap();
+            let optimizer: toml::Value = toml::Value::try_from(&case["optimizer"]).unwrap();
+            let x0: Vec<f64> = serde_json::from_value(case["x0"].clone()).unwrap();
+            let inline = |v: &toml::Value| {
+                let t = v.as_table().unwrap();
+                t.iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            let src = format!(
+                "name = \"parity\"\nsteps = 60\ntrace_every = 1\ntrace_positions = true\nhessian = false\n\
+                 [[landscape]]\n{}\ninit = {{ kind = \"point\", x = {x0:?} }}\n\
+                 [[optimizer]]\n{}\n[[schedule]]\n{schedule}\n",
+                inline(&landscape),
+                inline(&optimizer),
+            );
+            let p = plan(&src);
+            let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs() || (a - b).abs() <= 1e-12;
+            let xs = case["x"].as_array().unwrap();
+            let d = x0.len();
+            for t in 0..60 {
+                let lr = case["lr"][t].as_f64().unwrap();
+                assert!(
+                    close(r.trace.lr[t], lr),
+                    "{name} lr at step {t}: {} vs {lr}",
+                    r.trace.lr[t]
+                );
+                if case["cycles_momentum"].as_bool().unwrap() {
+                    let m = case["momentum"][t].as_f64().unwrap();
+                    assert!(
+                        close(r.trace.momentum[t].unwrap(), m),
+                        "{name} momentum at step {t}"
+                    );
+                }
+                // x after update t is the position traced at row t + 1 (the
+                // final position after the last update).
+                let got: &[f64] = if t + 1 < 60 {
+                    &r.trace.position[(t + 1) * d..(t + 2) * d]
+                } else {
+                    r.row.final_position.as_deref().unwrap()
+                };
+                for (i, (a, b)) in got.iter().zip(xs[t].as_array().unwrap()).enumerate() {
+                    let b = b.as_f64().unwrap();
+                    assert!(
+                        close(*a, b),
+                        "{name}: x[{i}] after update {t}: {a} vs torch {b}"
+                    );
+                }
+            }
+            compared += 1;
+        }
+        assert_eq!(
+            compared,
+            12 * schedules.len(),
+            "every quadratic case was compared"
+        );
+    }
 }
