@@ -110,7 +110,13 @@ run_torch("step_7_default_gamma", {"kind": "step", "lr": 0.3, "step_size": 7},
 run_torch("multistep", {"kind": "multistep", "lr": 0.05, "milestones": [50, 120, 121, 250], "gamma": 0.3},
           lambda o: L.MultiStepLR(o, milestones=[50, 120, 121, 250], gamma=0.3), 0.05, N)
 
+# Calibration by half-life: gamma = 2 ** (-period / half_life) on the torch side.
+run_torch("step_half_life", {"kind": "step", "lr": 0.1, "step_size": 25, "half_life": 100.0},
+          lambda o: L.StepLR(o, step_size=25, gamma=2.0 ** (-25 / 100)), 0.1, N)
+
 # ---- exponential --------------------------------------------------------
+run_torch("exponential_half_life", {"kind": "exponential", "lr": 0.1, "half_life": 80.0},
+          lambda o: L.ExponentialLR(o, gamma=2.0 ** (-1 / 80)), 0.1, N)
 run_torch("exponential_0.99", {"kind": "exponential", "lr": 0.1, "gamma": 0.99},
           lambda o: L.ExponentialLR(o, gamma=0.99), 0.1, N)
 run_torch("exponential_0.9", {"kind": "exponential", "lr": 1.0, "gamma": 0.9},

@@ -60,7 +60,7 @@ proptest! {
         let e = exponential(lr, gamma, period);
         for t in 0..(period * 8) {
             let (a, b) = (s.lr(t), e.lr(t));
-            if t % period == 0 {
+            if t.is_multiple_of(period) {
                 prop_assert!((a - b).abs() <= 1e-14 * b, "t = {t}: step {a} vs exponential {b}");
             } else {
                 prop_assert!(a > b, "t = {t}: step {a} <= exponential {b}");
