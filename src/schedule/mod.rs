@@ -14,6 +14,31 @@
 //! HF transformers: `scripts/golden_schedules.py` →
 //! `tests/fixtures/schedules/golden.json`, checked to 1e-12 relative.
 //!
+//! # Conventions of the reference libraries, and valley's choice
+//!
+//! - Step index: PyTorch (lr after t `scheduler.step()` calls), optax
+//!   (`schedule(count)`, count = updates done), Keras (`optimizer.iterations`)
+//!   and HF (`LambdaLR`) all give update t the value at t; so does valley.
+//! - exponential: PyTorch `ExponentialLR` has γ per step (recursive);
+//!   optax/Keras have γ per `decay_steps` with `staircase`. valley: optax's
+//!   parameterisation (decay_steps = 1 is PyTorch).
+//! - polynomial: PyTorch `PolynomialLR` ends at 0; optax
+//!   `polynomial_schedule`, Keras `PolynomialDecay` and HF have an end value.
+//!   valley: `end_lr` (optax), held after T (all of them, Keras without `cycle`).
+//! - cosine: PyTorch `CosineAnnealingLR` takes an absolute `eta_min` and
+//!   rises again after T_max; optax/Keras take α = η_min/lr and hold; HF's
+//!   warm-up cosine rises after N too. valley: absolute `eta_min`, held.
+//! - warm-up: PyTorch `LinearLR` needs start_factor > 0; HF starts at 0
+//!   (update 0 has lr 0); optax starts at an absolute `init_value`. valley:
+//!   relative `start_factor` in [0, 1]; no off-by-one against HF or optax.
+//! - onecycle: PyTorch peaks at step pct·N − 1 and ends at N − 1; optax
+//!   `cosine_onecycle_schedule` peaks at ⌊pct·N⌋ and ends at N (one step
+//!   later) and sets no momentum. valley: PyTorch.
+//! - restarts: PyTorch `CosineAnnealingWarmRestarts` (integer T_mult);
+//!   optax `sgdr_schedule` takes explicit per-cycle tables. valley: PyTorch.
+//! - inverse_time: Keras only; inverse_sqrt: HF (warm-up 0); cyclic and
+//!   momentum cycling: PyTorch only.
+//!
 //! To add a schedule: a struct with `validate` and `lr` in the file of its
 //! family, and one variant of [`Schedule`].
 
