@@ -4,7 +4,7 @@
 
 use super::compose::Warmup;
 use super::cosine::{Cosine, CosineRestarts};
-use super::cyclic::{Cyclic, CyclicMode};
+use super::cyclic::{Anneal, Cyclic, CyclicMode, OneCycle};
 use super::decay::{
     Exponential, InverseSqrt, InverseTime, Linear, MultiStep, Polynomial, StepDecay,
 };
@@ -145,6 +145,39 @@ proptest! {
         // Peak of cycle one at step_size_up: max_lr (scale 1 in cycle 1 except exp_range).
         if mode != 2 {
             prop_assert!((c.lr(up) - (base + span)).abs() <= 1e-14 * (base + span));
+        }
+    }
+
+    /// OneCycleLR: starts at max_lr/div_factor, peaks next to PyTorch's
+    /// phase end pct·N − 1, never exceeds max_lr, ends at
+    /// max_lr/div_factor/final_div_factor at N − 1; momentum mirrors it.
+    #[test]
+    fn onecycle_shape(
+        max_lr in 1e-3f64..1.0, n in 20u64..400, pct in 0.1f64..0.9, linear in any::<bool>(),
+        div in 2.0f64..50.0, fdiv in 1.0f64..1e4,
+    ) {
+        let s = OneCycle {
+            max_lr, total_steps: n, pct_start: pct,
+            anneal_strategy: if linear { Anneal::Linear } else { Anneal::Cos },
+            div_factor: div, final_div_factor: fdiv, three_phase: false,
+            cycle_momentum: true, base_momentum: 0.85, max_momentum: 0.95,
+        };
+        prop_assume!(pct * n as f64 - 1.0 > 0.0);
+        s.validate().unwrap();
+        prop_assert!((s.lr(0) - max_lr / div).abs() <= 1e-15 * max_lr);
+        prop_assert!((s.lr(n - 1) - max_lr / div / fdiv).abs() <= 3e-16 * max_lr);
+        let lrs: Vec<f64> = (0..n).map(|t| s.lr(t)).collect();
+        let peak = (0..n as usize).max_by(|&a, &b| lrs[a].total_cmp(&lrs[b])).unwrap() as f64;
+        let end1 = pct * n as f64 - 1.0;
+        prop_assert!(peak == end1.floor() || peak == end1.floor() + 1.0, "peak {peak}, phase end {end1}");
+        for (t, &lr) in lrs.iter().enumerate() {
+            prop_assert!(lr <= max_lr * (1.0 + 1e-15));
+            let m = s.momentum(t as u64).unwrap();
+            // Same anneal fraction for lr and momentum within a phase.
+            let (lo, hi) = if (t as f64) <= end1 { (max_lr / div, max_lr) } else { (max_lr / div / fdiv, max_lr) };
+            let f_lr = (lr - lo) / (hi - lo);
+            let f_m = (0.95 - m) / 0.1;
+            prop_assert!((f_lr - f_m).abs() < 1e-9, "t {t}: {f_lr} vs {f_m}");
         }
     }
 }
