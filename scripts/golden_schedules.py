@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Golden learning-rate (and momentum) sequences for valley's schedules.
+
+Runs the real schedulers -- torch.optim.lr_scheduler (float64 default dtype,
+stepping the scheduler and reading optimizer.param_groups), optax schedules
+(with jax x64 enabled), HF transformers schedules -- and, for Keras'
+InverseTimeDecay (Keras is not installed), its documented formula.
+
+Writes tests/fixtures/schedules/golden.json: a list of
+  {name, source, schedule: <valley table>, lr: [...], momentum: [...] | null}
+where lr[t] is the lr of update t (the value param_groups[0]["lr"] holds when
+optimizer.step() is called for the (t+1)-th time).
+
+For the schedules PyTorch computes recursively (chainable form) it also
+evaluates `_get_closed_form_lr` at every step and records the largest relative
+difference as `recursive_vs_closed_max_rel` (printed as well).
+
+Usage: /work/venv/bin/python scripts/golden_schedules.py
+"""
+
+import json
+import math
+import os
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+import optax  # noqa: E402
+import transformers  # noqa: E402
+from torch.optim import lr_scheduler as L  # noqa: E402
+
+OUT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)),
+    "..",
+    "tests",
+    "fixtures",
+    "schedules",
+    "golden.json",
+)
+
+CASES = []
+
+
+def optimizer(lr, adam=False):
+    p = [torch.nn.Parameter(torch.zeros(2))]
+    if adam:
+        return torch.optim.Adam(p, lr=lr, betas=(0.9, 0.999))
+    return torch.optim.SGD(p, lr=lr, momentum=0.9)
+
+
+def rel(a, b):
+    if a == b:
+        return 0.0
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+def run_torch(name, schedule, make, lr, steps, adam=False, momentum=False):
+    """make(opt) -> scheduler. Records lr (and momentum) before each update."""
+    opt = optimizer(lr, adam)
+    sched = make(opt)
+    lrs, moms = [], []
+    closed_drift = 0.0
+    for t in range(steps):
+        g = opt.param_groups[0]
+        lrs.append(float(g["lr"]))
+        if momentum:
+            moms.append(float(g["betas"][0] if adam else g["momentum"]))
+        if hasattr(sched, "_get_closed_form_lr") and not isinstance(sched, L.SequentialLR):
+            closed = float(sched._get_closed_form_lr()[0])
+            closed_drift = max(closed_drift, rel(lrs[-1], closed))
+        opt.zero_grad()
+        opt.step()
+        sched.step()
+    entry = {
+        "name": name,
+        "source": "torch " + type(sched).__name__,
+        "schedule": schedule,
+        "lr": lrs,
+        "momentum": moms if momentum else None,
+    }
+    if hasattr(sched, "_get_closed_form_lr") and not isinstance(sched, L.SequentialLR):
+        entry["recursive_vs_closed_max_rel"] = closed_drift
+        print(f"{name:40s} torch recursive vs closed form: max rel {closed_drift:.3e}")
+    CASES.append(entry)
+
+
+def run_fn(name, source, schedule, fn, steps):
+    CASES.append(
+        {
+            "name": name,
+            "source": source,
+            "schedule": schedule,
+            "lr": [float(fn(t)) for t in range(steps)],
+            "momentum": None,
+        }
+    )
+
+
+N = 300
+
+# ---- step / multistep ---------------------------------------------------
+run_torch("step_30_half", {"kind": "step", "lr": 0.1, "step_size": 30, "gamma": 0.5},
+          lambda o: L.StepLR(o, step_size=30, gamma=0.5), 0.1, N)
+run_torch("step_7_default_gamma", {"kind": "step", "lr": 0.3, "step_size": 7},
+          lambda o: L.StepLR(o, step_size=7), 0.3, N)
+run_torch("multistep", {"kind": "multistep", "lr": 0.05, "milestones": [50, 120, 121, 250], "gamma": 0.3},
+          lambda o: L.MultiStepLR(o, milestones=[50, 120, 121, 250], gamma=0.3), 0.05, N)
+
+# Calibration by half-life: gamma = 2 ** (-period / half_life) on the torch side.
+run_torch("step_half_life", {"kind": "step", "lr": 0.1, "step_size": 25, "half_life": 100.0},
+          lambda o: L.StepLR(o, step_size=25, gamma=2.0 ** (-25 / 100)), 0.1, N)
+
+# ---- exponential --------------------------------------------------------
+run_torch("exponential_half_life", {"kind": "exponential", "lr": 0.1, "half_life": 80.0},
+          lambda o: L.ExponentialLR(o, gamma=2.0 ** (-1 / 80)), 0.1, N)
+run_torch("exponential_0.99", {"kind": "exponential", "lr": 0.1, "gamma": 0.99},
+          lambda o: L.ExponentialLR(o, gamma=0.99), 0.1, N)
+run_torch("exponential_0.9", {"kind": "exponential", "lr": 1.0, "gamma": 0.9},
+          lambda o: L.ExponentialLR(o, gamma=0.9), 1.0, N)
+# Worked example: 0.1 * 0.9 ** (250 / 1000) at t = 250.
+run_fn("optax_exponential_decay_steps_1000", "optax exponential_decay",
+       {"kind": "exponential", "lr": 0.1, "gamma": 0.9, "decay_steps": 1000},
+       optax.exponential_decay(0.1, transition_steps=1000, decay_rate=0.9), N)
+run_fn("optax_exponential_staircase", "optax exponential_decay",
+       {"kind": "exponential", "lr": 0.1, "gamma": 0.5, "decay_steps": 40, "staircase": True},
+       optax.exponential_decay(0.1, transition_steps=40, decay_rate=0.5, staircase=True), N)
+
+# ---- polynomial ---------------------------------------------------------
+for power in (1.0, 2.0, 0.5):
+    run_torch(f"polynomial_power_{power}",
+              {"kind": "polynomial", "lr": 0.1, "total_steps": 200, "power": power},
+              lambda o, p=power: L.PolynomialLR(o, total_iters=200, power=p), 0.1, N)
+# Worked example: 0.1 * (1 - 250/1000) ** 2 = 0.05625 at t = 250.
+run_fn("optax_polynomial_power_2_T_1000", "optax polynomial_schedule",
+       {"kind": "polynomial", "lr": 0.1, "total_steps": 1000, "power": 2.0},
+       optax.polynomial_schedule(0.1, 0.0, power=2, transition_steps=1000), N)
+run_fn("optax_polynomial_end_lr", "optax polynomial_schedule",
+       {"kind": "polynomial", "lr": 0.1, "total_steps": 200, "power": 1.5, "end_lr": 0.01},
+       optax.polynomial_schedule(0.1, 0.01, power=1.5, transition_steps=200), N)
+
+# ---- linear -------------------------------------------------------------
+run_torch("linear_defaults", {"kind": "linear", "lr": 0.1},
+          lambda o: L.LinearLR(o), 0.1, 40)
+run_torch("linear_decay", {"kind": "linear", "lr": 0.2, "start_factor": 1.0, "end_factor": 0.1, "total_steps": 250},
+          lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=250), 0.2, N)
+run_torch("linear_warmup", {"kind": "linear", "lr": 0.2, "start_factor": 0.01, "end_factor": 1.0, "total_steps": 100},
+          lambda o: L.LinearLR(o, start_factor=0.01, end_factor=1.0, total_iters=100), 0.2, N)
+
+# ---- inverse time (Keras formula) / inverse sqrt (HF) -------------------
+def keras_inverse_time(lr, rate, steps, staircase):
+    def f(t):
+        p = t / steps
+        if staircase:
+            p = math.floor(p)
+        return lr / (1.0 + rate * p)
+    return f
+
+
+run_fn("inverse_time", "Keras InverseTimeDecay formula",
+       {"kind": "inverse_time", "lr": 0.1, "decay_rate": 0.5, "decay_steps": 10},
+       keras_inverse_time(0.1, 0.5, 10, False), N)
+run_fn("inverse_time_staircase", "Keras InverseTimeDecay formula",
+       {"kind": "inverse_time", "lr": 0.1, "decay_rate": 2.0, "decay_steps": 25, "staircase": True},
+       keras_inverse_time(0.1, 2.0, 25, True), N)
+run_torch("hf_inverse_sqrt", {"kind": "inverse_sqrt", "lr": 0.01, "timescale": 50},
+          lambda o: transformers.get_inverse_sqrt_schedule(o, num_warmup_steps=0, timescale=50), 0.01, N)
+
+# ---- cosine -------------------------------------------------------------
+# PyTorch's CosineAnnealingLR rises again after T_max: compare t <= T only.
+run_torch("cosine_T300", {"kind": "cosine", "lr": 0.1, "total_steps": 300},
+          lambda o: L.CosineAnnealingLR(o, T_max=300), 0.1, 301)
+run_torch("cosine_T120_eta_min", {"kind": "cosine", "lr": 0.1, "total_steps": 120, "eta_min": 0.001},
+          lambda o: L.CosineAnnealingLR(o, T_max=120, eta_min=0.001), 0.1, 121)
+# optax holds the end value after T, like valley.
+run_fn("optax_cosine_hold", "optax cosine_decay_schedule",
+       {"kind": "cosine", "lr": 0.1, "total_steps": 200, "eta_min": 0.005},
+       optax.cosine_decay_schedule(0.1, decay_steps=200, alpha=0.05), N)
+
+# ---- cosine restarts ----------------------------------------------------
+run_torch("cosine_restarts_T0_10", {"kind": "cosine_restarts", "lr": 0.1, "T_0": 10},
+          lambda o: L.CosineAnnealingWarmRestarts(o, T_0=10), 0.1, N)
+run_torch("cosine_restarts_T0_7_mult_2", {"kind": "cosine_restarts", "lr": 0.1, "T_0": 7, "T_mult": 2, "eta_min": 0.01},
+          lambda o: L.CosineAnnealingWarmRestarts(o, T_0=7, T_mult=2, eta_min=0.01), 0.1, N)
+run_torch("cosine_restarts_T0_5_mult_3", {"kind": "cosine_restarts", "lr": 0.5, "T_0": 5, "T_mult": 3},
+          lambda o: L.CosineAnnealingWarmRestarts(o, T_0=5, T_mult=3), 0.5, N)
+
+# ---- cyclic (momentum included) -----------------------------------------
+run_torch("cyclic_triangular", {"kind": "cyclic", "base_lr": 0.01, "max_lr": 0.1, "step_size_up": 20},
+          lambda o: L.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=20), 0.05, N, momentum=True)
+run_torch("cyclic_triangular2", {"kind": "cyclic", "base_lr": 0.001, "max_lr": 0.1, "step_size_up": 15,
+                                 "step_size_down": 35, "mode": "triangular2", "base_momentum": 0.85, "max_momentum": 0.95},
+          lambda o: L.CyclicLR(o, base_lr=0.001, max_lr=0.1, step_size_up=15, step_size_down=35,
+                               mode="triangular2", base_momentum=0.85, max_momentum=0.95), 0.05, N, momentum=True)
+run_torch("cyclic_exp_range_adam", {"kind": "cyclic", "base_lr": 0.001, "max_lr": 0.01, "step_size_up": 25,
+                                    "mode": "exp_range", "gamma": 0.995},
+          lambda o: L.CyclicLR(o, base_lr=0.001, max_lr=0.01, step_size_up=25, mode="exp_range", gamma=0.995),
+          0.05, N, adam=True, momentum=True)
+run_torch("cyclic_no_momentum", {"kind": "cyclic", "base_lr": 0.02, "max_lr": 0.3, "step_size_up": 11,
+                                 "step_size_down": 4, "cycle_momentum": False},
+          lambda o: L.CyclicLR(o, base_lr=0.02, max_lr=0.3, step_size_up=11, step_size_down=4,
+                               cycle_momentum=False), 0.05, N)
+
+# ---- onecycle (momentum included); t = 0 .. N-1 -------------------------
+run_torch("onecycle_cos", {"kind": "onecycle", "max_lr": 0.1, "total_steps": 300},
+          lambda o: L.OneCycleLR(o, max_lr=0.1, total_steps=300), 0.1, 300, momentum=True)
+run_torch("onecycle_linear_adam", {"kind": "onecycle", "max_lr": 0.05, "total_steps": 257, "pct_start": 0.25,
+                                   "anneal_strategy": "linear", "div_factor": 10.0, "final_div_factor": 100.0},
+          lambda o: L.OneCycleLR(o, max_lr=0.05, total_steps=257, pct_start=0.25, anneal_strategy="linear",
+                                 div_factor=10.0, final_div_factor=100.0), 0.05, 257, adam=True, momentum=True)
+run_torch("onecycle_three_phase", {"kind": "onecycle", "max_lr": 0.2, "total_steps": 300, "pct_start": 0.4,
+                                   "three_phase": True, "base_momentum": 0.8, "max_momentum": 0.9},
+          lambda o: L.OneCycleLR(o, max_lr=0.2, total_steps=300, pct_start=0.4, three_phase=True,
+                                 base_momentum=0.8, max_momentum=0.9), 0.2, 300, momentum=True)
+run_torch("onecycle_three_phase_linear_odd", {"kind": "onecycle", "max_lr": 1.0, "total_steps": 101, "pct_start": 0.33,
+                                              "three_phase": True, "anneal_strategy": "linear", "cycle_momentum": False},
+          lambda o: L.OneCycleLR(o, max_lr=1.0, total_steps=101, pct_start=0.33, three_phase=True,
+                                 anneal_strategy="linear", cycle_momentum=False), 1.0, 101)
+
+# ---- warm-up ------------------------------------------------------------
+run_torch("warmup_linear_then_cosine",
+          {"kind": "warmup", "warmup_steps": 20, "start_factor": 0.1,
+           "then": {"kind": "cosine", "lr": 0.1, "total_steps": 280}},
+          lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.1, total_iters=20),
+                                       L.CosineAnnealingLR(o, T_max=280)], milestones=[20]), 0.1, N + 1)
+run_torch("warmup_then_exponential",
+          {"kind": "warmup", "warmup_steps": 13, "start_factor": 0.25,
+           "then": {"kind": "exponential", "lr": 0.1, "gamma": 0.98}},
+          lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=13),
+                                       L.ExponentialLR(o, gamma=0.98)], milestones=[13]), 0.1, N)
+# HF: linear warm-up from 0, then half a cosine to 0 at num_training_steps.
+run_torch("hf_cosine_with_warmup",
+          {"kind": "warmup", "warmup_steps": 30, "start_factor": 0.0,
+           "then": {"kind": "cosine", "lr": 0.1, "total_steps": 270}},
+          lambda o: transformers.get_cosine_schedule_with_warmup(o, num_warmup_steps=30, num_training_steps=300),
+          0.1, N + 1)
+run_fn("optax_warmup_cosine_decay", "optax warmup_cosine_decay_schedule",
+       {"kind": "warmup", "warmup_steps": 25, "start_factor": 0.1,
+        "then": {"kind": "cosine", "lr": 0.1, "total_steps": 275, "eta_min": 0.001}},
+       optax.warmup_cosine_decay_schedule(0.01, 0.1, warmup_steps=25, decay_steps=300, end_value=0.001), N + 50)
+
+# ---- sequential ---------------------------------------------------------
+run_torch("sequential_exp_step_cosine",
+          {"kind": "sequential", "milestones": [40, 100],
+           "schedules": [{"kind": "exponential", "lr": 0.1, "gamma": 0.95},
+                         {"kind": "step", "lr": 0.1, "step_size": 10, "gamma": 0.5},
+                         {"kind": "cosine", "lr": 0.1, "total_steps": 200}]},
+          lambda o: L.SequentialLR(o, [L.ExponentialLR(o, gamma=0.95), L.StepLR(o, step_size=10, gamma=0.5),
+                                       L.CosineAnnealingLR(o, T_max=200)], milestones=[40, 100]), 0.1, N + 1)
+run_torch("sequential_linear_then_exponential_restarts",
+          {"kind": "sequential", "milestones": [10, 60],
+           "schedules": [{"kind": "linear", "lr": 0.1, "start_factor": 0.5, "total_steps": 10},
+                         {"kind": "exponential", "lr": 0.1, "gamma": 0.9},
+                         {"kind": "polynomial", "lr": 0.1, "total_steps": 100, "power": 2.0}]},
+          lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.5, total_iters=10), L.ExponentialLR(o, gamma=0.9),
+                                       L.PolynomialLR(o, total_iters=100, power=2.0)], milestones=[10, 60]), 0.1, N)
+run_torch("sequential_restarts_child",
+          {"kind": "sequential", "milestones": [25],
+           "schedules": [{"kind": "multistep", "lr": 0.1, "milestones": [5, 15], "gamma": 0.5},
+                         {"kind": "cosine_restarts", "lr": 0.1, "T_0": 10, "T_mult": 2, "eta_min": 0.001}]},
+          lambda o: L.SequentialLR(o, [L.MultiStepLR(o, milestones=[5, 15], gamma=0.5),
+                                       L.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2, eta_min=0.001)],
+                                   milestones=[25]), 0.1, N)
+
+os.makedirs(os.path.dirname(OUT), exist_ok=True)
+with open(OUT, "w") as f:
+    json.dump(CASES, f, indent=1)
+    f.write("\n")
+print(f"wrote {len(CASES)} cases to {os.path.normpath(OUT)}")
+print("worked examples:", repr(0.1 * 0.9 ** (250 / 1000)), repr(0.1 * (1 - 250 / 1000) ** 2))
