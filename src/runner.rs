@@ -480,7 +480,8 @@ lr = {lr}
     }
 
     /// A sweep with each optimizer reproduces torch.optim (float64) over 60
-    /// steps: the sweep file is built from each golden case of
+    /// steps, under step decay and one-cycle (whose momentum cycling drives SGD's
+    /// momentum and Adam's beta1): the sweep file is built from each golden case of
     /// tests/fixtures/optimizers/golden.json (scripts/golden_optimizers.py),
     /// and every traced lr, momentum and position must match to 1e-9
     /// relative. Only the non-chaotic landscape (the quadratic) is compared
@@ -491,10 +492,16 @@ lr = {lr}
         let text = include_str!("../tests/fixtures/optimizers/golden.json");
         let golden: serde_json::Value = serde_json::from_str(text).unwrap();
         // The lr sequences of the golden script (StepLR; OneCycleLR defaults).
-        let schedules = [(
-            "step",
-            "kind = \"step\"\nlr = 0.05\nstep_size = 20\ngamma = 0.5",
-        )];
+        let schedules = [
+            (
+                "step",
+                "kind = \"step\"\nlr = 0.05\nstep_size = 20\ngamma = 0.5",
+            ),
+            (
+                "onecycle",
+                "kind = \"onecycle\"\nmax_lr = 0.05\ntotal_steps = 60",
+            ),
+        ];
         let mut compared = 0;
         for case in golden["cases"].as_array().unwrap() {
             let name = case["name"].as_str().unwrap();
