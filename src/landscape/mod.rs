@@ -9,6 +9,8 @@
 //! (serde, `deny_unknown_fields`) that validates and builds it, and add one
 //! variant to [`LandscapeKind`].
 
+pub mod descent;
+pub mod muller_brown;
 pub mod quadratic;
 pub mod rastrigin;
 
@@ -228,6 +230,7 @@ impl InitSpec {
 pub enum LandscapeKind {
     Quadratic(quadratic::QuadraticSpec),
     Rastrigin(rastrigin::RastriginSpec),
+    MullerBrown(muller_brown::MullerBrownSpec),
 }
 
 impl LandscapeKind {
@@ -235,6 +238,7 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(_) => "quadratic",
             Self::Rastrigin(_) => "rastrigin",
+            Self::MullerBrown(_) => "muller_brown",
         }
     }
 
@@ -242,6 +246,7 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => s.validate(),
             Self::Rastrigin(s) => s.validate(),
+            Self::MullerBrown(s) => s.validate(),
         }
     }
 
@@ -249,6 +254,7 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => s.dim,
             Self::Rastrigin(s) => s.dim,
+            Self::MullerBrown(_) => 2,
         }
     }
 
@@ -263,6 +269,14 @@ impl LandscapeKind {
                 low: -5.12,
                 high: 5.12,
             },
+            // InitSpec::Uniform has one interval for every coordinate: the
+            // square [-1.5, 1.2)² spans the view box's x range and touches all
+            // three basins; the full square [-1.5, 2.0)² would reach the
+            // steep corner near (2, 2) where V ≈ 1e5.
+            Self::MullerBrown(_) => InitSpec::Uniform {
+                low: -1.5,
+                high: 1.2,
+            },
         }
     }
 
@@ -273,6 +287,7 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => Box::new(s.build(rng)),
             Self::Rastrigin(s) => Box::new(s.build()),
+            Self::MullerBrown(s) => Box::new(s.build()),
         }
     }
 
