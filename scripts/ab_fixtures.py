@@ -10,6 +10,10 @@ type, type 0 = A, 1 = B):
     2d_fib21.txt  <- abpro/data/2dm1/21_6.1980   (commit 1197ea59095e00affd13c5fb410379e7b4d9d2e5)
     3d_fib13.txt  <- abpro/data/3dm1/13_4.9746   (commit 1197ea59095e00affd13c5fb410379e7b4d9d2e5)
     3d_fib21.txt  <- abpro/data/3dm1/21_12.3266  (commit 289757c6ee418ec0e7d13e9ddb28fc149f7e7c18)
+    2d_fib34.txt  <- abpro/data/2dm1/34_10.8060  (commit 1197ea59095e00affd13c5fb410379e7b4d9d2e5)
+    2d_fib55.txt  <- abpro/data/2dm1/55_19.2570  (commit 1197ea59095e00affd13c5fb410379e7b4d9d2e5)
+    3d_fib34.txt  <- abpro/data/3dm1/34_25.5113  (commit 289757c6ee418ec0e7d13e9ddb28fc149f7e7c18)
+    3d_fib55.txt  <- abpro/data/3dm1/55_44.8765  (commit 1197ea59095e00affd13c5fb410379e7b4d9d2e5)
 
 Output: tests/fixtures/landscapes/ab_<dims>d_fib<n>.json with the sequence,
 the energy computed here directly from the published positions, and the
@@ -42,6 +46,10 @@ CASES = [
     ("2d_fib21", 2, -6.1980, "abpro/data/2dm1/21_6.1980", "1197ea59095e00affd13c5fb410379e7b4d9d2e5"),
     ("3d_fib13", 3, -4.9746, "abpro/data/3dm1/13_4.9746", "1197ea59095e00affd13c5fb410379e7b4d9d2e5"),
     ("3d_fib21", 3, -12.3266, "abpro/data/3dm1/21_12.3266", "289757c6ee418ec0e7d13e9ddb28fc149f7e7c18"),
+    ("2d_fib34", 2, -10.8060, "abpro/data/2dm1/34_10.8060", "1197ea59095e00affd13c5fb410379e7b4d9d2e5"),
+    ("2d_fib55", 2, -19.2570, "abpro/data/2dm1/55_19.2570", "1197ea59095e00affd13c5fb410379e7b4d9d2e5"),
+    ("3d_fib34", 3, -25.5113, "abpro/data/3dm1/34_25.5113", "289757c6ee418ec0e7d13e9ddb28fc149f7e7c18"),
+    ("3d_fib55", 3, -44.8765, "abpro/data/3dm1/55_44.8765", "1197ea59095e00affd13c5fb410379e7b4d9d2e5"),
 ]
 
 

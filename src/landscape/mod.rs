@@ -11,6 +11,7 @@
 
 pub mod descent;
 pub mod muller_brown;
+pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
 
@@ -231,6 +232,7 @@ pub enum LandscapeKind {
     Quadratic(quadratic::QuadraticSpec),
     Rastrigin(rastrigin::RastriginSpec),
     MullerBrown(muller_brown::MullerBrownSpec),
+    ProteinAb(protein_ab::ProteinAbSpec),
 }
 
 impl LandscapeKind {
@@ -239,6 +241,7 @@ impl LandscapeKind {
             Self::Quadratic(_) => "quadratic",
             Self::Rastrigin(_) => "rastrigin",
             Self::MullerBrown(_) => "muller_brown",
+            Self::ProteinAb(_) => "protein_ab",
         }
     }
 
@@ -247,6 +250,7 @@ impl LandscapeKind {
             Self::Quadratic(s) => s.validate(),
             Self::Rastrigin(s) => s.validate(),
             Self::MullerBrown(s) => s.validate(),
+            Self::ProteinAb(s) => s.validate(),
         }
     }
 
@@ -255,6 +259,7 @@ impl LandscapeKind {
             Self::Quadratic(s) => s.dim,
             Self::Rastrigin(s) => s.dim,
             Self::MullerBrown(_) => 2,
+            Self::ProteinAb(s) => s.dim(),
         }
     }
 
@@ -277,6 +282,11 @@ impl LandscapeKind {
                 low: -1.5,
                 high: 1.2,
             },
+            // Every angle (turns; 3-D bends and torsions) uniform on a full turn.
+            Self::ProteinAb(_) => InitSpec::Uniform {
+                low: -std::f64::consts::PI,
+                high: std::f64::consts::PI,
+            },
         }
     }
 
@@ -288,6 +298,7 @@ impl LandscapeKind {
             Self::Quadratic(s) => Box::new(s.build(rng)),
             Self::Rastrigin(s) => Box::new(s.build()),
             Self::MullerBrown(s) => Box::new(s.build()),
+            Self::ProteinAb(s) => Box::new(s.build()),
         }
     }
 
