@@ -14,6 +14,7 @@ pub mod muller_brown;
 pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod wells;
 
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
@@ -233,6 +234,7 @@ pub enum LandscapeKind {
     Rastrigin(rastrigin::RastriginSpec),
     MullerBrown(muller_brown::MullerBrownSpec),
     ProteinAb(protein_ab::ProteinAbSpec),
+    Wells(wells::WellsSpec),
 }
 
 impl LandscapeKind {
@@ -242,6 +244,7 @@ impl LandscapeKind {
             Self::Rastrigin(_) => "rastrigin",
             Self::MullerBrown(_) => "muller_brown",
             Self::ProteinAb(_) => "protein_ab",
+            Self::Wells(_) => "wells",
         }
     }
 
@@ -251,6 +254,7 @@ impl LandscapeKind {
             Self::Rastrigin(s) => s.validate(),
             Self::MullerBrown(s) => s.validate(),
             Self::ProteinAb(s) => s.validate(),
+            Self::Wells(s) => s.validate(),
         }
     }
 
@@ -260,6 +264,7 @@ impl LandscapeKind {
             Self::Rastrigin(s) => s.dim,
             Self::MullerBrown(_) => 2,
             Self::ProteinAb(s) => s.dim(),
+            Self::Wells(s) => s.dim,
         }
     }
 
@@ -287,6 +292,11 @@ impl LandscapeKind {
                 low: -std::f64::consts::PI,
                 high: std::f64::consts::PI,
             },
+            // Normal around the origin, spread like the generated centres.
+            Self::Wells(s) => InitSpec::Normal {
+                std: s.generate.as_ref().map_or(2.0, |g| g.radius.max(0.5)),
+                mean: 0.0,
+            },
         }
     }
 
@@ -299,12 +309,17 @@ impl LandscapeKind {
             Self::Rastrigin(s) => Box::new(s.build()),
             Self::MullerBrown(s) => Box::new(s.build()),
             Self::ProteinAb(s) => Box::new(s.build()),
+            Self::Wells(s) => Box::new(s.build(rng)),
         }
     }
 
     /// Whether building needs random structure (so its seed matters).
     pub fn is_random(&self) -> bool {
-        matches!(self, Self::Quadratic(s) if s.rotate)
+        match self {
+            Self::Quadratic(s) => s.rotate,
+            Self::Wells(s) => s.is_random(),
+            _ => false,
+        }
     }
 }
 
