@@ -31,7 +31,7 @@ fn line_search(
     trial: &mut [f64],
 ) -> Option<f64> {
     let slope: f64 = p.iter().zip(g).map(|(a, b)| a * b).sum();
-    if !(slope < 0.0) {
+    if slope.is_nan() || slope >= 0.0 {
         return None;
     }
     let pnorm = norm(p);

@@ -589,6 +589,30 @@ mod tests {
         m
     }
 
+    #[test]
+    fn experiment_file_landscapes_build() {
+        // experiments/protein.toml: its landscape tables parse into this kind
+        // and know their published ground states.
+        use crate::landscape::{InitSpec, LandscapeKind};
+        let path = format!("{}/experiments/protein.toml", env!("CARGO_MANIFEST_DIR"));
+        let file: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let tables = file["landscape"].as_array().unwrap();
+        let mut best = Vec::new();
+        for t in tables {
+            let mut t = t.as_table().unwrap().clone();
+            t.remove("name");
+            let init: InitSpec = t.remove("init").unwrap().try_into().unwrap();
+            let kind: LandscapeKind = toml::Value::Table(t).try_into().unwrap();
+            kind.validate().unwrap();
+            init.validate(kind.dim()).unwrap();
+            let f = kind.build(&mut rng_for(0, "x", Stream::Landscape));
+            best.push(f.best_known_value().unwrap());
+        }
+        assert_eq!(best.len(), 2);
+        assert_eq!((best[0] * 1e4).round() / 1e4, -3.2941);
+        assert_eq!((best[1] * 1e4).round() / 1e4, -6.1980);
+    }
+
     proptest! {
         #[test]
         fn gradient_matches_central_differences_2d(
