@@ -9,8 +9,12 @@
 //! (serde, `deny_unknown_fields`) that validates and builds it, and add one
 //! variant to [`LandscapeKind`].
 
+pub mod descent;
+pub mod muller_brown;
+pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod wells;
 
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
@@ -228,6 +232,9 @@ impl InitSpec {
 pub enum LandscapeKind {
     Quadratic(quadratic::QuadraticSpec),
     Rastrigin(rastrigin::RastriginSpec),
+    MullerBrown(muller_brown::MullerBrownSpec),
+    ProteinAb(protein_ab::ProteinAbSpec),
+    Wells(wells::WellsSpec),
 }
 
 impl LandscapeKind {
@@ -235,6 +242,9 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(_) => "quadratic",
             Self::Rastrigin(_) => "rastrigin",
+            Self::MullerBrown(_) => "muller_brown",
+            Self::ProteinAb(_) => "protein_ab",
+            Self::Wells(_) => "wells",
         }
     }
 
@@ -242,6 +252,9 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => s.validate(),
             Self::Rastrigin(s) => s.validate(),
+            Self::MullerBrown(s) => s.validate(),
+            Self::ProteinAb(s) => s.validate(),
+            Self::Wells(s) => s.validate(),
         }
     }
 
@@ -249,6 +262,9 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => s.dim,
             Self::Rastrigin(s) => s.dim,
+            Self::MullerBrown(_) => 2,
+            Self::ProteinAb(s) => s.dim(),
+            Self::Wells(s) => s.dim,
         }
     }
 
@@ -263,6 +279,29 @@ impl LandscapeKind {
                 low: -5.12,
                 high: 5.12,
             },
+            // InitSpec::Uniform has one interval for every coordinate: the
+            // square [-1.5, 1.2)² spans the view box's x range and touches all
+            // three basins; the full square [-1.5, 2.0)² would reach the
+            // steep corner near (2, 2) where V ≈ 1e5.
+            Self::MullerBrown(_) => InitSpec::Uniform {
+                low: -1.5,
+                high: 1.2,
+            },
+            // Every angle (turns; 3-D bends and torsions) uniform in
+            // [-1.5, 1.5). A full turn [-π, π) makes overlapping beads common
+            // (2-D fib13: median initial energy 1e10; crossed 2-D chains cannot
+            // uncross, so 35 of 40 local descents end above 0, fib21 all 40),
+            // while plain gradient descent from [-1.5, 1.5) never met an
+            // energy above 2e-1 after 4000 steps at lr 1e-3 (16 starts).
+            Self::ProteinAb(_) => InitSpec::Uniform {
+                low: -1.5,
+                high: 1.5,
+            },
+            // Normal around the origin, spread like the generated centres.
+            Self::Wells(s) => InitSpec::Normal {
+                std: s.generate.as_ref().map_or(2.0, |g| g.radius.max(0.5)),
+                mean: 0.0,
+            },
         }
     }
 
@@ -273,12 +312,19 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => Box::new(s.build(rng)),
             Self::Rastrigin(s) => Box::new(s.build()),
+            Self::MullerBrown(s) => Box::new(s.build()),
+            Self::ProteinAb(s) => Box::new(s.build()),
+            Self::Wells(s) => Box::new(s.build(rng)),
         }
     }
 
     /// Whether building needs random structure (so its seed matters).
     pub fn is_random(&self) -> bool {
-        matches!(self, Self::Quadratic(s) if s.rotate)
+        match self {
+            Self::Quadratic(s) => s.rotate,
+            Self::Wells(s) => s.is_random(),
+            _ => false,
+        }
     }
 }
 
