@@ -346,6 +346,15 @@ fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
             "schedule[0].kind`",
             ":22:",
         ),
+        // Unknown fields inside nested schedule tables are named by their path.
+        (
+            TINY.replace(
+                "kind = \"exponential\"\nlr = 0.02\ngamma = 0.5\ndecay_steps = 20",
+                "kind = \"warmup\"\nwarmup_steps = 5\n[schedule.then]\nkind = \"constant\"\nlr = 0.1\nbogus = 1",
+            ),
+            "schedule[1].then.bogus`",
+            ":34:",
+        ),
     ];
     for (src, field, line) in cases {
         let (tmp, file) = setup(&src);

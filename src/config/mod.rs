@@ -58,6 +58,9 @@ impl<'a> Reporter<'a> {
 
     /// Deserializes `value` as `T`, reporting the failing field's path.
     pub fn parse<T: DeserializeOwned>(&self, prefix: &str, value: Value) -> Result<T> {
+        // Kept to find unknown fields that serde reports without their path
+        // (inside internally tagged enums, e.g. a warm-up's `then` table).
+        let original = value.clone();
         serde_path_to_error::deserialize(value).map_err(|e| {
             let mut field = e.path().to_string();
             let message = e.inner().to_string().trim().to_string();
@@ -72,7 +75,8 @@ impl<'a> Reporter<'a> {
                 .and_then(|r| r.split('`').next())
             {
                 if !(field == unknown || field.ends_with(&format!(".{unknown}"))) {
-                    field = join_field(&field, unknown);
+                    let inner = find_key(&original, unknown).unwrap_or_else(|| unknown.to_string());
+                    field = join_field(&field, &inner);
                 }
             } else if (message.starts_with("unknown variant")
                 || message.starts_with("missing field `kind`"))
@@ -96,4 +100,30 @@ fn join_field(prefix: &str, field: &str) -> String {
     } else {
         format!("{prefix}.{field}")
     }
+}
+
+/// The dotted path of the first key named `key` in `value`, breadth first
+/// (so a top-level key wins over a nested one).
+fn find_key(value: &Value, key: &str) -> Option<String> {
+    let mut queue: std::collections::VecDeque<(String, &Value)> = [(String::new(), value)].into();
+    while let Some((path, v)) = queue.pop_front() {
+        match v {
+            Value::Table(t) => {
+                for (k, child) in t {
+                    let p = join_field(&path, k);
+                    if k == key {
+                        return Some(p);
+                    }
+                    queue.push_back((p, child));
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    queue.push_back((format!("{path}[{i}]"), child));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
