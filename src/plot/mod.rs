@@ -1,21 +1,149 @@
 //! Figures (plotters), regenerated from a results folder.
+//!
+//! `valley plot DIR` reads only `DIR/runs.parquet`, `DIR/trace.parquet` and
+//! `DIR/sweep.json` and writes PNG and SVG files into `DIR/figures/`:
+//!
+//! | file | content |
+//! |------|---------|
+//! | `lr` | lr (and momentum where a schedule varies it) against step |
+//! | `update_norm` | ‖x_(t+1) − x_t‖: median, 10–90 % band over seeds (C2) |
+//! | `loss` | loss: median, 10–90 % band |
+//! | `final_loss` | ECDF of the final loss over seeds (COCO style) |
+//! | `sharpness` | final sharpness vs final loss, with 2(1+β)/lr_final (C3) |
+//! | `sharpness_trace` | sharpness during the run vs 2/lr_t, 2(1+β)/lr_t |
+//! | `contour_<landscape>` | 2-D landscapes: contours, trajectories, minima |
+//!
+//! Statistics are in [`stats`] (numpy-linear quantiles, ECDF), figure
+//! contents in [`figures`] and [`contour`], drawing in [`render`]. The same
+//! data give byte-identical files.
+
+pub mod contour;
+pub mod data;
+pub mod figures;
+pub mod render;
+pub mod stats;
 
 use crate::error::{Result, ValleyError};
 use crate::schedule::Schedule;
-use std::path::Path;
+use render::{color, Figure, Panel, Series, Style};
+use std::path::{Path, PathBuf};
+
+/// The folder figures go into.
+pub const FIGURES_DIR: &str = "figures";
+
+fn draw_failed(path: &Path, e: render::DrawError) -> ValleyError {
+    ValleyError::Other(format!("plot {}: {}", path.display(), e.0))
+}
+
+/// Writes `DIR/figures/<stem>.png` and `.svg`.
+fn save_both(dir: &Path, stem: &str, fig: &Figure, written: &mut Vec<PathBuf>) -> Result<()> {
+    for ext in ["png", "svg"] {
+        let path = dir.join(format!("{stem}.{ext}"));
+        fig.save(&path).map_err(|e| draw_failed(&path, e))?;
+        written.push(path);
+    }
+    Ok(())
+}
+
+/// Every figure of a results folder into `DIR/figures/`; returns the files
+/// written, in order.
+pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let res = data::Results::read(dir)?;
+    if res.runs.is_empty() {
+        return Err(ValleyError::invalid(
+            dir.join(crate::output::RUNS_FILE),
+            None,
+            "",
+            "has no runs to plot",
+        ));
+    }
+    let (plan, _) = crate::commands::merge::recorded_plan(dir)?;
+    let out = dir.join(FIGURES_DIR);
+    std::fs::create_dir_all(&out)?;
+    let mut written = Vec::new();
+    save_both(&out, "lr", &figures::lr(&res), &mut written)?;
+    save_both(
+        &out,
+        "update_norm",
+        &figures::update_norm(&res),
+        &mut written,
+    )?;
+    save_both(&out, "loss", &figures::loss(&res), &mut written)?;
+    save_both(&out, "final_loss", &figures::final_loss(&res), &mut written)?;
+    if let Some(f) = figures::sharpness(&res) {
+        save_both(&out, "sharpness", &f, &mut written)?;
+    }
+    if let Some(f) = figures::sharpness_trace(&res) {
+        save_both(&out, "sharpness_trace", &f, &mut written)?;
+    }
+    for (stem, f) in contour::contours(&res, &plan) {
+        save_both(&out, &stem, &f, &mut written)?;
+    }
+    Ok(written)
+}
 
 /// Every figure of a results folder into `DIR/figures/`.
 pub fn plot_dir(dir: &Path) -> Result<()> {
-    Err(ValleyError::Other(format!(
-        "plot {}: figures are not implemented yet",
-        dir.display()
-    )))
+    let written = plot_files(dir)?;
+    eprintln!(
+        "{} figures -> {}",
+        written.len(),
+        dir.join(FIGURES_DIR).display()
+    );
+    Ok(())
 }
 
-/// The lr (and momentum) curve of one schedule.
-pub fn schedule_figure(path: &Path, _label: &str, _schedule: &Schedule, _steps: u64) -> Result<()> {
-    Err(ValleyError::Other(format!(
-        "plot {}: figures are not implemented yet",
-        path.display()
-    )))
+/// The figure of one schedule: lr against step (log axis where it spans
+/// decades) and, where the schedule sets it, momentum in a second panel.
+pub fn schedule_panels(label: &str, schedule: &Schedule, steps: u64) -> Vec<Panel> {
+    let mut lr = Panel::new(format!("{label}: learning rate"), "step", "lr");
+    lr.series.push(Series::new(
+        Some(label.to_string()),
+        color(0),
+        Style::Line { width: 3 },
+        (0..steps).map(|t| (t as f64, schedule.lr(t))).collect(),
+    ));
+    lr.auto_log_y();
+    let mut panels = vec![lr];
+    if schedule.sets_momentum() {
+        let mut m = Panel::new(format!("{label}: momentum"), "step", "momentum");
+        m.series.push(Series::new(
+            Some(label.to_string()),
+            color(1),
+            Style::Line { width: 3 },
+            (0..steps)
+                .filter_map(|t| Some((t as f64, schedule.momentum(t)?)))
+                .collect(),
+        ));
+        panels.push(m);
+    }
+    panels
 }
+
+/// The lr (and momentum) curve of one schedule, PNG or SVG by the extension.
+pub fn schedule_figure(path: &Path, label: &str, schedule: &Schedule, steps: u64) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("png" | "svg")) {
+        return Err(ValleyError::invalid(
+            "command line",
+            None,
+            "--plot",
+            format!("must end in .png or .svg, got {}", path.display()),
+        ));
+    }
+    let panels = schedule_panels(label, schedule, steps);
+    let n = panels.len();
+    let mut fig = Figure::grid(
+        format!("Schedule {label} ({}), {steps} steps", schedule.kind_name()),
+        1,
+        panels,
+    );
+    fig.size = (1200, if n == 1 { 760 } else { 1000 });
+    fig.save(path).map_err(|e| draw_failed(path, e))
+}
+
+#[cfg(test)]
+mod tests;

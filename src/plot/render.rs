@@ -1,0 +1,490 @@
+//! Drawing: a [`Figure`] is a title over a grid of [`Panel`]s, each a list of
+//! [`Series`] (lines, dashed lines, bands, points, segments) with optional
+//! log axes and an optional heatmap underneath. The figure modules build these
+//! plain descriptions from the data; this module draws them with plotters, to
+//! PNG (bitmap backend) or SVG by the file extension.
+//!
+//! Plotters draws the same pixels and the same SVG text for the same calls:
+//! nothing here depends on time or on hash-map order, so the same data give
+//! byte-identical files.
+
+use super::stats::{finite_range, spans_decades};
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Default size of a PNG figure.
+pub const SIZE: (u32, u32) = (1280, 860);
+pub const FONT: &str = "sans-serif";
+
+/// Tableau 10: distinct at a glance, and for colour-blind readers in pairs.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+pub fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A drawing failure (backend or layout), reported as text.
+#[derive(Debug)]
+pub struct DrawError(pub String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        DrawError(e.to_string())
+    }
+}
+
+type DrawResult = Result<(), DrawError>;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Style {
+    Line {
+        width: u32,
+    },
+    Dashed {
+        width: u32,
+    },
+    /// A filled band between `points` (upper) and `lower`.
+    Band,
+    /// Filled circles of this radius.
+    Points {
+        radius: u32,
+    },
+    /// Hollow circles of this radius.
+    Rings {
+        radius: u32,
+    },
+    /// Crosses (markers of known points).
+    Crosses {
+        size: u32,
+    },
+    /// Independent segments: points (0,1), (2,3), ...
+    Segments,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend entry; `None` for no entry.
+    pub label: Option<String>,
+    pub color: RGBColor,
+    /// Opacity in [0, 1].
+    pub alpha: f64,
+    pub style: Style,
+    pub points: Vec<(f64, f64)>,
+    /// Lower edge of a [`Style::Band`].
+    pub lower: Vec<(f64, f64)>,
+}
+
+impl Series {
+    pub fn new(
+        label: Option<String>,
+        color: RGBColor,
+        style: Style,
+        points: Vec<(f64, f64)>,
+    ) -> Self {
+        Self {
+            label,
+            color,
+            alpha: 1.0,
+            style,
+            points,
+            lower: Vec::new(),
+        }
+    }
+
+    pub fn band(color: RGBColor, upper: Vec<(f64, f64)>, lower: Vec<(f64, f64)>) -> Self {
+        Self {
+            label: None,
+            color,
+            alpha: 0.18,
+            style: Style::Band,
+            points: upper,
+            lower,
+        }
+    }
+
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+}
+
+/// Values on a regular grid, drawn as coloured cells under the series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heatmap {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub nx: usize,
+    pub ny: usize,
+    /// Row-major (`j·nx + i`), already scaled to [0, 1].
+    pub level: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Legend {
+    UpperRight,
+    MiddleRight,
+    LowerRight,
+    UpperLeft,
+    LowerLeft,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_log: bool,
+    pub y_log: bool,
+    /// Fixed ranges; `None`: from the data.
+    pub x_range: Option<(f64, f64)>,
+    pub y_range: Option<(f64, f64)>,
+    pub legend: Legend,
+    pub series: Vec<Series>,
+    pub heatmap: Option<Heatmap>,
+}
+
+impl Panel {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            x_log: false,
+            y_log: false,
+            x_range: None,
+            y_range: None,
+            legend: Legend::UpperRight,
+            series: Vec::new(),
+            heatmap: None,
+        }
+    }
+
+    /// Every x (`y = false`) or y coordinate of the series.
+    fn values(&self, y: bool) -> Vec<f64> {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter().chain(&s.lower))
+            .map(|q| if y { q.1 } else { q.0 })
+            .collect()
+    }
+
+    /// Log y axis where every value is positive and they span a decade.
+    pub fn auto_log_y(&mut self) {
+        self.y_log = wants_log(&self.values(true));
+    }
+
+    /// Log x axis likewise.
+    pub fn auto_log_x(&mut self) {
+        self.x_log = wants_log(&self.values(false));
+    }
+
+    fn range(&self, fixed: Option<(f64, f64)>, log: bool, y: bool) -> (f64, f64) {
+        if let Some(r) = fixed {
+            return r;
+        }
+        let (lo, hi) =
+            finite_range(self.values(y), log).unwrap_or(if log { (0.1, 10.0) } else { (0.0, 1.0) });
+        if log {
+            let (l, h) = (lo.log10(), hi.log10());
+            let pad = ((h - l) * 0.04).max(0.05);
+            (10f64.powf(l - pad), 10f64.powf(h + pad))
+        } else if hi > lo {
+            let pad = (hi - lo) * 0.04;
+            (lo - pad, hi + pad)
+        } else {
+            let w = lo.abs().max(1.0) * 0.1;
+            (lo - w, hi + w)
+        }
+    }
+}
+
+/// Whether finite `values` are all positive and span at least a decade.
+pub fn wants_log(values: &[f64]) -> bool {
+    let all_positive = finite_range(values.iter().copied(), false).is_some_and(|(lo, _)| lo > 0.0);
+    all_positive
+        && finite_range(values.iter().copied(), true).is_some_and(|(lo, hi)| spans_decades(lo, hi))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub title: String,
+    pub rows: usize,
+    pub cols: usize,
+    /// Row-major, `rows·cols` panels at most.
+    pub panels: Vec<Panel>,
+    pub size: (u32, u32),
+}
+
+impl Figure {
+    /// Panels in a grid with `cols` columns.
+    pub fn grid(title: impl Into<String>, cols: usize, panels: Vec<Panel>) -> Self {
+        let cols = cols.max(1).min(panels.len().max(1));
+        let rows = panels.len().div_ceil(cols).max(1);
+        let size = (
+            (SIZE.0).max(560 * cols as u32),
+            (SIZE.1).max(50 + 400 * rows as u32),
+        );
+        Self {
+            title: title.into(),
+            rows,
+            cols,
+            panels,
+            size,
+        }
+    }
+
+    /// Writes the figure to `path` (PNG or SVG by the extension).
+    pub fn save(&self, path: &Path) -> Result<(), DrawError> {
+        let svg = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        if svg {
+            let root = SVGBackend::new(path, self.size).into_drawing_area();
+            self.draw(&root)?;
+            root.present()?;
+        } else {
+            let root = BitMapBackend::new(path, self.size).into_drawing_area();
+            self.draw(&root)?;
+            root.present()?;
+        }
+        Ok(())
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE)?;
+        let (top, body) = root.split_vertically(48);
+        top.titled(&self.title, (FONT, 30).into_font().style(FontStyle::Bold))?;
+        let areas = body.split_evenly((self.rows, self.cols));
+        for (area, panel) in areas.iter().zip(&self.panels) {
+            draw_panel(area, panel)?;
+        }
+        Ok(())
+    }
+}
+
+/// Compact tick labels: `0.05`, `1e-4`, `2.5e3`.
+pub fn tick(v: &f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        let s = format!("{v:.1e}");
+        s.replace(".0e", "e")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        s.to_string()
+    }
+}
+
+fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (x0, x1) = p.range(p.x_range, p.x_log, false);
+    let (y0, y1) = p.range(p.y_range, p.y_log, true);
+    let lin = |a: f64, b: f64| RangedCoordf64::from(a..b);
+    let log = |a: f64, b: f64| LogCoord::from((a..b).log_scale());
+    match (p.x_log, p.y_log) {
+        (false, false) => draw_on(area, p, lin(x0, x1), lin(y0, y1)),
+        (false, true) => draw_on(area, p, lin(x0, x1), log(y0, y1)),
+        (true, false) => draw_on(area, p, log(x0, x1), lin(y0, y1)),
+        (true, true) => draw_on(area, p, log(x0, x1), log(y0, y1)),
+    }
+}
+
+/// Light ramp for heatmaps: white (low) to slate (high), so coloured
+/// trajectories stay readable on top.
+fn ramp(t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    let (a, b) = ((250.0, 250.0, 252.0), (96.0, 112.0, 150.0));
+    RGBColor(
+        (a.0 + (b.0 - a.0) * t) as u8,
+        (a.1 + (b.1 - a.1) * t) as u8,
+        (a.2 + (b.2 - a.2) * t) as u8,
+    )
+}
+
+fn draw_on<DB, X, Y>(area: &DrawingArea<DB, Shift>, p: &Panel, x: X, y: Y) -> DrawResult
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (x_lo, x_hi) = {
+        let r = x.range();
+        (r.start, r.end)
+    };
+    let (y_lo, y_hi) = {
+        let r = y.range();
+        (r.start, r.end)
+    };
+    let mut chart = ChartBuilder::on(area)
+        .caption(&p.title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(52)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x, y)?;
+    if let Some(h) = &p.heatmap {
+        let (dx, dy) = ((h.x.1 - h.x.0) / h.nx as f64, (h.y.1 - h.y.0) / h.ny as f64);
+        chart.draw_series((0..h.ny).flat_map(|j| {
+            (0..h.nx).map(move |i| {
+                let (cx, cy) = (h.x.0 + i as f64 * dx, h.y.0 + j as f64 * dy);
+                Rectangle::new(
+                    [(cx, cy), (cx + dx, cy + dy)],
+                    ramp(h.level[j * h.nx + i]).filled(),
+                )
+            })
+        }))?;
+    }
+    let mut mesh = chart.configure_mesh();
+    if p.heatmap.is_some() {
+        // Grid lines would hatch the heatmap; keep the axes and labels.
+        mesh.disable_mesh();
+    }
+    mesh.x_desc(&p.x_label)
+        .y_desc(&p.y_label)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 18))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .x_labels(8)
+        .y_labels(8)
+        .draw()?;
+    let clamp = |(a, b): (f64, f64)| {
+        (
+            if p.x_log { a.max(x_lo) } else { a },
+            if p.y_log { b.max(y_lo).min(y_hi) } else { b },
+        )
+    };
+    let usable = |q: &(f64, f64)| {
+        q.0.is_finite() && q.1.is_finite() && (!p.x_log || q.0 > 0.0) && (!p.y_log || q.1 > 0.0)
+    };
+    let _ = x_hi;
+    let mut any_label = false;
+    for s in &p.series {
+        let c = s.color.mix(s.alpha);
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(usable).collect();
+        let anno = match s.style {
+            Style::Line { width } => {
+                Some(chart.draw_series(LineSeries::new(pts, c.stroke_width(width)))?)
+            }
+            Style::Dashed { width } => {
+                Some(chart.draw_series(DashedLineSeries::new(pts, 10, 6, c.stroke_width(width)))?)
+            }
+            Style::Band => {
+                // Upper edge left to right, lower edge back; points not shown on
+                // a log axis are clamped to its lower end.
+                let mut poly: Vec<(f64, f64)> = s
+                    .points
+                    .iter()
+                    .copied()
+                    .filter(|q| q.0.is_finite() && q.1.is_finite())
+                    .map(clamp)
+                    .collect();
+                poly.extend(
+                    s.lower
+                        .iter()
+                        .rev()
+                        .copied()
+                        .filter(|q| q.0.is_finite() && q.1.is_finite())
+                        .map(clamp),
+                );
+                if poly.len() >= 3 {
+                    chart.draw_series(std::iter::once(Polygon::new(poly, c.filled())))?;
+                }
+                None
+            }
+            Style::Points { radius } => Some(
+                chart.draw_series(pts.into_iter().map(|q| Circle::new(q, radius, c.filled())))?,
+            ),
+            Style::Rings { radius } => Some(
+                chart.draw_series(
+                    pts.into_iter()
+                        .map(|q| Circle::new(q, radius, c.stroke_width(2))),
+                )?,
+            ),
+            Style::Crosses { size } => Some(
+                chart.draw_series(
+                    pts.into_iter()
+                        .map(|q| Cross::new(q, size, c.stroke_width(3))),
+                )?,
+            ),
+            Style::Segments => {
+                chart.draw_series(
+                    s.points
+                        .chunks_exact(2)
+                        .filter(|w| usable(&w[0]) && usable(&w[1]))
+                        .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(1))),
+                )?;
+                None
+            }
+        };
+        if let (Some(anno), Some(label)) = (anno, &s.label) {
+            any_label = true;
+            let solid = s.color;
+            match s.style {
+                Style::Points { radius } | Style::Rings { radius } => {
+                    anno.label(label).legend(move |(x, y)| {
+                        Circle::new((x + 10, y), radius.max(4), solid.filled())
+                    });
+                }
+                Style::Crosses { size } => {
+                    anno.label(label)
+                        .legend(move |(x, y)| Cross::new((x + 10, y), size, solid.stroke_width(3)));
+                }
+                Style::Dashed { .. } => {
+                    anno.label(label).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 9, y)], solid.stroke_width(3))
+                    });
+                }
+                _ => {
+                    anno.label(label).legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 22, y)], solid.stroke_width(3))
+                    });
+                }
+            }
+        }
+    }
+    if any_label {
+        chart
+            .configure_series_labels()
+            .position(match p.legend {
+                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
+                Legend::LowerRight => SeriesLabelPosition::LowerRight,
+                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+            })
+            .margin(10)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.5))
+            .draw()?;
+    }
+    Ok(())
+}
