@@ -85,6 +85,19 @@ fn canonical(df: &DataFrame, by: &[&str]) -> String {
     out
 }
 
+/// Asserts that two results folders hold the same rows, bit for bit, up to
+/// row order.
+fn assert_same_rows(a: &Path, b: &Path) {
+    assert_eq!(
+        canonical(&read(&a.join("runs.parquet")), &["run_id"]),
+        canonical(&read(&b.join("runs.parquet")), &["run_id"])
+    );
+    assert_eq!(
+        canonical(&read(&a.join("trace.parquet")), &["run_id", "step"]),
+        canonical(&read(&b.join("trace.parquet")), &["run_id", "step"])
+    );
+}
+
 #[test]
 fn sweep_writes_the_contract_columns_and_one_row_per_run() {
     let (tmp, file) = setup(TINY);
@@ -158,15 +171,7 @@ fn one_and_two_threads_give_identical_rows() {
         );
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    let p = |d: &str, f: &str| tmp.path().join(d).join(f);
-    assert_eq!(
-        canonical(&read(&p("a", "runs.parquet")), &["run_id"]),
-        canonical(&read(&p("b", "runs.parquet")), &["run_id"])
-    );
-    assert_eq!(
-        canonical(&read(&p("a", "trace.parquet")), &["run_id", "step"]),
-        canonical(&read(&p("b", "trace.parquet")), &["run_id", "step"])
-    );
+    assert_same_rows(&tmp.path().join("a"), &tmp.path().join("b"));
 }
 
 #[test]
@@ -185,15 +190,7 @@ fn shards_merged_equal_the_whole_sweep() {
     }
     let o = valley(&["merge", "split"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
-    let p = |d: &str, f: &str| tmp.path().join(d).join(f);
-    assert_eq!(
-        canonical(&read(&p("whole", "runs.parquet")), &["run_id"]),
-        canonical(&read(&p("split", "runs.parquet")), &["run_id"])
-    );
-    assert_eq!(
-        canonical(&read(&p("whole", "trace.parquet")), &["run_id", "step"]),
-        canonical(&read(&p("split", "trace.parquet")), &["run_id", "step"])
-    );
+    assert_same_rows(&tmp.path().join("whole"), &tmp.path().join("split"));
     // A missing shard is refused.
     fs::remove_dir_all(tmp.path().join("split/shard-2-of-3")).unwrap();
     let o = valley(&["merge", "split"], tmp.path());
@@ -249,15 +246,8 @@ fn resume_finishes_an_interrupted_sweep_with_the_same_rows() {
         "{}",
         stderr(&o)
     );
+    assert_same_rows(&tmp.path().join("whole"), &tmp.path().join("killed"));
     let p = |d: &str, f: &str| tmp.path().join(d).join(f);
-    assert_eq!(
-        canonical(&read(&p("whole", "runs.parquet")), &["run_id"]),
-        canonical(&read(&p("killed", "runs.parquet")), &["run_id"])
-    );
-    assert_eq!(
-        canonical(&read(&p("whole", "trace.parquet")), &["run_id", "step"]),
-        canonical(&read(&p("killed", "trace.parquet")), &["run_id", "step"])
-    );
     // Resuming a finished sweep runs nothing and keeps every row.
     let o = valley(&["sweep", f, "--out", "killed", "--resume"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));

@@ -174,22 +174,29 @@ pub fn lerp(a: f64, b: f64, w: f64) -> f64 {
     }
 }
 
+impl AdamSpec {
+    /// This step's hyperparameters: the schedule's momentum replaces beta1,
+    /// the weight-decay schedule scales the weight decay.
+    fn hyperparameters(&self, p: &StepParams, decoupled: bool) -> AdamStep {
+        AdamStep {
+            lr: p.lr,
+            beta1: p.momentum.unwrap_or(self.beta1),
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay * p.weight_decay_scale,
+            decoupled,
+            amsgrad: self.amsgrad,
+        }
+    }
+}
+
 impl Optimizer for AdamSpec {
     fn init_state(&self, dim: usize) -> OptState {
         OptState::new(dim, 3)
     }
 
     fn step(&self, p: &StepParams, x: &mut [f64], grad: &[f64], state: &mut OptState) {
-        let h = AdamStep {
-            lr: p.lr,
-            beta1: p.momentum.unwrap_or(self.beta1),
-            beta2: self.beta2,
-            eps: self.eps,
-            weight_decay: self.weight_decay * p.weight_decay_scale,
-            decoupled: false,
-            amsgrad: self.amsgrad,
-        };
-        adam_step(&h, x, grad, state);
+        adam_step(&self.hyperparameters(p, false), x, grad, state);
     }
 
     fn momentum(&self) -> Option<f64> {
@@ -203,16 +210,14 @@ impl Optimizer for AdamWSpec {
     }
 
     fn step(&self, p: &StepParams, x: &mut [f64], grad: &[f64], state: &mut OptState) {
-        let h = AdamStep {
-            lr: p.lr,
-            beta1: p.momentum.unwrap_or(self.beta1),
+        let adam = AdamSpec {
+            beta1: self.beta1,
             beta2: self.beta2,
             eps: self.eps,
-            weight_decay: self.weight_decay * p.weight_decay_scale,
-            decoupled: true,
+            weight_decay: self.weight_decay,
             amsgrad: self.amsgrad,
         };
-        adam_step(&h, x, grad, state);
+        adam_step(&adam.hyperparameters(p, true), x, grad, state);
     }
 
     fn momentum(&self) -> Option<f64> {
