@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates the README gallery (docs/figures/*.png) from a fresh step_vs_exp
+# sweep. The same sweep file gives the same rows, and the same rows the same
+# figures, so the committed PNGs change only when the code does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+cargo run --release --quiet -- sweep experiments/step_vs_exp.toml --out "$out/step_vs_exp" --quiet
+cargo run --release --quiet -- plot "$out/step_vs_exp"
+mkdir -p docs/figures
+cp "$out"/step_vs_exp/figures/*.png docs/figures/
+rm -rf "$out"
+ls docs/figures
