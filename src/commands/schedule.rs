@@ -46,6 +46,9 @@ pub fn run(args: ScheduleArgs) -> Result<()> {
             "must be >= 1, got 0",
         ));
     }
+    if let Some(path) = &args.plot {
+        crate::plot::check_figure_path(path)?;
+    }
     let (label, schedule) = load(&args.file, args.name.as_deref())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

@@ -120,20 +120,28 @@ pub fn schedule_panels(label: &str, schedule: &Schedule, steps: u64) -> Vec<Pane
     panels
 }
 
-/// The lr (and momentum) curve of one schedule, PNG or SVG by the extension.
-pub fn schedule_figure(path: &Path, label: &str, schedule: &Schedule, steps: u64) -> Result<()> {
+/// Checks that `path` names a figure valley can draw (`.png` or `.svg`), so a
+/// command can refuse a bad `--plot` before it writes anything.
+pub fn check_figure_path(path: &Path) -> Result<()> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    if !matches!(ext.as_deref(), Some("png" | "svg")) {
-        return Err(ValleyError::invalid(
+    if matches!(ext.as_deref(), Some("png" | "svg")) {
+        Ok(())
+    } else {
+        Err(ValleyError::invalid(
             "command line",
             None,
             "--plot",
             format!("must end in .png or .svg, got {}", path.display()),
-        ));
+        ))
     }
+}
+
+/// The lr (and momentum) curve of one schedule, PNG or SVG by the extension.
+pub fn schedule_figure(path: &Path, label: &str, schedule: &Schedule, steps: u64) -> Result<()> {
+    check_figure_path(path)?;
     let panels = schedule_panels(label, schedule, steps);
     let n = panels.len();
     let mut fig = Figure::grid(
