@@ -5,13 +5,13 @@
 //! with a geometric spectrum from 1e-3 to 10 (true sharpness 10), plus the
 //! full `curvature()` summary (both ends and a Hutchinson trace). Prints wall
 //! time, Lanczos steps, relative error and peak resident memory (VmHWM from
-//! /proc/self/status). The 2-D AB protein (fib55) part is skipped: this branch
-//! has no `protein_ab` landscape.
+//! /proc/self/status).
 
 use std::time::Instant;
-use valley::curvature::{curvature, lanczos, Ends, LanczosOptions};
+use valley::curvature::{curvature, dense_eigenvalues, lanczos, Ends, LanczosOptions};
 use valley::landscape::quadratic::{QuadraticSpec, Spectrum, SpectrumRule};
 use valley::landscape::Landscape;
+use valley::landscape::LandscapeKind;
 use valley::rng::{rng_for, Stream};
 
 fn peak_rss_mib() -> Option<f64> {
@@ -21,7 +21,51 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// fib55 in 2-D at the published fold (tests/fixtures/landscapes).
+fn protein_fib55() {
+    let kind: LandscapeKind =
+        toml::from_str("kind = \"protein_ab\"\nsequence = \"fibonacci:55\"\ndims = 2")
+            .expect("a protein table");
+    let f = kind.build(&mut rng_for(0, "bench", Stream::Landscape));
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/landscapes/ab_2d_fib55.json"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).expect("the fixture"))
+            .expect("json");
+    let x: Vec<f64> = serde_json::from_value(json["angles"].clone()).expect("angles");
+    let t0 = Instant::now();
+    let e = dense_eigenvalues(f.as_ref(), &x);
+    let dense = t0.elapsed().as_secs_f64();
+    let o = LanczosOptions {
+        ends: Ends::Top,
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    let l = lanczos(
+        f.as_ref(),
+        &x,
+        &mut rng_for(0, "bench", Stream::Curvature),
+        &o,
+    );
+    let secs = t0.elapsed().as_secs_f64();
+    let top = *e.last().expect("eigenvalues");
+    println!(
+        "protein_ab fib55 2-D (d = {}): dense sharpness {top:.10} in {:.1} ms; Lanczos {:.10} \
+         (rel. diff {:.1e}), {} steps, {:.1} ms; peak RSS {:.1} MiB",
+        x.len(),
+        dense * 1e3,
+        l.max,
+        (l.max - top).abs() / top.abs(),
+        l.iterations,
+        secs * 1e3,
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
 fn main() {
+    protein_fib55();
     let d = 1_000_000;
     let spec = QuadraticSpec {
         dim: d,
@@ -69,5 +113,4 @@ fn main() {
         peak_rss_mib().unwrap_or(f64::NAN)
     );
     assert_eq!(f.dim(), d);
-    println!("protein_ab fib55: skipped (no protein_ab landscape on this branch)");
 }

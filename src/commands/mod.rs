@@ -19,12 +19,7 @@ pub(crate) fn single_table(
     section: &str,
     name: Option<&str>,
 ) -> Result<(String, toml::Table)> {
-    let doc: toml::Table = toml::from_str(src).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| crate::config::locate::line_of_offset(src, s.start));
-        ValleyError::invalid(file, line, "", e.message().trim().to_string())
-    })?;
+    let doc = crate::config::parse_document(file, src)?;
     let missing = || {
         ValleyError::invalid(
             file,

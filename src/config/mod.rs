@@ -28,6 +28,14 @@ pub fn load(path: &Path) -> Result<Plan> {
     Plan::from_source(path, &src)
 }
 
+/// Parses TOML text, naming the file and line of a syntax error.
+pub fn parse_document(file: &Path, src: &str) -> Result<toml::Table> {
+    toml::from_str(src).map_err(|e| {
+        let line = e.span().map(|s| locate::line_of_offset(src, s.start));
+        ValleyError::invalid(file, line, "", e.message().trim().to_string())
+    })
+}
+
 /// Reads a TOML file, mapping a missing or unreadable file to invalid input.
 pub fn read_source(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)

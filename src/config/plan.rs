@@ -15,7 +15,7 @@
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
 use super::Reporter;
-use crate::error::{Result, ValleyError};
+use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::OptimizerKind;
@@ -217,12 +217,7 @@ impl Plan {
     /// Parses and resolves a sweep file's text. `file` is used in messages.
     pub fn from_source(file: &Path, src: &str) -> Result<Plan> {
         let rep = Reporter::new(file, src);
-        let raw: Table = toml::from_str(src).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| super::locate::line_of_offset(src, s.start));
-            ValleyError::invalid(file, line, "", e.message().trim().to_string())
-        })?;
+        let raw = super::parse_document(file, src)?;
         let f: SweepFile = rep.parse("", Value::Table(raw))?;
         let settings = Settings {
             steps: f.steps,
