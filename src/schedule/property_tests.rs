@@ -95,7 +95,10 @@ proptest! {
         wu.validate().unwrap();
         let inc = lr * (1.0 - s) / w as f64;
         let gap = (wu.lr(w) - wu.lr(w - 1)).abs();
-        prop_assert!(gap <= inc * (1.0 + 1e-12) + 1e-300, "gap {gap} > increment {inc}");
+        // lr(w − 1) and lr(w) are each rounded to within an ulp of lr, so the
+        // gap may exceed the exact increment by a few ulps of lr (not of inc:
+        // with s near 1 the increment is tiny).
+        prop_assert!(gap <= inc + 4.0 * f64::EPSILON * lr, "gap {gap} > increment {inc}");
         prop_assert!((wu.lr(0) - lr * s).abs() <= 1e-15 * lr);
         prop_assert_eq!(wu.lr(w), lr);
         for t in 0..w {
