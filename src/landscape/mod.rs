@@ -160,12 +160,45 @@ pub fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// A bound of a uniform initial point: one value for every coordinate
+/// (`low = -2.0`) or one per coordinate (`low = [-1.5, -0.5]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bound {
+    All(f64),
+    Each(Vec<f64>),
+}
+
+impl Bound {
+    /// The bound of coordinate `i`.
+    pub fn at(&self, i: usize) -> f64 {
+        match self {
+            Self::All(v) => *v,
+            Self::Each(v) => v[i],
+        }
+    }
+
+    fn check(&self, field: &str, dim: usize) -> Result<(), SpecError> {
+        match self {
+            Self::All(v) => check::finite(field, *v),
+            Self::Each(v) if v.len() != dim => Err(SpecError::new(
+                field,
+                format!(
+                    "has {} values, the landscape has {dim} coordinates",
+                    v.len()
+                ),
+            )),
+            Self::Each(v) => v.iter().try_for_each(|&b| check::finite(field, b)),
+        }
+    }
+}
+
 /// How the initial point is drawn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum InitSpec {
-    /// Each coordinate uniform in [low, high).
-    Uniform { low: f64, high: f64 },
+    /// Coordinate i uniform in [low_i, high_i) (one bound for all, or a list).
+    Uniform { low: Bound, high: Bound },
     /// Each coordinate normal with mean `mean` (0) and std `std`.
     Normal {
         std: f64,
@@ -180,15 +213,19 @@ impl InitSpec {
     pub fn validate(&self, dim: usize) -> Result<(), SpecError> {
         match self {
             Self::Uniform { low, high } => {
-                check::finite("low", *low)?;
-                check::finite("high", *high)?;
-                if low >= high {
-                    return Err(SpecError::new(
+                low.check("low", dim)?;
+                high.check("high", dim)?;
+                match (0..dim).find(|&i| low.at(i) >= high.at(i)) {
+                    Some(i) => Err(SpecError::new(
                         "high",
-                        format!("must be > low ({low}), got {high}"),
-                    ));
+                        format!(
+                            "must be > low in every coordinate: coordinate {i} has low {} and high {}",
+                            low.at(i),
+                            high.at(i)
+                        ),
+                    )),
+                    None => Ok(()),
                 }
-                Ok(())
             }
             Self::Normal { std, mean } => {
                 check::positive("std", *std)?;
@@ -210,8 +247,9 @@ impl InitSpec {
     pub fn sample(&self, rng: &mut RunRng, x: &mut [f64]) {
         match self {
             Self::Uniform { low, high } => {
-                for xi in x.iter_mut() {
-                    *xi = low + (high - low) * rng.random::<f64>();
+                for (i, xi) in x.iter_mut().enumerate() {
+                    let (lo, hi) = (low.at(i), high.at(i));
+                    *xi = lo + (hi - lo) * rng.random::<f64>();
                 }
             }
             Self::Normal { std, mean } => {
@@ -272,20 +310,19 @@ impl LandscapeKind {
     pub fn default_init(&self) -> InitSpec {
         match self {
             Self::Quadratic(_) => InitSpec::Uniform {
-                low: -1.0,
-                high: 1.0,
+                low: Bound::All(-1.0),
+                high: Bound::All(1.0),
             },
             Self::Rastrigin(_) => InitSpec::Uniform {
-                low: -5.12,
-                high: 5.12,
+                low: Bound::All(-5.12),
+                high: Bound::All(5.12),
             },
-            // InitSpec::Uniform has one interval for every coordinate: the
-            // square [-1.5, 1.2)² spans the view box's x range and touches all
-            // three basins; the full square [-1.5, 2.0)² would reach the
-            // steep corner near (2, 2) where V ≈ 1e5.
+            // The view box x in [-1.5, 1.2), y in [-0.5, 2.0): all three
+            // basins (A lies at y = 1.44); V reaches 3.3e3 in its steep corner
+            // near (1.2, 2.0).
             Self::MullerBrown(_) => InitSpec::Uniform {
-                low: -1.5,
-                high: 1.2,
+                low: Bound::Each(vec![-1.5, -0.5]),
+                high: Bound::Each(vec![1.2, 2.0]),
             },
             // Every angle (turns; 3-D bends and torsions) uniform in
             // [-1.5, 1.5). A full turn [-π, π) makes overlapping beads common
@@ -294,8 +331,8 @@ impl LandscapeKind {
             // while plain gradient descent from [-1.5, 1.5) never met an
             // energy above 2e-1 after 4000 steps at lr 1e-3 (16 starts).
             Self::ProteinAb(_) => InitSpec::Uniform {
-                low: -1.5,
-                high: 1.5,
+                low: Bound::All(-1.5),
+                high: Bound::All(1.5),
             },
             // Normal around the origin, spread like the generated centres.
             Self::Wells(s) => InitSpec::Normal {
@@ -325,6 +362,48 @@ impl LandscapeKind {
             Self::Wells(s) => s.is_random(),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod init_tests {
+    use super::*;
+    use crate::rng::{rng_for, Stream};
+
+    #[test]
+    fn uniform_bounds_per_coordinate() {
+        let init: InitSpec =
+            toml::from_str("kind = \"uniform\"\nlow = [-1.5, 10.0]\nhigh = [1.2, 10.5]").unwrap();
+        init.validate(2).unwrap();
+        let mut rng = rng_for(0, "init", Stream::Init);
+        let mut x = [0.0; 2];
+        for _ in 0..1000 {
+            init.sample(&mut rng, &mut x);
+            assert!(
+                (-1.5..1.2).contains(&x[0]) && (10.0..10.5).contains(&x[1]),
+                "{x:?}"
+            );
+        }
+        assert_eq!(init.validate(3).unwrap_err().field, "low");
+        let crossed: InitSpec =
+            toml::from_str("kind = \"uniform\"\nlow = [0.0, 1.0]\nhigh = 0.5").unwrap();
+        let e = crossed.validate(2).unwrap_err();
+        assert_eq!(e.field, "high");
+        assert!(e.message.contains("coordinate 1"), "{e}");
+    }
+
+    #[test]
+    fn scalar_bounds_serialize_as_before() {
+        // Run ids hash the canonical JSON of the resolved tables: a scalar
+        // bound must keep its old form, a bare number.
+        let init = InitSpec::Uniform {
+            low: Bound::All(-2.0),
+            high: Bound::All(2.0),
+        };
+        assert_eq!(
+            serde_json::to_string(&init).unwrap(),
+            r#"{"kind":"uniform","low":-2.0,"high":2.0}"#
+        );
     }
 }
 
