@@ -77,6 +77,20 @@ impl TraceColumns {
         }
     }
 
+    /// Appends the columns of one traced step (positions separately).
+    fn push(&mut self, row: TraceRow) {
+        self.step.push(row.step);
+        self.lr.push(row.lr);
+        self.momentum.push(row.momentum);
+        self.loss.push(row.loss);
+        self.grad_norm.push(row.grad_norm);
+        self.update_norm.push(row.update_norm);
+        self.grad_cosine.push(row.grad_cosine);
+        self.effective_step.push(row.effective_step);
+        self.shrink.push(row.shrink);
+        self.sharpness.push(row.sharpness);
+    }
+
     pub fn len(&self) -> usize {
         self.step.len()
     }
@@ -84,6 +98,20 @@ impl TraceColumns {
     pub fn is_empty(&self) -> bool {
         self.step.is_empty()
     }
+}
+
+/// One traced step, before it is split into columns.
+struct TraceRow {
+    step: u64,
+    lr: f64,
+    momentum: Option<f64>,
+    loss: f64,
+    grad_norm: f64,
+    update_norm: Option<f64>,
+    grad_cosine: Option<f64>,
+    effective_step: Option<f64>,
+    shrink: Option<f64>,
+    sharpness: Option<f64>,
 }
 
 /// One finished run.
@@ -166,28 +194,31 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
 
     for t in 0..st.steps {
         lr = schedule.lr(t);
-        let momentum = schedule.momentum(t).or_else(|| opt.momentum());
+        let scheduled_momentum = schedule.momentum(t);
+        let momentum = scheduled_momentum.or_else(|| opt.momentum());
         let loss = f.value_and_gradient(&x, &mut g);
         if t == 0 {
             initial_loss = loss;
             threshold = st.diverge_factor * loss.abs().max(1.0);
         }
         min_loss = min_loss.min(loss);
-        let traced = t % st.trace_every == 0 || t + 1 == st.steps;
+        let traced = st.traced(t);
         if !(loss.is_finite() && loss <= threshold && g.iter().all(|v| v.is_finite())) {
             diverged = true;
             steps_run = t;
             // The row of the failing step: its loss, no update.
-            trace.step.push(t);
-            trace.lr.push(lr);
-            trace.momentum.push(momentum);
-            trace.loss.push(loss);
-            trace.grad_norm.push(norm(&g));
-            trace.update_norm.push(None);
-            trace.grad_cosine.push(None);
-            trace.effective_step.push(None);
-            trace.shrink.push(None);
-            trace.sharpness.push(None);
+            trace.push(TraceRow {
+                step: t,
+                lr,
+                momentum,
+                loss,
+                grad_norm: norm(&g),
+                update_norm: None,
+                grad_cosine: None,
+                effective_step: None,
+                shrink: None,
+                sharpness: None,
+            });
             if position_dim > 0 {
                 trace.position.extend_from_slice(&x);
                 trace.basin.push(None);
@@ -203,7 +234,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
         };
         let params = StepParams {
             lr,
-            momentum: schedule.momentum(t),
+            momentum: scheduled_momentum,
             weight_decay_scale,
         };
         if traced && position_dim > 0 {
@@ -227,21 +258,21 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
                 .sum::<f64>()
                 .sqrt();
             let sgd_step = lr * grad_norm;
-            trace.step.push(t);
-            trace.lr.push(lr);
-            trace.momentum.push(momentum);
-            trace.loss.push(loss);
-            trace.grad_norm.push(grad_norm);
-            trace.update_norm.push(Some(update_norm));
-            trace.grad_cosine.push(grad_cosine);
-            trace
-                .effective_step
-                .push((sgd_step > 0.0).then(|| update_norm / sgd_step));
-            trace.shrink.push(opt.decoupled_shrink(&params));
-            let sharp = (st.hessian && st.hessian_every > 0 && t % st.hessian_every == 0)
-                .then(|| curvature::sharpness(f, &x_prev, &mut rng_curv))
-                .flatten();
-            trace.sharpness.push(sharp);
+            trace.push(TraceRow {
+                step: t,
+                lr,
+                momentum,
+                loss,
+                grad_norm,
+                update_norm: Some(update_norm),
+                grad_cosine,
+                effective_step: (sgd_step > 0.0).then(|| update_norm / sgd_step),
+                shrink: opt.decoupled_shrink(&params),
+                sharpness: st
+                    .sharpness_at(t)
+                    .then(|| curvature::sharpness(f, &x_prev, &mut rng_curv))
+                    .flatten(),
+            });
         }
         std::mem::swap(&mut g, &mut g_prev);
     }
@@ -569,5 +600,44 @@ lr = {lr}
             12 * schedules.len(),
             "every quadratic case was compared"
         );
+    }
+
+    /// Sharpness is recorded every `hessian_every` steps even when that is
+    /// not a multiple of `trace_every`: steps 0..=100 traced every 10 and
+    /// sharpness every 25 give rows at 0, 10, 20, 25, 30, 40, 50, 60, 70,
+    /// 75, 80, 90, 100 (13 rows), sharpness at 0, 25, 50, 75, 100; the
+    /// sharpness of the quadratic is its largest eigenvalue, 4.
+    #[test]
+    fn sharpness_rows_follow_hessian_every() {
+        let p = plan(
+            "name = \"h\"\nsteps = 101\ntrace_every = 10\nhessian_every = 25\n\
+             [[landscape]]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1.0, 4.0]\n\
+             [[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n",
+        );
+        assert_eq!(p.trace_rows_per_run(), 13);
+        let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+        assert_eq!(
+            r.trace.step,
+            [0, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100]
+        );
+        let sharp: Vec<u64> = r
+            .trace
+            .step
+            .iter()
+            .zip(&r.trace.sharpness)
+            .filter_map(|(t, s)| {
+                s.map(|v| {
+                    assert!((v - 4.0).abs() < 1e-12, "{v}");
+                    *t
+                })
+            })
+            .collect();
+        assert_eq!(sharp, [0, 25, 50, 75, 100]);
+        // Without Hessians the same settings trace every 10 steps only.
+        let q = plan(
+            &p.source
+                .replace("hessian_every = 25", "hessian_every = 25\nhessian = false"),
+        );
+        assert_eq!(q.trace_rows_per_run(), 11);
     }
 }

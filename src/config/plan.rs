@@ -89,6 +89,41 @@ pub struct Settings {
     pub trace_positions: Option<bool>,
 }
 
+impl Settings {
+    /// Whether update `t` records the sharpness of its starting point.
+    pub fn sharpness_at(&self, t: u64) -> bool {
+        self.hessian && self.hessian_every > 0 && t.is_multiple_of(self.hessian_every)
+    }
+
+    /// Whether update `t` gets a trace row: every `trace_every` steps, the
+    /// last step, and every step whose sharpness is recorded.
+    pub fn traced(&self, t: u64) -> bool {
+        t.is_multiple_of(self.trace_every) || t + 1 == self.steps || self.sharpness_at(t)
+    }
+
+    /// Number of trace rows one full run writes (the steps [`Self::traced`]
+    /// selects, counted by inclusion-exclusion).
+    pub fn trace_rows(&self) -> u64 {
+        let n = self.steps;
+        let multiples = |k: u64| n.div_ceil(k);
+        let mut rows = multiples(self.trace_every);
+        if self.hessian && self.hessian_every > 0 {
+            let (a, b) = (self.trace_every, self.hessian_every);
+            let lcm = a / gcd(a, b) * b;
+            rows += multiples(b) - multiples(lcm);
+        }
+        rows + u64::from(!(n - 1).is_multiple_of(self.trace_every) && !self.sharpness_at(n - 1))
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// The values of a section's sweep axes for one variant, by column name
 /// (`None` where the variant's table does not set the field).
 pub type AxisValues = Vec<(String, Option<Value>)>;
@@ -419,10 +454,7 @@ impl Plan {
 
     /// Number of trace rows one full run writes.
     pub fn trace_rows_per_run(&self) -> u64 {
-        let s = &self.settings;
-        let regular = s.steps.div_ceil(s.trace_every);
-        let last_extra = u64::from(!(s.steps - 1).is_multiple_of(s.trace_every));
-        regular + last_extra
+        self.settings.trace_rows()
     }
 
     /// The runs of shard `k` of `n` (1-based): every n-th run of the plan,
