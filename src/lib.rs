@@ -15,9 +15,11 @@ pub mod landscape;
 pub mod optimizer;
 pub mod output;
 pub mod plot;
+pub mod registry;
 pub mod rng;
 pub mod runner;
 pub mod schedule;
 pub mod schema;
+pub mod vecmath;
 
 pub use error::{Result, SpecError, ValleyError};

@@ -291,7 +291,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
             positions.push(
                 (*dim > 0).then(|| Series::new("".into(), &t.position[i * dim..(i + 1) * dim])),
             );
-            basin.push(t.basin.get(i).and_then(|b| b.as_deref()));
+            basin.push(t.basin_label(i));
         }
     }
     let step: Vec<i64> = traces

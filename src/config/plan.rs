@@ -284,9 +284,9 @@ impl Plan {
             let name = take_name(&rep, &mut t, p)?;
             let init: Option<InitSpec> = take(&rep, &mut t, p, "init")?;
             let kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
-            kind.validate().map_err(|e| rep.spec(p, e))?;
-            let init = init.unwrap_or_else(|| kind.default_init());
-            init.validate(kind.dim())
+            kind.spec().validate().map_err(|e| rep.spec(p, e))?;
+            let init = init.unwrap_or_else(|| kind.spec().default_init());
+            init.validate(kind.spec().dim())
                 .map_err(|e| rep.spec(&format!("{p}.init"), e))?;
             let label = name.unwrap_or_else(|| kind.kind_name().to_string());
             Ok((
@@ -307,7 +307,7 @@ impl Plan {
                 .map_err(|e| rep.spec(&format!("{p}.noise"), e))?;
             let weight_decay_mode = take(&rep, &mut t, p, "weight_decay_mode")?.unwrap_or_default();
             let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
-            kind.validate().map_err(|e| rep.spec(p, e))?;
+            kind.spec().validate().map_err(|e| rep.spec(p, e))?;
             let label = name.unwrap_or_else(|| kind.kind_name().to_string());
             Ok((
                 label.clone(),
