@@ -15,6 +15,7 @@
 
 use crate::config::plan::render_value;
 use crate::config::Plan;
+use crate::curvature::CurvatureMethod;
 use crate::error::{Result, ValleyError};
 use crate::runner::{RunResult, RunRow, TraceColumns};
 use crate::schema::{runs as rc, trace as tc};
@@ -311,6 +312,8 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         Column::new(tc::EFFECTIVE_STEP.into(), gather!(effective_step)),
         Column::new(tc::SHRINK.into(), gather!(shrink)),
         Column::new(tc::SHARPNESS.into(), gather!(sharpness)),
+        Column::new(tc::PRECLIP_NORM.into(), gather!(preclip_norm)),
+        Column::new(tc::CLIPPED.into(), gather!(clipped)),
         position,
         Column::new(tc::BASIN.into(), basin),
     ];
@@ -425,6 +428,12 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
         f64_col(rc::HESSIAN_TRACE, &|r| {
             r.curvature.as_ref().map(|c| c.trace)
         }),
+        f64_col(rc::HESSIAN_TRACE_STDERR, &|r| {
+            r.curvature
+                .as_ref()
+                .filter(|c| c.method != CurvatureMethod::Dense)
+                .map(|c| c.trace_stderr)
+        }),
         Column::new(
             rc::CURVATURE_METHOD.into(),
             rows.iter()
@@ -449,12 +458,31 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             r.basin.as_ref().map(|b| b.distance)
         }),
         f64_col(rc::ENERGY_GAP, &|r| r.energy_gap),
+        f64_col(rc::BEST_LOSS, &|r| finite(r.best_loss)),
+        Column::new(
+            rc::BEST_STEP.into(),
+            rows.iter()
+                .map(|r| r.best_loss.is_finite().then_some(r.best_step as i64))
+                .collect::<Vec<_>>(),
+        ),
+        f64_col(rc::BEST_ENERGY_GAP, &|r| r.best_energy_gap),
+        Column::new(
+            rc::CLIPPED_STEPS.into(),
+            rows.iter()
+                .map(|r| r.clipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
     ]);
     let positions: Vec<Option<Series>> = rows
         .iter()
         .map(|r| r.final_position.as_ref().map(|p| Series::new("".into(), p)))
         .collect();
     columns.push(list_column(rc::FINAL_POSITION, positions)?);
+    let best: Vec<Option<Series>> = rows
+        .iter()
+        .map(|r| r.best_position.as_ref().map(|p| Series::new("".into(), p)))
+        .collect();
+    columns.push(list_column(rc::BEST_POSITION, best)?);
     Ok(DataFrame::new(n, columns)?)
 }
 
