@@ -18,6 +18,8 @@ Writes tests/fixtures/precision/golden.json with five sections:
       x   = round_to(param_dtype, x - lr_t * buf)
   all in float64 with one rounding per operation (no fused multiply-add); the
   momentum buffer stays float64. x0 is stored as round_to(param_dtype, x0).
+  Every trajectory is computed twice, with the roundings done by numpy and
+  ml_dtypes and then by torch's casts, and the two must be identical.
 - stochastic_rounding: bf16 neighbours of a few values and the probability of
   rounding to the upper one, for both common definitions.
 - grad_scaler: the real torch.amp.GradScaler("cpu") fed fixed raw gradients
@@ -103,6 +105,17 @@ class Counter:
                 if not (once == b or (np.isnan(once) and np.isnan(b))):
                     self.differ += 1
         return r
+
+
+TORCH_DTYPES = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
+
+
+def round_torch(dt, v):
+    """round_to done by torch's casts instead of numpy/ml_dtypes (a cross-check)."""
+    t = torch.tensor(np.asarray(v, dtype=np.float64))
+    if dt == "f64":
+        return t.numpy().copy()
+    return t.to(TORCH_DTYPES[dt]).double().numpy()
 
 
 def rounding_section():
@@ -244,6 +257,12 @@ def trajectories_section():
         cases.append(trajectory(f"quad4g/step0.01/mu0.9/f32_grad_f16_scale{scale:g}", hg, x0,
                                 step[0], step[1], 0.9, "f32", count,
                                 grad_dtype="f16", loss_scale=scale))
+    # The same trajectories with every rounding done by torch: identical.
+    for c in cases:
+        again = trajectory(c["name"], c["h"], c["x0"], c["lr"], c["schedule"], c["momentum"],
+                           c["param_dtype"], round_torch, c["compute_dtype"], c["grad_dtype"],
+                           c["loss_scale"])
+        assert again == c, c["name"]
     return cases, count
 
 
