@@ -177,18 +177,19 @@ def rounding_section():
     }
 
 
-def trajectory(name, h, x0, lrs, schedule, momentum, param_dtype, count,
+def trajectory(name, h, x0, lrs, schedule, momentum, param_dtype, rnd,
                compute_dtype=None, grad_dtype=None, loss_scale=None):
+    """One SGD run; rnd(dt, v) is the rounding (round_to, a Counter or round_torch)."""
     h = np.array(h, dtype=np.float64)
-    x = count(param_dtype, x0)
+    x = rnd(param_dtype, x0)
     x_stored0 = x.copy()
     buf = None
     xs, skipped, underflow = [], [], []
     for lr in lrs:
-        xe = x if compute_dtype is None else count(compute_dtype, x)
+        xe = x if compute_dtype is None else rnd(compute_dtype, x)
         g = h * xe
         if grad_dtype is not None:
-            g = count(grad_dtype, g * loss_scale) / loss_scale
+            g = rnd(grad_dtype, g * loss_scale) / loss_scale
         if not np.all(np.isfinite(g)):
             skipped.append(True)
             underflow.append(0.0)
@@ -196,7 +197,7 @@ def trajectory(name, h, x0, lrs, schedule, momentum, param_dtype, count,
             continue
         buf = g.copy() if buf is None else momentum * buf + g
         step = lr * buf
-        x_new = count(param_dtype, x - step)
+        x_new = rnd(param_dtype, x - step)
         underflow.append(int(np.sum((x_new == x) & (step != 0))) / len(x))
         skipped.append(False)
         x = x_new
@@ -273,10 +274,9 @@ def stochastic_rounding_section():
     b = ml_dtypes.bfloat16
     for v in vals:
         f = np.float32(v)
-        lo = np.array([f]).astype(np.float32)
         # Bracketing bf16 neighbours of v (exact, by truncation of the f32 pattern
         # toward zero and its successor in magnitude).
-        bits = lo.view(np.uint32)[0]
+        bits = np.array([f], dtype=np.float32).view(np.uint32)[0]
         tz = np.array([bits & 0xFFFF0000], dtype=np.uint32).view(np.float32)[0]
         away = np.array([(bits & 0xFFFF0000) + 0x10000], dtype=np.uint32).view(np.float32)[0]
         low16 = int(bits & 0xFFFF)
