@@ -58,8 +58,9 @@ impl Clip {
         let n = norm(g);
         let mut fired = false;
         if let Some(c) = self.clip_grad_norm {
-            let coef = (c / (n + 1e-6)).min(1.0);
-            if !(coef >= 1.0) {
+            // torch.clamp(coef, max=1): NaN stays NaN (f64::min would not).
+            let coef = c / (n + 1e-6);
+            if coef < 1.0 || coef.is_nan() {
                 fired = true;
                 g.iter_mut().for_each(|v| *v *= coef);
             }
@@ -72,5 +73,79 @@ impl Clip {
             }
         }
         Some(Clipped { norm: n, fired })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// A float of the fixture: a number or "inf", "-inf", "nan".
+    fn num(v: &Value) -> f64 {
+        match v {
+            Value::String(s) => s.parse().unwrap(),
+            v => v.as_f64().unwrap(),
+        }
+    }
+
+    /// The fixture's tensors, concatenated (the norm clip is global).
+    fn flat(v: &Value) -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t.as_array().unwrap().iter().map(num))
+            .collect()
+    }
+
+    fn same(a: f64, b: f64) -> bool {
+        (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-14 * b.abs()
+    }
+
+    /// `torch.nn.utils.clip_grad_norm_` and `clip_grad_value_` in float64
+    /// (tests/fixtures/clipping/golden.json, scripts/golden_clipping.py):
+    /// the returned norm and every clipped coordinate, to 1e-14 relative
+    /// (torch reduces several tensors as a norm of norms).
+    #[test]
+    fn clipping_matches_torch() {
+        let golden: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/clipping/golden.json"))
+                .unwrap();
+        let cases = golden["clip_grad_norm"].as_array().unwrap();
+        for c in cases {
+            let mut g = flat(&c["grad"]);
+            let clip = Clip {
+                clip_grad_norm: Some(num(&c["max_norm"])),
+                clip_grad_value: None,
+            };
+            let out = clip.apply(&mut g).unwrap();
+            let name = c["name"].as_str().unwrap();
+            assert!(
+                same(out.norm, num(&c["total_norm"])),
+                "{name}: norm {}",
+                out.norm
+            );
+            for (a, b) in g.iter().zip(flat(&c["clipped_grad"])) {
+                assert!(same(*a, b), "{name}: {a} vs torch {b}");
+            }
+            assert_eq!(
+                out.fired,
+                num(&c["clip_coef"]).is_nan() || num(&c["clip_coef"]) < 1.0,
+                "{name}"
+            );
+        }
+        let value_cases = golden["clip_grad_value"].as_array().unwrap();
+        for c in value_cases {
+            let mut g = flat(&c["grad"]);
+            let clip = Clip {
+                clip_grad_norm: None,
+                clip_grad_value: Some(num(&c["clip_value"])),
+            };
+            clip.apply(&mut g).unwrap();
+            for (a, b) in g.iter().zip(flat(&c["clipped_grad"])) {
+                assert!(same(*a, b), "{}: {a} vs torch {b}", c["name"]);
+            }
+        }
+        assert_eq!((cases.len(), value_cases.len()), (27, 13));
     }
 }

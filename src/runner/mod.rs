@@ -26,6 +26,7 @@ pub use trace::{TraceColumns, TraceRow};
 use crate::config::{Plan, RunSpec};
 use crate::curvature::Curvature;
 use crate::landscape::{Basin, KnownPoint, Landscape};
+use crate::optimizer::clip::Clipped;
 use crate::optimizer::noise::NoiseStep;
 use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
@@ -120,6 +121,8 @@ pub struct RunState {
     /// runs that differ only in optimizer or schedule share their initial
     /// point and noise (common random numbers).
     pub rng_noise: RunRng,
+    /// What clipping did to this update's gradient (`None` without).
+    pub clipped: Option<Clipped>,
 }
 
 impl RunState {
@@ -138,6 +141,7 @@ impl RunState {
             scratch: vec![0.0; dim],
             optimizer: update.init_state(dim),
             rng_noise: rng_for(seed, &replicate, Stream::Noise),
+            clipped: None,
         }
     }
 }
@@ -163,7 +167,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
             lr: hyper.params.lr,
             lr0,
         };
-        let clipped = transforms.apply(
+        run.clipped = transforms.apply(
             &mut run.rng_noise,
             at,
             f,
@@ -175,7 +179,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
         run.x_prev.copy_from_slice(&run.x);
         update.apply(&hyper, &mut run.x, &run.g, &mut run.optimizer);
         storage.store(&mut run.x);
-        observer.after_update(t, loss, &hyper, clipped, update.optimizer(), f, &run);
+        observer.after_update(t, loss, &hyper, update.optimizer(), f, &run);
         std::mem::swap(&mut run.g, &mut run.g_prev);
     }
 

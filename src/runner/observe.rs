@@ -18,7 +18,6 @@ use crate::config::plan::Settings;
 use crate::config::{Plan, RunSpec};
 use crate::curvature;
 use crate::landscape::{KnownPoint, Landscape};
-use crate::optimizer::clip::Clipped;
 use crate::optimizer::Optimizer;
 use crate::rng::{rng_for, RunRng, Stream};
 use crate::vecmath::{distance, dot, norm};
@@ -166,11 +165,11 @@ impl<'a> Observer<'a> {
         t: u64,
         loss: f64,
         hyper: &Hyper,
-        clipped: Option<Clipped>,
         optimizer: &dyn Optimizer,
         f: &dyn Landscape,
         run: &RunState,
     ) {
+        let clipped = run.clipped;
         if let (Some(n), Some(c)) = (self.clipped_steps.as_mut(), clipped) {
             *n += u64::from(c.fired);
         }
