@@ -266,17 +266,28 @@ impl<'a> PartWriter<'a> {
     }
 }
 
-/// A nullable list-of-f64 column.
-fn list_column(name: &str, values: Vec<Option<Series>>) -> Result<Column> {
-    let s = Series::new(name.into(), values).cast(&DataType::List(Box::new(DataType::Float64)))?;
-    Ok(s.into())
+/// A nullable list-of-f64 column, built from slices without a `Series` per
+/// row.
+fn list_column<'v>(
+    name: &str,
+    len: usize,
+    values: impl Iterator<Item = Option<&'v [f64]>>,
+) -> Column {
+    let mut builder =
+        ListPrimitiveChunkedBuilder::<Float64Type>::new(name.into(), len, len, DataType::Float64);
+    for v in values {
+        match v {
+            Some(v) => builder.append_slice(v),
+            None => builder.append_null(),
+        }
+    }
+    builder.finish().into_series().into()
 }
 
 /// The trace rows of several runs as one frame.
 pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame> {
     let n: usize = traces.iter().map(|(_, t, _)| t.len()).sum();
     let mut run_id: Vec<&str> = Vec::with_capacity(n);
-    let mut positions: Vec<Option<Series>> = Vec::with_capacity(n);
     let mut basin: Vec<Option<&str>> = Vec::with_capacity(n);
     macro_rules! gather {
         ($field:ident) => {
@@ -286,20 +297,21 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
                 .collect::<Vec<_>>()
         };
     }
-    for (id, t, dim) in traces {
+    for (id, t, _) in traces {
         run_id.extend(std::iter::repeat_n(id.as_str(), t.len()));
-        for i in 0..t.len() {
-            positions.push(
-                (*dim > 0).then(|| Series::new("".into(), &t.position[i * dim..(i + 1) * dim])),
-            );
-            basin.push(t.basin_label(i));
-        }
+        basin.extend((0..t.len()).map(|i| t.basin_label(i)));
     }
     let step: Vec<i64> = traces
         .iter()
         .flat_map(|(_, t, _)| t.step.iter().map(|&s| s as i64))
         .collect();
-    let position = list_column(tc::POSITION, positions)?;
+    let position = list_column(
+        tc::POSITION,
+        n,
+        traces.iter().flat_map(|(_, t, dim)| {
+            (0..t.len()).map(move |i| (*dim > 0).then(|| &t.position[i * dim..(i + 1) * dim]))
+        }),
+    );
     let columns = vec![
         Column::new(tc::RUN_ID.into(), run_id),
         Column::new(tc::STEP.into(), step),
@@ -473,16 +485,16 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
                 .collect::<Vec<_>>(),
         ),
     ]);
-    let positions: Vec<Option<Series>> = rows
-        .iter()
-        .map(|r| r.final_position.as_ref().map(|p| Series::new("".into(), p)))
-        .collect();
-    columns.push(list_column(rc::FINAL_POSITION, positions)?);
-    let best: Vec<Option<Series>> = rows
-        .iter()
-        .map(|r| r.best_position.as_ref().map(|p| Series::new("".into(), p)))
-        .collect();
-    columns.push(list_column(rc::BEST_POSITION, best)?);
+    columns.push(list_column(
+        rc::FINAL_POSITION,
+        n,
+        rows.iter().map(|r| r.final_position.as_deref()),
+    ));
+    columns.push(list_column(
+        rc::BEST_POSITION,
+        n,
+        rows.iter().map(|r| r.best_position.as_deref()),
+    ));
     Ok(DataFrame::new(n, columns)?)
 }
 
