@@ -3,14 +3,17 @@
 //! plan; `--shard K/N` runs every N-th run into `DIR/shard-K-of-N/`.
 
 use crate::cli::SweepArgs;
-use crate::config::{self, Plan};
+use crate::config;
 use crate::error::{Result, ValleyError};
-use crate::output::{self, Counts, Existing, PartWriter};
+use crate::results::writer::{write_parts, StopSlot};
+use crate::results::{self, write_sweep_json, Existing, SweepRecord};
 use crate::runner;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 /// `K/N` with 1 <= K <= N.
@@ -34,61 +37,37 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     Ok((k, n))
 }
 
-/// The git revision of the source tree valley was built from, where known.
-fn git_revision() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// Everything `sweep.json` records.
-pub struct SweepRecord<'a> {
-    pub plan: &'a Plan,
-    pub shard: Option<(usize, usize)>,
-    pub threads: usize,
-    pub started: SystemTime,
-    pub finished: Option<SystemTime>,
-    pub planned: usize,
-    pub resumed: usize,
-    pub counts: Option<Counts>,
-}
-
-pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
-    let ts = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
-    let value = json!({
-        "name": r.plan.name,
-        "description": r.plan.description,
-        "valley_version": env!("CARGO_PKG_VERSION"),
-        "git_revision": git_revision(),
-        "sweep_file": r.plan.file.display().to_string(),
-        "source": r.plan.source,
-        "status": if r.finished.is_some() { "complete" } else { "running" },
-        "shard": r.shard.map(|(k, n)| json!({"k": k, "n": n})),
-        "threads": r.threads,
-        "started_at": ts(r.started),
-        "finished_at": r.finished.map(ts),
-        "wall_seconds": r.finished.and_then(|f| f.duration_since(r.started).ok()).map(|d| d.as_secs_f64()),
-        "runs": {
-            "planned": r.planned,
-            "resumed": r.resumed,
-            "finished": r.counts.map(|c| c.runs),
-            "diverged": r.counts.map(|c| c.diverged),
-        },
-        "trace_rows": r.counts.map(|c| c.trace_rows),
-        "plan": r.plan,
+/// Turns SIGINT and SIGTERM (Ctrl-C; Slurm at the time limit) into: flush
+/// the finished runs, say how many are kept, exit 130. The runs in flight are
+/// lost; everything on disk is resumable.
+fn exit_on_interrupt(stop: Arc<StopSlot>, resumed: usize, planned: usize) -> Result<Interrupts> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        if signals.forever().next().is_none() {
+            return; // closed: the sweep ended
+        }
+        match stop.flush_and_stop() {
+            Ok(written) => eprintln!(
+                "\ninterrupted: {} of {planned} runs kept; rerun with --resume",
+                resumed + written
+            ),
+            Err(e) => eprintln!(
+                "\ninterrupted: flushing the finished runs failed ({e}); rerun with --resume"
+            ),
+        }
+        std::process::exit(130);
     });
-    let path = dir.join(output::SWEEP_FILE);
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_string_pretty(&value).expect("json") + "\n",
-    )?;
-    std::fs::rename(tmp, path)?;
-    Ok(())
+    Ok(Interrupts(handle))
+}
+
+/// The interrupt handler of one sweep; dropping it restores the default.
+struct Interrupts(signal_hook::iterator::Handle);
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
@@ -131,9 +110,19 @@ pub fn run(args: SweepArgs) -> Result<()> {
         (_, true) => Existing::Resume,
         _ => Existing::Refuse,
     };
-    output::check_dir(&dir, mode)?;
     let planned: HashSet<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let done = output::prepare_dir(&dir, mode, &planned)?;
+    // Held until this function returns: one writer per folder.
+    let results::Opened {
+        lock: _lock,
+        done,
+        quarantined,
+    } = results::open(&dir, mode, &planned)?;
+    for path in &quarantined {
+        eprintln!(
+            "warning: damaged part file set aside: {} (its runs will be run again)",
+            path.display()
+        );
+    }
     let todo: Vec<_> = runs
         .into_iter()
         .filter(|r| !done.contains(&r.run_id))
@@ -165,14 +154,16 @@ pub fn run(args: SweepArgs) -> Result<()> {
         )
         .expect("a valid progress template"),
     );
-    let mut writer = PartWriter::new(&plan, &dir)?;
-    runner::execute(&plan, &todo, threads, |result| {
-        bar.inc(1);
-        writer.push(result)
+    let stop = Arc::new(StopSlot::default());
+    let _signals = exit_on_interrupt(stop.clone(), done.len(), planned.len())?;
+    write_parts(&plan, &dir, &stop, |sink| {
+        runner::execute(&plan, &todo, threads, |result| {
+            bar.inc(1);
+            sink(result)
+        })
     })?;
-    writer.flush()?;
     bar.finish_and_clear();
-    let counts = output::consolidate(&dir, &plan)?;
+    let counts = results::consolidate(&dir, &plan, &planned)?;
     record.finished = Some(SystemTime::now());
     record.counts = Some(counts);
     write_sweep_json(&dir, &record)?;
