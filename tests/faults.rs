@@ -53,7 +53,9 @@ fn cmd(args: &[&str], cwd: &Path, fault: Option<&str>) -> Command {
 }
 
 fn valley(args: &[&str], cwd: &Path, fault: Option<&str>) -> Output {
-    cmd(args, cwd, fault).output().expect("the valley binary runs")
+    cmd(args, cwd, fault)
+        .output()
+        .expect("the valley binary runs")
 }
 
 fn stderr(o: &Output) -> String {
@@ -257,13 +259,18 @@ fn a_second_writer_is_refused_and_the_first_keeps_every_run() {
     let s = Setup::new(SWEEP);
     let mut first = spawn(&s, &["--out", "busy"], Some("pause:runs_tmp:4"));
     let dir = s.path("busy");
-    wait_for("the first sweep to consolidate", Duration::from_secs(60), || {
-        dir.join("runs.parquet.tmp").exists()
-    });
+    wait_for(
+        "the first sweep to consolidate",
+        Duration::from_secs(60),
+        || dir.join("runs.parquet.tmp").exists(),
+    );
     let started = Instant::now();
     let o = s.run(&["--out", "busy", "--resume"], None);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(started.elapsed() < Duration::from_secs(3), "refused at once");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "refused at once"
+    );
     let msg = stderr(&o);
     assert!(msg.contains("in use by process"), "{msg}");
     assert!(msg.contains(&first.id().to_string()), "{msg}");
@@ -327,10 +334,12 @@ lr = 0.01
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count in {msg:?}"));
     assert!(
-        msg.contains(&format!("interrupted: {kept} of {RUNS} runs kept; rerun with --resume")),
+        msg.contains(&format!(
+            "interrupted: {kept} of {RUNS} runs kept; rerun with --resume"
+        )),
         "{msg}"
     );
-    assert!(kept >= 1 && kept < RUNS, "{msg}");
+    assert!((1..RUNS).contains(&kept), "{msg}");
     // Every kept run is on disk.
     let on_disk: usize = fs::read_dir(&parts)
         .unwrap()
@@ -341,7 +350,11 @@ lr = 0.01
     assert_eq!(on_disk, kept);
     let o = s.run(&["--out", "term", "--resume"], None);
     ok(&o);
-    assert!(stderr(&o).contains(&format!("{kept} resumed")), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{kept} resumed")),
+        "{}",
+        stderr(&o)
+    );
     assert_same_rows_n(&s.path("whole"), &s.path("term"), RUNS);
 }
 
@@ -394,7 +407,9 @@ fn a_truncated_part_is_set_aside_and_its_runs_are_run_again() {
         // Shard 1/2 holds half the runs: those are kept, the rest run again.
         assert!(msg.contains(&format!("{} resumed", RUNS / 2)), "{msg}");
         assert_same_rows(&s.path("whole"), &dir);
-        assert!(dir.join(format!("quarantine/{kind}-000001.parquet")).exists());
+        assert!(dir
+            .join(format!("quarantine/{kind}-000001.parquet"))
+            .exists());
         assert_clean(&dir);
     }
 }
@@ -433,4 +448,94 @@ fn sweep_json_carries_the_build_revision_outside_any_repository() {
         // Built from a tarball: nothing is known, and nothing is made up.
         None => assert!(json["git_revision"].is_null()),
     }
+}
+
+/// `valley same-rows` (the check of scripts/slurm/selftest.sh) agrees on
+/// equal folders and names the first difference otherwise.
+#[test]
+fn same_rows_tells_equal_folders_from_different_ones() {
+    let s = Setup::new(SWEEP);
+    ok(&s.run(&["--out", "again", "--threads", "1"], None));
+    let o = valley(&["same-rows", "whole", "again"], s.tmp.path(), None);
+    ok(&o);
+    let other = s.path("other.toml");
+    fs::write(&other, SWEEP.replace("std = 0.1", "std = 0.10000001")).unwrap();
+    let other = other.to_str().unwrap();
+    ok(&valley(
+        &["sweep", other, "--out", "other", "-q"],
+        s.tmp.path(),
+        None,
+    ));
+    let o = valley(&["same-rows", "whole", "other"], s.tmp.path(), None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("runs.parquet: row 0"), "{}", stderr(&o));
+}
+
+/// A tmpfs mounted for one test (root only), unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: PathBuf, bytes: u64) -> Option<Self> {
+        fs::create_dir_all(&at).unwrap();
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}")])
+            .arg("tmpfs")
+            .arg(&at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Self(at))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A full disk during consolidation: exit 1 naming ENOSPC, the finished
+/// parts kept and no temporary left; `--resume` after moving the folder to
+/// a larger disk gives the same rows. Needs root (mount); skipped otherwise.
+#[test]
+fn a_full_disk_keeps_the_parts_and_names_enospc() {
+    let s = Setup::new(&SWEEP.replace("trace_every = 10", "trace_every = 1"));
+    let size = |f: &str| fs::metadata(s.path("whole").join(f)).unwrap().len();
+    // Room for the parts (about the size of the consolidated files) but not
+    // for a second copy of them.
+    let room = (size("runs.parquet") + size("trace.parquet")) * 3 / 2 + 16 * 1024;
+    let Some(disk) = SmallDisk::mount(s.path("small"), room) else {
+        eprintln!("skipped: cannot mount a tmpfs (not root?)");
+        return;
+    };
+    let o = s.run(&["--out", "small/o"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("No space left on device"),
+        "{}",
+        stderr(&o)
+    );
+    let parts: Vec<String> = fs::read_dir(s.path("small/o/parts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(parts.iter().any(|p| p.starts_with("runs-")), "{parts:?}");
+    assert!(!parts.iter().any(|p| p.ends_with(".tmp")), "{parts:?}");
+    copy_dir(&s.path("small/o"), &s.path("moved"));
+    drop(disk);
+    ok(&s.run(&["--out", "moved", "--resume"], None));
+    assert_same_rows(&s.path("whole"), &s.path("moved"));
 }

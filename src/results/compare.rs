@@ -15,7 +15,11 @@ use std::path::Path;
 pub fn row_texts(path: &Path, by: &[&str]) -> Result<Vec<String>> {
     let mut df = read_parquet(path)?.sort(by.to_vec(), SortMultipleOptions::default())?;
     df.rechunk_mut();
-    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let cells: Result<Vec<String>> = df

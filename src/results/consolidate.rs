@@ -240,3 +240,92 @@ fn retire_parts(dir: &Path) -> Result<()> {
     fs::remove_dir(&retired)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::writer::{write_parts, StopSlot};
+    use crate::runner;
+
+    fn plan() -> Plan {
+        Plan::from_source(
+            Path::new("t.toml"),
+            r#"
+name = "t"
+steps = 20
+seeds = 5
+trace_every = 10
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 2.0]
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = 0.1 }
+[[schedule]]
+kind = "constant"
+lr = 0.1
+"#,
+        )
+        .unwrap()
+    }
+
+    /// Runs `runs` of `plan` into `dir/parts/` as one more part.
+    fn flush(plan: &Plan, dir: &Path, runs: &[crate::config::RunSpec]) {
+        fs::create_dir_all(dir.join(PARTS_DIR)).unwrap();
+        write_parts(plan, dir, &StopSlot::default(), |sink| {
+            runner::execute(plan, runs, 1, &mut *sink)
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn missing_runs_are_an_error_that_says_how_many_and_writes_nothing() {
+        let plan = plan();
+        let tmp = tempfile::tempdir().unwrap();
+        flush(&plan, tmp.path(), &plan.runs[..3]);
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let err = consolidate(tmp.path(), &plan, &planned)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2 of the plan's 5 runs are missing"), "{err}");
+        assert!(err.contains("--resume"), "{err}");
+        assert!(!tmp.path().join(RUNS_FILE).exists());
+        assert!(!tmp.path().join(TRACE_FILE).exists());
+        assert_eq!(parts::pairs(&tmp.path().join(PARTS_DIR)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_run_recorded_twice_is_counted_once() {
+        let plan = plan();
+        let tmp = tempfile::tempdir().unwrap();
+        // Runs 0..3, then 2..5 again: runs 2 is in two parts.
+        flush(&plan, tmp.path(), &plan.runs[..3]);
+        flush(&plan, tmp.path(), &plan.runs[2..]);
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
+        // Steps 0, 10 and the last, 19: three trace rows per run.
+        assert_eq!(
+            counts,
+            Counts {
+                runs: 5,
+                diverged: 0,
+                trace_rows: 15
+            }
+        );
+        let runs = read_parquet(&tmp.path().join(RUNS_FILE)).unwrap();
+        let ids: Vec<i64> = runs
+            .column(rc::RUN_INDEX)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            read_parquet(&tmp.path().join(TRACE_FILE)).unwrap().height(),
+            15
+        );
+        assert!(!tmp.path().join(PARTS_DIR).exists());
+    }
+}

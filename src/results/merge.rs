@@ -114,7 +114,10 @@ pub fn merge(dir: &Path) -> Result<Merged> {
     let rows: usize = sources.iter().map(|s| s.runs.height()).sum();
     let planned: HashSet<&str> = plan.runs.iter().map(|r| r.run_id.as_str()).collect();
     let absent = planned.iter().filter(|id| !found.contains(**id)).count();
-    let foreign = found.iter().filter(|id| !planned.contains(id.as_str())).count();
+    let foreign = found
+        .iter()
+        .filter(|id| !planned.contains(id.as_str()))
+        .count();
     let twice = rows - found.len();
     if absent + twice + foreign > 0 {
         return Err(ValleyError::Other(format!(

@@ -142,8 +142,8 @@ where
                 std::thread::park();
             }
         }
-        let written = written
-            .map_err(|_| ValleyError::Other("the part writer thread panicked".into()))??;
+        let written =
+            written.map_err(|_| ValleyError::Other("the part writer thread panicked".into()))??;
         produced?;
         Ok(written)
     })
