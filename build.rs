@@ -6,13 +6,20 @@
 //! `false`, or empty when unknown). Without git or without `.git` (a source
 //! tarball) both are empty and the build goes on. Cargo reruns this script
 //! when HEAD moves (`.git/HEAD`, the branch's ref file, `packed-refs`), when
-//! the index changes, and when any source file changes (for the dirty flag).
+//! the index changes, and when a source file of the binary changes (for the
+//! dirty flag).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(manifest)
+        .args(args)
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -28,7 +35,7 @@ fn in_own_repository() -> bool {
 }
 
 fn main() {
-    for path in ["build.rs", "Cargo.toml", "src", "benches", "tests"] {
+    for path in ["build.rs", "Cargo.toml", "Cargo.lock", "src"] {
         println!("cargo:rerun-if-changed={path}");
     }
     if !in_own_repository() {

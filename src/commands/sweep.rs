@@ -13,7 +13,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 /// `K/N` with 1 <= K <= N.
@@ -37,36 +37,57 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     Ok((k, n))
 }
 
-/// Turns SIGINT and SIGTERM (Ctrl-C; Slurm at the time limit) into: flush
-/// the finished runs, say how many are kept, exit 130. The runs in flight are
-/// lost; everything on disk is resumable.
+/// The sweep that SIGINT and SIGTERM interrupt: its writer, runs resumed
+/// and runs planned. `None` outside a sweep.
+type Current = Option<(Arc<StopSlot>, usize, usize)>;
+static CURRENT: Mutex<Current> = Mutex::new(None);
+
+/// Turns SIGINT and SIGTERM (Ctrl-C; Slurm at the time limit) during a sweep
+/// into: flush the finished runs, say how many are kept, exit 130. The runs
+/// in flight are lost; everything on disk is resumable. Outside a sweep the
+/// signals act as by default. One handler thread per process.
 fn exit_on_interrupt(stop: Arc<StopSlot>, resumed: usize, planned: usize) -> Result<Interrupts> {
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
-    let handle = signals.handle();
-    std::thread::spawn(move || {
-        if signals.forever().next().is_none() {
-            return; // closed: the sweep ended
-        }
-        match stop.flush_and_stop() {
-            Ok(written) => eprintln!(
-                "\ninterrupted: {} of {planned} runs kept; rerun with --resume",
-                resumed + written
-            ),
-            Err(e) => eprintln!(
-                "\ninterrupted: flushing the finished runs failed ({e}); rerun with --resume"
-            ),
-        }
-        std::process::exit(130);
-    });
-    Ok(Interrupts(handle))
+    static HANDLER: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    HANDLER
+        .get_or_init(|| {
+            let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
+            std::thread::spawn(move || {
+                for signal in signals.forever() {
+                    let current = CURRENT.lock().ok().and_then(|c| c.clone());
+                    let Some((stop, resumed, planned)) = current else {
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        continue;
+                    };
+                    match stop.flush_and_stop() {
+                        Ok(written) => eprintln!(
+                            "\ninterrupted: {} of {planned} runs kept; rerun with --resume",
+                            resumed + written
+                        ),
+                        Err(e) => eprintln!(
+                            "\ninterrupted: flushing the finished runs failed ({e}); rerun with --resume"
+                        ),
+                    }
+                    std::process::exit(130);
+                }
+            });
+            Ok(())
+        })
+        .clone()
+        .map_err(ValleyError::Other)?;
+    if let Ok(mut c) = CURRENT.lock() {
+        *c = Some((stop, resumed, planned));
+    }
+    Ok(Interrupts)
 }
 
-/// The interrupt handler of one sweep; dropping it restores the default.
-struct Interrupts(signal_hook::iterator::Handle);
+/// The current sweep's claim on SIGINT and SIGTERM, released on drop.
+struct Interrupts;
 
 impl Drop for Interrupts {
     fn drop(&mut self) {
-        self.0.close();
+        if let Ok(mut c) = CURRENT.lock() {
+            *c = None;
+        }
     }
 }
 
