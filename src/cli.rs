@@ -27,6 +27,11 @@ pub enum Command {
     Plot(PlotArgs),
     /// Join the shards of a sharded sweep (DIR/shard-K-of-N/).
     Merge(MergeArgs),
+    /// Check that two results folders hold the same rows up to row order
+    /// (exit 0), or name the first difference (exit 1). For scripts without
+    /// a Parquet reader, such as scripts/slurm/selftest.sh.
+    #[command(hide = true)]
+    SameRows(SameRowsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -98,4 +103,12 @@ pub struct PlotArgs {
 pub struct MergeArgs {
     /// The results folder holding shard-K-of-N/ subfolders.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SameRowsArgs {
+    /// A results folder.
+    pub a: PathBuf,
+    /// Another results folder.
+    pub b: PathBuf,
 }
