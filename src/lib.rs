@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod curvature;
 pub mod error;
@@ -15,9 +16,11 @@ pub mod landscape;
 pub mod optimizer;
 pub mod output;
 pub mod plot;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod schedule;
 pub mod schema;
+pub mod stats;
 
 pub use error::{Result, SpecError, ValleyError};

@@ -196,5 +196,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if args.plot {
         crate::plot::plot_dir(&dir)?;
     }
+    if args.report {
+        super::report::write(&dir)?;
+    }
     Ok(())
 }

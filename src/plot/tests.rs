@@ -72,6 +72,7 @@ fn sweep() -> (tempfile::TempDir, PathBuf) {
         shard: None,
         dry_run: false,
         plot: false,
+        report: false,
         quiet: true,
     })
     .unwrap();
