@@ -274,7 +274,8 @@ pub fn rendered(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<String>> 
 /// Reads `DIR/runs.parquet`; a missing or unreadable file is invalid input.
 pub fn read_runs(dir: &Path) -> Result<DataFrame> {
     let path = dir.join(crate::output::RUNS_FILE);
-    let file = std::fs::File::open(&path).map_err(|e| bad_file(&path, format!("cannot open: {e}")))?;
+    let file =
+        std::fs::File::open(&path).map_err(|e| bad_file(&path, format!("cannot open: {e}")))?;
     ParquetReader::new(file)
         .finish()
         .map_err(|e| bad_file(&path, format!("not a readable Parquet file: {e}")))
@@ -392,7 +393,10 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
         .collect();
     // Rows in grid order, so that groups and seeds come in plan order.
     let mut order: Vec<usize> = (0..runs.height()).collect();
-    if let Ok(idx) = runs.column(rc::RUN_INDEX).and_then(|c| c.cast(&DataType::Int64)) {
+    if let Ok(idx) = runs
+        .column(rc::RUN_INDEX)
+        .and_then(|c| c.cast(&DataType::Int64))
+    {
         let idx: Vec<Option<i64>> = idx.i64().map(|a| a.iter().collect()).unwrap_or_default();
         order.sort_by_key(|&i| idx.get(i).copied().flatten().unwrap_or(i as i64));
     }
@@ -425,7 +429,10 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
             let pairs: Vec<(Side, Side)> = seeds
                 .iter()
                 .filter_map(|(_, by_level)| {
-                    Some((side(*by_level.get(candidate)?), side(*by_level.get(&baseline)?)))
+                    Some((
+                        side(*by_level.get(candidate)?),
+                        side(*by_level.get(&baseline)?),
+                    ))
                 })
                 .collect();
             if pairs.is_empty() {
@@ -779,10 +786,13 @@ mod tests {
             assert_eq!(s.median_diff, num(&case["median_diff"]), "{name}");
             assert_eq!(s.win_rate, num(&case["win_rate"]), "{name}");
             let want = num(&case["p_value"]);
-            assert!(close(s.wilcoxon.p_value, want), "{name}: {} vs {want}", s.wilcoxon.p_value);
             assert!(
-                s.ci_low <= s.median_diff && s.median_diff <= s.ci_high
-                    || s.median_diff.is_nan(),
+                close(s.wilcoxon.p_value, want),
+                "{name}: {} vs {want}",
+                s.wilcoxon.p_value
+            );
+            assert!(
+                s.ci_low <= s.median_diff && s.median_diff <= s.ci_high || s.median_diff.is_nan(),
                 "{name}: {s:?}"
             );
         }

@@ -63,9 +63,9 @@ pub fn caption(stem: &str) -> String {
 /// sit inside HTML.
 fn inline_svg(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path)?;
-    let start = text.find("<svg").ok_or_else(|| {
-        ValleyError::Other(format!("{}: no <svg> element", path.display()))
-    })?;
+    let start = text
+        .find("<svg")
+        .ok_or_else(|| ValleyError::Other(format!("{}: no <svg> element", path.display())))?;
     Ok(text[start..].trim_end().to_string())
 }
 
@@ -75,7 +75,7 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink);
        font: 15px/1.5 -apple-system, "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 28px 32px 64px; }
+main { max-width: 1240px; margin: 0 auto; padding: 28px 32px 64px; }
 h1 { font-size: 28px; margin: 0 0 4px; letter-spacing: -0.01em; }
 h2 { font-size: 21px; margin: 40px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--rule); }
 h3 { font-size: 16px; margin: 24px 0 6px; }
@@ -88,8 +88,10 @@ nav { margin: 16px 0 0; font-size: 14px; color: var(--muted); }
 nav a { color: #0b5cad; text-decoration: none; margin-right: 14px; }
 .note { color: var(--muted); font-size: 13px; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0 4px; }
-th, td { padding: 4px 9px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
-th { background: var(--panel); font-weight: 600; white-space: nowrap; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--rule); text-align: left; vertical-align: top; }
+th { background: var(--panel); font-weight: 600; font-size: 12px; }
+table.compare th { vertical-align: bottom; }
+.ci { color: var(--muted); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.verdict { font-weight: 600; text-align: center; white-space: nowrap; border-radius: 3px; }
 td.better { background: var(--good-bg); color: var(--good); }
@@ -104,7 +106,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: 3px 18px; font-
 dt { color: var(--muted); }
 dd { margin: 0; font-variant-numeric: tabular-nums; }
 code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
-pre { background: var(--panel); border: 1px solid var(--rule); border-radius: 6px; padding: 12px 14px; overflow-x: auto; line-height: 1.45; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--panel); border: 1px solid var(--rule); border-radius: 6px; padding: 12px 14px; overflow-x: auto; line-height: 1.45; }
 footer { margin-top: 48px; color: var(--muted); font-size: 12px; }
 "#;
 
@@ -150,17 +152,18 @@ fn compare_table(c: &Comparison, out: &mut String) {
     }
     for h in [
         "candidate",
-        "n_pairs",
-        "diverged (cand / base)",
-        "median_candidate",
-        "median_baseline",
+        "verdict",
         "median_diff [95% CI]",
         "win_rate",
-        "p_value",
         "p_holm",
-        "verdict",
+        "p_value",
+        "median_candidate",
+        "median_baseline",
+        "n_pairs",
+        "n_diverged cand / base",
     ] {
-        let _ = write!(out, "<th>{h}</th>");
+        // Let long column names break after an underscore.
+        let _ = write!(out, "<th>{}</th>", escape(h).replace('_', "_<wbr>"));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for r in &c.rows {
@@ -176,11 +179,11 @@ fn compare_table(c: &Comparison, out: &mut String) {
         };
         let _ = write!(
             out,
-            "<td>{cand}</td><td class=\"num\">{n}</td><td class=\"num\">{dc} / {db}</td>\
+            "<td>{cand}</td><td class=\"verdict {class}\">{text}</td>\
+             <td class=\"num\">{md} <span class=\"ci\">[{lo}, {hi}]</span></td><td class=\"num\">{w}</td>\
+             <td class=\"num\">{ph}</td><td class=\"num\">{p}</td>\
              <td class=\"num\">{mc}</td><td class=\"num\">{mb}</td>\
-             <td class=\"num\">{md} [{lo}, {hi}]</td><td class=\"num\">{w}</td>\
-             <td class=\"num\">{p}</td><td class=\"num\">{ph}</td>\
-             <td class=\"verdict {class}\">{text}</td>",
+             <td class=\"num\">{n}</td><td class=\"num\">{dc} / {db}</td>",
             cand = escape(&r.candidate),
             n = s.n_pairs,
             dc = s.n_diverged_candidate,
@@ -207,11 +210,20 @@ fn compare_table(c: &Comparison, out: &mut String) {
 fn diverged_section(dir: &Path, plan: &Plan, out: &mut String) -> Result<()> {
     let runs = compare::read_runs(dir)?;
     let path = dir.join(crate::output::RUNS_FILE);
-    let factors: Vec<String> = compare::factors(plan)
-        .into_iter()
-        .filter(|f| f.levels.len() >= 2 || [rc::LANDSCAPE, rc::OPTIMIZER, rc::SCHEDULE].contains(&f.column.as_str()))
-        .map(|f| f.column)
+    // The factors that tell groups apart (the labels if none does).
+    let all = compare::factors(plan);
+    let mut factors: Vec<String> = all
+        .iter()
+        .filter(|f| f.levels.len() >= 2)
+        .map(|f| f.column.clone())
         .collect();
+    if factors.is_empty() {
+        factors = vec![
+            rc::LANDSCAPE.into(),
+            rc::OPTIMIZER.into(),
+            rc::SCHEDULE.into(),
+        ];
+    }
     let values: Vec<Vec<String>> = factors
         .iter()
         .map(|f| compare::rendered(&runs, f, &path))
@@ -282,13 +294,7 @@ fn plan_section(plan: &Plan, out: &mut String) {
     let grid = plan.landscapes.len() * plan.optimizers.len() * plan.schedules.len();
     let _ = writeln!(
         out,
-        "<p>Grid: {} landscape{} × {} optimizer{} × {} schedule{} (sweep axes included) = {grid} points × {} seeds = <b>{} runs</b>.</p>",
-        plan.landscapes.len(),
-        if plan.landscapes.len() == 1 { "" } else { "s" },
-        plan.optimizers.len(),
-        if plan.optimizers.len() == 1 { "" } else { "s" },
-        plan.schedules.len(),
-        if plan.schedules.len() == 1 { "" } else { "s" },
+        "<p>Grid: {grid} points (landscape × optimizer × schedule variants, sweep axes included) × {} seeds = <b>{} runs</b>.</p>",
         plan.seeds.len(),
         plan.runs.len()
     );
@@ -387,26 +393,45 @@ pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Res
     }
     let runs = &json["runs"];
     let facts = [
-        ("runs", runs["finished"].as_u64().unwrap_or(plan.runs.len() as u64).to_string()),
-        ("diverged", runs["diverged"].as_u64().map_or("-".into(), |v| v.to_string())),
+        (
+            "runs",
+            runs["finished"]
+                .as_u64()
+                .unwrap_or(plan.runs.len() as u64)
+                .to_string(),
+        ),
+        (
+            "diverged",
+            runs["diverged"]
+                .as_u64()
+                .map_or("-".into(), |v| v.to_string()),
+        ),
         ("steps", plan.settings.steps.to_string()),
         ("seeds", plan.seeds.len().to_string()),
-        ("valley", json["valley_version"].as_str().unwrap_or("-").to_string()),
+        (
+            "valley",
+            json["valley_version"].as_str().unwrap_or("-").to_string(),
+        ),
         (
             "revision",
             json["git_revision"]
                 .as_str()
                 .map_or("-".into(), |r| r.chars().take(10).collect()),
         ),
-        ("finished", json["finished_at"].as_str().unwrap_or("-").to_string()),
+        (
+            "finished",
+            json["finished_at"].as_str().unwrap_or("-").to_string(),
+        ),
     ];
     out.push_str("<ul class=\"facts\">");
     for (k, v) in facts {
         let _ = write!(out, "<li>{k} <b>{}</b></li>", escape(&v));
     }
-    out.push_str("</ul>\n<nav><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
+    out.push_str(
+        "</ul>\n<nav><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
                   <a href=\"#diverged\">Diverged runs</a><a href=\"#plan\">Plan</a>\
-                  <a href=\"#provenance\">Provenance</a><a href=\"#source\">Sweep file</a></nav>\n");
+                  <a href=\"#provenance\">Provenance</a><a href=\"#source\">Sweep file</a></nav>\n",
+    );
 
     let _ = writeln!(out, "<h2 id=\"compare\">Comparisons</h2>");
     let _ = writeln!(
@@ -427,7 +452,10 @@ pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Res
 
     let _ = writeln!(out, "<h2 id=\"figures\">Figures</h2>");
     let mut k = 0;
-    for path in figures.iter().filter(|p| p.extension().is_some_and(|e| e == "svg")) {
+    for path in figures
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
         k += 1;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let _ = writeln!(

@@ -131,8 +131,18 @@ fn signed_rank_counts(n: usize) -> Vec<u64> {
 /// `scipy.stats.wilcoxon(d)` with default arguments (see the module header).
 pub fn wilcoxon(d: &[f64]) -> Wilcoxon {
     let (ranks, ties) = signed_ranks(d);
-    let r_plus: f64 = d.iter().zip(&ranks).filter(|(x, _)| **x > 0.0).map(|(_, r)| r).sum();
-    let r_minus: f64 = d.iter().zip(&ranks).filter(|(x, _)| **x < 0.0).map(|(_, r)| r).sum();
+    let r_plus: f64 = d
+        .iter()
+        .zip(&ranks)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(_, r)| r)
+        .sum();
+    let r_minus: f64 = d
+        .iter()
+        .zip(&ranks)
+        .filter(|(x, _)| **x < 0.0)
+        .map(|(_, r)| r)
+        .sum();
     let n = d.iter().filter(|x| **x != 0.0).count();
     let mut out = Wilcoxon {
         r_plus,
@@ -355,8 +365,18 @@ mod tests {
             if dc.iter().any(|&x| x) {
                 continue; // diverged values are substituted: see compare.rs
             }
-            assert_eq!(median(&c), num(&case["median_candidate"]), "{}", case["name"]);
-            assert_eq!(median(&b), num(&case["median_baseline"]), "{}", case["name"]);
+            assert_eq!(
+                median(&c),
+                num(&case["median_candidate"]),
+                "{}",
+                case["name"]
+            );
+            assert_eq!(
+                median(&b),
+                num(&case["median_baseline"]),
+                "{}",
+                case["name"]
+            );
         }
         assert_eq!(median(&[1.0, f64::INFINITY]), f64::INFINITY);
         assert!(median(&[]).is_nan());

@@ -8,7 +8,12 @@ use crate::error::{Result, ValleyError};
 pub fn run(args: CompareArgs) -> Result<()> {
     let dir = &args.dir;
     if !dir.is_dir() {
-        return Err(ValleyError::invalid(dir, None, "", "no such results folder"));
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            "no such results folder",
+        ));
     }
     let (plan, _) = super::merge::recorded_plan(dir)?;
     let opts = Options {

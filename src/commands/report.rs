@@ -8,7 +8,12 @@ use std::path::Path;
 /// Writes the report of a results folder and says where.
 pub fn write(dir: &Path) -> Result<()> {
     if !dir.is_dir() {
-        return Err(ValleyError::invalid(dir, None, "", "no such results folder"));
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            "no such results folder",
+        ));
     }
     let (plan, json) = super::merge::recorded_plan(dir)?;
     let path = crate::report::write(dir, &plan, &json)?;
