@@ -350,6 +350,9 @@ pub fn resolve(runs: &DataFrame, plan: &Plan, opts: &Options) -> Result<(Factor,
     Ok((factor, baseline))
 }
 
+/// The runs of one seed in one group: (seed, level -> row).
+type SeedRuns = (String, HashMap<String, usize>);
+
 /// Compares the levels of `opts.by` on `opts.metric` in the runs of `plan`
 /// (`runs` is runs.parquet, read from `path`).
 pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Result<Comparison> {
@@ -401,7 +404,7 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
         order.sort_by_key(|&i| idx.get(i).copied().flatten().unwrap_or(i as i64));
     }
     // group key -> (seed -> (level -> row)), in order of first appearance.
-    let mut groups: Vec<(Vec<String>, Vec<(String, HashMap<String, usize>)>)> = Vec::new();
+    let mut groups: Vec<(Vec<String>, Vec<SeedRuns>)> = Vec::new();
     let mut group_at: HashMap<Vec<String>, usize> = HashMap::new();
     for &i in &order {
         let key: Vec<String> = other_values.iter().map(|v| v[i].clone()).collect();
@@ -463,7 +466,8 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
         // Lower is better: the candidate wins when the negative differences
         // carry more rank (T- > T+).
         let candidate_lower = w.r_minus > w.r_plus;
-        row.verdict = if !(p_holm < ALPHA) || w.r_minus == w.r_plus {
+        let significant = p_holm < ALPHA; // false for NaN
+        row.verdict = if !significant || w.r_minus == w.r_plus {
             Verdict::NoDifference
         } else if candidate_lower != opts.higher_is_better {
             Verdict::Better

@@ -114,9 +114,20 @@ footer { margin-top: 48px; color: var(--muted); font-size: 12px; }
 pub fn comparisons(dir: &Path, plan: &Plan) -> Result<Vec<Comparison>> {
     let runs = compare::read_runs(dir)?;
     let path = dir.join(crate::output::RUNS_FILE);
-    compare::factors(plan)
+    // Schedules first (the usual question), landscapes last (their losses
+    // are on different scales).
+    let mut factors: Vec<_> = compare::factors(plan)
         .into_iter()
         .filter(|f| f.levels.len() >= 2)
+        .collect();
+    let rank = |c: &str| match c {
+        rc::SCHEDULE => 0,
+        rc::LANDSCAPE => 2,
+        _ => 1,
+    };
+    factors.sort_by_key(|f| rank(&f.column));
+    factors
+        .into_iter()
         .map(|f| {
             let opts = Options {
                 by: f.column,
