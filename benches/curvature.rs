@@ -26,7 +26,9 @@ fn protein_fib55() {
     let kind: LandscapeKind =
         toml::from_str("kind = \"protein_ab\"\nsequence = \"fibonacci:55\"\ndims = 2")
             .expect("a protein table");
-    let f = kind.build(&mut rng_for(0, "bench", Stream::Landscape));
+    let f = kind
+        .spec()
+        .build(&mut rng_for(0, "bench", Stream::Landscape));
     let fixture = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/landscapes/ab_2d_fib55.json"

@@ -181,9 +181,7 @@ pub struct LanczosResult {
     pub converged: bool,
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(p, q)| p * q).sum()
-}
+use crate::vecmath::dot;
 
 /// Extreme eigenvalues of the Hessian at `x` by Lanczos (see the module
 /// docs), started from a Gaussian vector drawn from `rng`.

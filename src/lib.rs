@@ -16,11 +16,13 @@ pub mod landscape;
 pub mod optimizer;
 pub mod output;
 pub mod plot;
+pub mod registry;
 pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod schedule;
 pub mod schema;
 pub mod stats;
+pub mod vecmath;
 
 pub use error::{Result, SpecError, ValleyError};

@@ -24,8 +24,8 @@ pub mod runs {
     pub const SHARPNESS: &str = "sharpness";
     pub const HESSIAN_MIN_EIG: &str = "hessian_min_eig";
     pub const HESSIAN_TRACE: &str = "hessian_trace";
-    /// Standard error of `hessian_trace` (0 when exact: dense; Hutchinson
-    /// above the dense limit).
+    /// Standard error of the Hutchinson estimate of `hessian_trace` above the
+    /// dense limit; null where the trace is exact (dense).
     pub const HESSIAN_TRACE_STDERR: &str = "hessian_trace_stderr";
     /// Which method produced the curvature columns (`dense`, `lanczos`).
     pub const CURVATURE_METHOD: &str = "curvature_method";
@@ -37,6 +37,17 @@ pub mod runs {
     /// The final point, for landscapes of dimension <= 2 or with
     /// `trace_positions = true` (list of f64).
     pub const FINAL_POSITION: &str = "final_position";
+    /// The lowest loss met during the run (at any x_t or the final point).
+    pub const BEST_LOSS: &str = "best_loss";
+    /// The step of `best_loss` (the number of updates before that point).
+    pub const BEST_STEP: &str = "best_step";
+    /// `best_loss` minus the best known value of the landscape.
+    pub const BEST_ENERGY_GAP: &str = "best_energy_gap";
+    /// The point of `best_loss` (list of f64), where positions are traced or
+    /// the landscape keeps it (protein_ab: the best conformation's angles).
+    pub const BEST_POSITION: &str = "best_position";
+    /// Updates whose gradient was clipped (null without clipping).
+    pub const CLIPPED_STEPS: &str = "clipped_steps";
 }
 
 /// `trace.parquet`: one row per traced step; row t describes update t.
@@ -62,6 +73,13 @@ pub mod trace {
     pub const SHARPNESS: &str = "sharpness";
     /// x_t (list of f64) where positions are traced.
     pub const POSITION: &str = "position";
-    /// The basin x_t belongs to, where positions are traced and minima known.
+    /// The known minimum nearest to x_t (Euclidean), where positions are
+    /// traced and minima known. (runs.parquet's `basin` is the basin of
+    /// attraction of the final point, by descent.)
     pub const BASIN: &str = "basin";
+    /// ‖g‖ after the noise and before clipping (null without clipping).
+    pub const PRECLIP_NORM: &str = "preclip_norm";
+    /// Whether clipping changed the gradient of this update (null without
+    /// clipping).
+    pub const CLIPPED: &str = "clipped";
 }

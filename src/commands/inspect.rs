@@ -21,7 +21,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
     };
     table.remove("init");
     let kind: LandscapeKind = rep.parse(&prefix, toml::Value::Table(table))?;
-    kind.validate().map_err(|e| rep.spec(&prefix, e))?;
+    kind.spec().validate().map_err(|e| rep.spec(&prefix, e))?;
     let x: Vec<f64> = args
         .at
         .split(',')
@@ -30,12 +30,16 @@ pub fn run(args: InspectArgs) -> Result<()> {
         .map_err(|e| {
             ValleyError::invalid("command line", None, "--at", format!("{e}: {:?}", args.at))
         })?;
-    if x.len() != kind.dim() || x.iter().any(|v| !v.is_finite()) {
+    if x.len() != kind.spec().dim() || x.iter().any(|v| !v.is_finite()) {
         return Err(ValleyError::invalid(
             "command line",
             None,
             "--at",
-            format!("needs {} finite coordinates, got {:?}", kind.dim(), args.at),
+            format!(
+                "needs {} finite coordinates, got {:?}",
+                kind.spec().dim(),
+                args.at
+            ),
         ));
     }
     let seed = src
@@ -44,7 +48,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
         .and_then(|t| t.get("seed").and_then(|v| v.as_integer()))
         .unwrap_or(0) as u64;
     let label = name.unwrap_or_else(|| kind.kind_name().to_string());
-    let f = kind.build(&mut rng_for(
+    let f = kind.spec().build(&mut rng_for(
         seed,
         &landscape_key(&label, &kind),
         Stream::Landscape,

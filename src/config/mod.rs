@@ -71,9 +71,16 @@ impl<'a> Reporter<'a> {
         let original = value.clone();
         serde_path_to_error::deserialize(value).map_err(|e| {
             let mut field = e.path().to_string();
-            let message = e.inner().to_string().trim().to_string();
+            let mut message = e.inner().to_string().trim().to_string();
             if field == "." || field.is_empty() {
                 field.clear();
+            }
+            // A kind-tagged table carries the path inside it in the message.
+            if let Some((inner, rest)) = crate::registry::split_marked(&message) {
+                field = join_field(&field, &inner);
+                message = rest;
+                let full = join_field(prefix, &field);
+                return self.at(&full, message);
             }
             // serde names an unknown field in its message; the path names it
             // too, except inside internally tagged enums. An unknown or

@@ -15,9 +15,7 @@
 use super::Landscape;
 use nalgebra::{DMatrix, DVector};
 
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|a| a * a).sum::<f64>().sqrt()
-}
+use crate::vecmath::norm;
 
 /// Backtracking along `p` from `x` (value `fx`, gradient `g`); writes the
 /// accepted point into `trial` and returns its value.

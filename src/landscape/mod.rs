@@ -6,8 +6,8 @@
 //! with its maths as free functions and its reference values in tests.
 //!
 //! To add a landscape: write `src/landscape/<name>.rs` with a spec struct
-//! (serde, `deny_unknown_fields`) that validates and builds it, and add one
-//! variant to [`LandscapeKind`].
+//! (serde, `deny_unknown_fields`) that implements [`LandscapeSpec`], then add
+//! its `mod` line and its line in [`LandscapeKind`]. See CONTRIBUTING.md.
 
 pub mod descent;
 pub mod muller_brown;
@@ -124,6 +124,13 @@ pub trait Landscape: Send + Sync {
         None
     }
 
+    /// Whether a run keeps the point of its lowest loss (`best_position`)
+    /// whatever the dimension: true where the point itself is the answer
+    /// (a protein's conformation).
+    fn keeps_best_point(&self) -> bool {
+        false
+    }
+
     /// The lowest known value (global minimum or best known ground state).
     fn best_known_value(&self) -> Option<f64> {
         self.minima()
@@ -152,13 +159,7 @@ pub fn nearest_minimum(minima: &[KnownPoint], x: &[f64]) -> Option<Basin> {
         })
 }
 
-pub fn distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| (p - q) * (p - q))
-        .sum::<f64>()
-        .sqrt()
-}
+pub use crate::vecmath::distance;
 
 /// A bound of a uniform initial point: one value for every coordinate
 /// (`low = -2.0`) or one per coordinate (`low = [-1.5, -0.5]`).
@@ -263,105 +264,33 @@ impl InitSpec {
     }
 }
 
-/// The `kind` of a `[[landscape]]` table. `name` and `init` are common to every
-/// kind and handled by the configuration layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LandscapeKind {
-    Quadratic(quadratic::QuadraticSpec),
-    Rastrigin(rastrigin::RastriginSpec),
-    MullerBrown(muller_brown::MullerBrownSpec),
-    ProteinAb(protein_ab::ProteinAbSpec),
-    Wells(wells::WellsSpec),
-}
+/// What every landscape kind provides, in its own file: validation of its
+/// table, its dimension, its default initial point and the landscape itself.
+pub trait LandscapeSpec {
+    /// Checks every field, naming the bad one.
+    fn validate(&self) -> Result<(), SpecError>;
 
-impl LandscapeKind {
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Quadratic(_) => "quadratic",
-            Self::Rastrigin(_) => "rastrigin",
-            Self::MullerBrown(_) => "muller_brown",
-            Self::ProteinAb(_) => "protein_ab",
-            Self::Wells(_) => "wells",
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), SpecError> {
-        match self {
-            Self::Quadratic(s) => s.validate(),
-            Self::Rastrigin(s) => s.validate(),
-            Self::MullerBrown(s) => s.validate(),
-            Self::ProteinAb(s) => s.validate(),
-            Self::Wells(s) => s.validate(),
-        }
-    }
-
-    pub fn dim(&self) -> usize {
-        match self {
-            Self::Quadratic(s) => s.dim,
-            Self::Rastrigin(s) => s.dim,
-            Self::MullerBrown(_) => 2,
-            Self::ProteinAb(s) => s.dim(),
-            Self::Wells(s) => s.dim,
-        }
-    }
+    /// Number of coordinates.
+    fn dim(&self) -> usize;
 
     /// The initial-point rule used when the table gives no `init`.
-    pub fn default_init(&self) -> InitSpec {
-        match self {
-            Self::Quadratic(_) => InitSpec::Uniform {
-                low: Bound::All(-1.0),
-                high: Bound::All(1.0),
-            },
-            Self::Rastrigin(_) => InitSpec::Uniform {
-                low: Bound::All(-5.12),
-                high: Bound::All(5.12),
-            },
-            // The view box x in [-1.5, 1.2), y in [-0.5, 2.0): all three
-            // basins (A lies at y = 1.44); V reaches 3.3e3 in its steep corner
-            // near (1.2, 2.0).
-            Self::MullerBrown(_) => InitSpec::Uniform {
-                low: Bound::Each(vec![-1.5, -0.5]),
-                high: Bound::Each(vec![1.2, 2.0]),
-            },
-            // Every angle (turns; 3-D bends and torsions) uniform in
-            // [-1.5, 1.5). A full turn [-π, π) makes overlapping beads common
-            // (2-D fib13: median initial energy 1e10; crossed 2-D chains cannot
-            // uncross, so 35 of 40 local descents end above 0, fib21 all 40),
-            // while plain gradient descent from [-1.5, 1.5) never met an
-            // energy above 2e-1 after 4000 steps at lr 1e-3 (16 starts).
-            Self::ProteinAb(_) => InitSpec::Uniform {
-                low: Bound::All(-1.5),
-                high: Bound::All(1.5),
-            },
-            // Normal around the origin, spread like the generated centres.
-            Self::Wells(s) => InitSpec::Normal {
-                std: s.generate.as_ref().map_or(2.0, |g| g.radius.max(0.5)),
-                mean: 0.0,
-            },
-        }
-    }
+    fn default_init(&self) -> InitSpec;
 
     /// Builds the landscape. `rng` draws its random structure (rotations,
-    /// generated wells); it is seeded per landscape, not per run, so every run
-    /// of one landscape table sees the same function.
-    pub fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape> {
-        match self {
-            Self::Quadratic(s) => Box::new(s.build(rng)),
-            Self::Rastrigin(s) => Box::new(s.build()),
-            Self::MullerBrown(s) => Box::new(s.build()),
-            Self::ProteinAb(s) => Box::new(s.build()),
-            Self::Wells(s) => Box::new(s.build(rng)),
-        }
-    }
+    /// generated wells); it is seeded per landscape table, not per run, so
+    /// every run of one table sees the same function.
+    fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape>;
+}
 
-    /// Whether building needs random structure (so its seed matters).
-    pub fn is_random(&self) -> bool {
-        match self {
-            Self::Quadratic(s) => s.rotate,
-            Self::Wells(s) => s.is_random(),
-            _ => false,
-        }
+crate::kinds! {
+    /// The `kind` of a `[[landscape]]` table. `name` and `init` are common to
+    /// every kind and handled by the configuration layer.
+    pub enum LandscapeKind: dyn LandscapeSpec {
+        Quadratic(quadratic::QuadraticSpec) = "quadratic",
+        Rastrigin(rastrigin::RastriginSpec) = "rastrigin",
+        MullerBrown(muller_brown::MullerBrownSpec) = "muller_brown",
+        ProteinAb(protein_ab::ProteinAbSpec) = "protein_ab",
+        Wells(wells::WellsSpec) = "wells",
     }
 }
 

@@ -17,8 +17,9 @@
 //! point; `distance` is measured from the point itself to that minimum.
 
 use super::descent::descend;
-use super::{nearest_minimum, Basin, KnownPoint, Landscape};
+use super::{nearest_minimum, Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
 use crate::error::{check, SpecError};
+use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +85,30 @@ pub struct MullerBrownSpec {
     /// V is multiplied by this factor (> 0).
     #[serde(default = "default_scale")]
     pub scale: f64,
+}
+
+impl LandscapeSpec for MullerBrownSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        MullerBrownSpec::validate(self)
+    }
+
+    fn dim(&self) -> usize {
+        2
+    }
+
+    fn default_init(&self) -> InitSpec {
+        // The view box x in [-1.5, 1.2), y in [-0.5, 2.0): all three basins
+        // (A lies at y = 1.44); V reaches 3.3e3 in its steep corner near
+        // (1.2, 2.0).
+        InitSpec::Uniform {
+            low: Bound::Each(vec![-1.5, -0.5]),
+            high: Bound::Each(vec![1.2, 2.0]),
+        }
+    }
+
+    fn build(&self, _rng: &mut RunRng) -> Box<dyn Landscape> {
+        Box::new(MullerBrownSpec::build(self))
+    }
 }
 
 impl MullerBrownSpec {

@@ -46,8 +46,9 @@
 //! `energy_gap` down to about −4e-6 means "reached the published fold". No minima
 //! are enumerated, so `basin` is `None`.
 
-use super::Landscape;
+use super::{Bound, InitSpec, Landscape, LandscapeSpec};
 use crate::error::SpecError;
+use crate::rng::RunRng;
 use serde::{Deserialize, Serialize};
 
 /// Longest chain supported (stack scratch size).
@@ -150,6 +151,33 @@ pub fn angle_count(n: usize, dims: usize) -> usize {
         n - 2
     } else {
         2 * n - 5
+    }
+}
+
+impl LandscapeSpec for ProteinAbSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        ProteinAbSpec::validate(self)
+    }
+
+    fn dim(&self) -> usize {
+        ProteinAbSpec::dim(self)
+    }
+
+    fn default_init(&self) -> InitSpec {
+        // Every angle (turns; 3-D bends and torsions) uniform in [-1.5, 1.5).
+        // A full turn [-π, π) makes overlapping beads common (2-D fib13:
+        // median initial energy 1e10; crossed 2-D chains cannot uncross, so
+        // 35 of 40 local descents end above 0, fib21 all 40), while plain
+        // gradient descent from [-1.5, 1.5) never met an energy above 2e-1
+        // after 4000 steps at lr 1e-3 (16 starts).
+        InitSpec::Uniform {
+            low: Bound::All(-1.5),
+            high: Bound::All(1.5),
+        }
+    }
+
+    fn build(&self, _rng: &mut RunRng) -> Box<dyn Landscape> {
+        Box::new(ProteinAbSpec::build(self))
     }
 }
 
@@ -603,9 +631,9 @@ mod tests {
             t.remove("name");
             let init: InitSpec = t.remove("init").unwrap().try_into().unwrap();
             let kind: LandscapeKind = toml::Value::Table(t).try_into().unwrap();
-            kind.validate().unwrap();
-            init.validate(kind.dim()).unwrap();
-            let f = kind.build(&mut rng_for(0, "x", Stream::Landscape));
+            kind.spec().validate().unwrap();
+            init.validate(kind.spec().dim()).unwrap();
+            let f = kind.spec().build(&mut rng_for(0, "x", Stream::Landscape));
             best.push(f.best_known_value().unwrap());
         }
         assert_eq!(best.len(), 2);

@@ -5,7 +5,7 @@
 //! matrix with the signs of R's diagonal fixed, Mezzadri 2007) drawn from the
 //! landscape's seed, and the gradient costs O(d^2).
 
-use super::{KnownPoint, Landscape};
+use super::{Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::{DMatrix, DVector};
@@ -60,6 +60,27 @@ pub fn eigenvalues(spectrum: &Spectrum, dim: usize) -> Vec<f64> {
                 }
             })
             .collect(),
+    }
+}
+
+impl LandscapeSpec for QuadraticSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        QuadraticSpec::validate(self)
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn default_init(&self) -> InitSpec {
+        InitSpec::Uniform {
+            low: Bound::All(-1.0),
+            high: Bound::All(1.0),
+        }
+    }
+
+    fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape> {
+        Box::new(QuadraticSpec::build(self, rng))
     }
 }
 

@@ -7,8 +7,9 @@
 //! x + A·π·sin(2π·x) = 0, e.g. 0.994958637652335 for the lattice point 1 and
 //! A = 10, with value 0.994959057093292 per such coordinate.
 
-use super::{Basin, KnownPoint, Landscape};
+use super::{Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
 use crate::error::{check, SpecError};
+use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -23,6 +24,27 @@ pub struct RastriginSpec {
     pub dim: usize,
     #[serde(default = "default_amplitude")]
     pub amplitude: f64,
+}
+
+impl LandscapeSpec for RastriginSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        RastriginSpec::validate(self)
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn default_init(&self) -> InitSpec {
+        InitSpec::Uniform {
+            low: Bound::All(-5.12),
+            high: Bound::All(5.12),
+        }
+    }
+
+    fn build(&self, _rng: &mut RunRng) -> Box<dyn Landscape> {
+        Box::new(RastriginSpec::build(self))
+    }
 }
 
 impl RastriginSpec {

@@ -24,7 +24,7 @@
 //! nearest known minimum to its end point; distance from the point itself.
 
 use super::descent::descend;
-use super::{nearest_minimum, Basin, KnownPoint, Landscape};
+use super::{nearest_minimum, Basin, InitSpec, KnownPoint, Landscape, LandscapeSpec};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
@@ -77,6 +77,28 @@ fn check_range(field: &str, r: [f64; 2]) -> Result<(), SpecError> {
         ));
     }
     Ok(())
+}
+
+impl LandscapeSpec for WellsSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        WellsSpec::validate(self)
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn default_init(&self) -> InitSpec {
+        // Normal around the origin, spread like the generated centres.
+        InitSpec::Normal {
+            std: self.generate.as_ref().map_or(2.0, |g| g.radius.max(0.5)),
+            mean: 0.0,
+        }
+    }
+
+    fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape> {
+        Box::new(WellsSpec::build(self, rng))
+    }
 }
 
 impl WellsSpec {

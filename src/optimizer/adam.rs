@@ -191,6 +191,10 @@ impl AdamSpec {
 }
 
 impl Optimizer for AdamSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        AdamSpec::validate(self)
+    }
+
     fn init_state(&self, dim: usize) -> OptState {
         OptState::new(dim, 3)
     }
@@ -205,6 +209,10 @@ impl Optimizer for AdamSpec {
 }
 
 impl Optimizer for AdamWSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        AdamWSpec::validate(self)
+    }
+
     fn init_state(&self, dim: usize) -> OptState {
         OptState::new(dim, 3)
     }

@@ -76,11 +76,12 @@ fn params(c: &Case, t: usize) -> StepParams {
 /// Runs one case from x0; returns the number of steps compared and the first
 /// mismatch (step, coordinate, ours, torch's), if any.
 fn replay(c: &Case) -> (usize, Option<(usize, usize, f64, f64)>) {
-    c.optimizer.validate().unwrap();
+    c.optimizer.spec().validate().unwrap();
     let f = c
         .landscape
+        .spec()
         .build(&mut rng_for(0, &c.name, Stream::Landscape));
-    let opt = c.optimizer.as_optimizer();
+    let opt = c.optimizer.spec();
     let mut x = c.x0.clone();
     let mut g = vec![0.0; x.len()];
     let mut st = opt.init_state(x.len());
@@ -136,8 +137,9 @@ fn every_step_matches_torch_from_its_own_state() {
     for c in &g.cases {
         let f = c
             .landscape
+            .spec()
             .build(&mut rng_for(0, &c.name, Stream::Landscape));
-        let opt = c.optimizer.as_optimizer();
+        let opt = c.optimizer.spec();
         let mut grad = vec![0.0; c.x0.len()];
         for t in 0..g.steps {
             let (mut x, mut st) = if t == 0 {

@@ -7,9 +7,11 @@
 //! Update rules follow torch.optim exactly, with PyTorch's defaults.
 //!
 //! To add an optimizer: write `src/optimizer/<name>.rs` with a spec struct that
-//! implements [`Optimizer`], and add one variant to [`OptimizerKind`].
+//! implements [`Optimizer`], then its `mod` line and its line in
+//! [`OptimizerKind`]. See CONTRIBUTING.md.
 
 pub mod adam;
+pub mod clip;
 pub mod noise;
 pub mod rmsprop;
 pub mod sgd;
@@ -18,7 +20,6 @@ pub mod sgd;
 mod golden_tests;
 
 use crate::error::SpecError;
-use serde::{Deserialize, Serialize};
 
 /// What one update needs from outside the optimizer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +69,9 @@ impl OptState {
 
 /// A first-order optimizer.
 pub trait Optimizer: Send + Sync {
+    /// Checks every hyperparameter, naming the bad one.
+    fn validate(&self) -> Result<(), SpecError>;
+
     /// Fresh state for a problem of `dim` variables.
     fn init_state(&self, dim: usize) -> OptState;
 
@@ -86,44 +90,15 @@ pub trait Optimizer: Send + Sync {
     }
 }
 
-/// The `kind` of an `[[optimizer]]` table. `name` and `noise` are common to
-/// every kind and handled by the configuration layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum OptimizerKind {
-    Sgd(sgd::SgdSpec),
-    Adam(adam::AdamSpec),
-    #[serde(rename = "adamw")]
-    AdamW(adam::AdamWSpec),
-    Rmsprop(rmsprop::RmspropSpec),
-}
-
-impl OptimizerKind {
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Sgd(_) => "sgd",
-            Self::Adam(_) => "adam",
-            Self::AdamW(_) => "adamw",
-            Self::Rmsprop(_) => "rmsprop",
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), SpecError> {
-        match self {
-            Self::Sgd(s) => s.validate(),
-            Self::Adam(s) => s.validate(),
-            Self::AdamW(s) => s.validate(),
-            Self::Rmsprop(s) => s.validate(),
-        }
-    }
-
-    pub fn as_optimizer(&self) -> &dyn Optimizer {
-        match self {
-            Self::Sgd(s) => s,
-            Self::Adam(s) => s,
-            Self::AdamW(s) => s,
-            Self::Rmsprop(s) => s,
-        }
+crate::kinds! {
+    /// The `kind` of an `[[optimizer]]` table. `name`, `noise` and
+    /// `weight_decay_mode` are common to every kind and handled by the
+    /// configuration layer.
+    pub enum OptimizerKind: dyn Optimizer {
+        Sgd(sgd::SgdSpec) = "sgd",
+        Adam(adam::AdamSpec) = "adam",
+        AdamW(adam::AdamWSpec) = "adamw",
+        Rmsprop(rmsprop::RmspropSpec) = "rmsprop",
     }
 }
 

@@ -68,6 +68,10 @@ impl RmspropSpec {
 }
 
 impl Optimizer for RmspropSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        RmspropSpec::validate(self)
+    }
+
     fn init_state(&self, dim: usize) -> OptState {
         OptState::new(dim, 3)
     }

@@ -61,6 +61,10 @@ impl SgdSpec {
 }
 
 impl Optimizer for SgdSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        SgdSpec::validate(self)
+    }
+
     fn init_state(&self, dim: usize) -> OptState {
         OptState::new(dim, 1)
     }

@@ -20,6 +20,7 @@
 //!   whatever an earlier child last wrote into the param group.
 
 use super::Schedule;
+use super::ScheduleFn;
 use crate::error::SpecError;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,15 @@ pub struct Warmup {
 }
 
 impl Warmup {
-    pub fn validate(&self) -> Result<(), SpecError> {
+    /// The warm-up factor at step `t < warmup_steps`.
+    pub fn factor(&self, t: u64) -> f64 {
+        let s = self.start_factor;
+        s + (1.0 - s) * (t as f64 / self.warmup_steps as f64)
+    }
+}
+
+impl ScheduleFn for Warmup {
+    fn validate(&self) -> Result<(), SpecError> {
         crate::error::check::at_least("warmup_steps", self.warmup_steps, 1)?;
         if !(0.0..=1.0).contains(&self.start_factor) {
             return Err(SpecError::new(
@@ -46,13 +55,7 @@ impl Warmup {
         self.then.validate().map_err(|e| e.within("then"))
     }
 
-    /// The warm-up factor at step `t < warmup_steps`.
-    pub fn factor(&self, t: u64) -> f64 {
-        let s = self.start_factor;
-        s + (1.0 - s) * (t as f64 / self.warmup_steps as f64)
-    }
-
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         if t < self.warmup_steps {
             self.then.lr(0) * self.factor(t)
         } else {
@@ -60,8 +63,12 @@ impl Warmup {
         }
     }
 
-    pub fn momentum(&self, t: u64) -> Option<f64> {
+    fn momentum(&self, t: u64) -> Option<f64> {
         self.then.momentum(t.saturating_sub(self.warmup_steps))
+    }
+
+    fn sets_momentum(&self) -> bool {
+        self.then.sets_momentum()
     }
 }
 
@@ -75,7 +82,16 @@ pub struct Sequential {
 }
 
 impl Sequential {
-    pub fn validate(&self) -> Result<(), SpecError> {
+    /// (active child, its local step) at global step `t`.
+    pub fn locate(&self, t: u64) -> (&Schedule, u64) {
+        let i = self.milestones.partition_point(|&m| m <= t);
+        let start = if i == 0 { 0 } else { self.milestones[i - 1] };
+        (&self.schedules[i], t - start)
+    }
+}
+
+impl ScheduleFn for Sequential {
+    fn validate(&self) -> Result<(), SpecError> {
         if self.schedules.is_empty() {
             return Err(SpecError::new(
                 "schedules",
@@ -107,20 +123,17 @@ impl Sequential {
         Ok(())
     }
 
-    /// (active child, its local step) at global step `t`.
-    pub fn locate(&self, t: u64) -> (&Schedule, u64) {
-        let i = self.milestones.partition_point(|&m| m <= t);
-        let start = if i == 0 { 0 } else { self.milestones[i - 1] };
-        (&self.schedules[i], t - start)
-    }
-
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         let (s, local) = self.locate(t);
         s.lr(local)
     }
 
-    pub fn momentum(&self, t: u64) -> Option<f64> {
+    fn momentum(&self, t: u64) -> Option<f64> {
         let (s, local) = self.locate(t);
         s.momentum(local)
+    }
+
+    fn sets_momentum(&self) -> bool {
+        self.schedules.iter().any(Schedule::sets_momentum)
     }
 }

@@ -12,6 +12,7 @@
 //!   T_0, T_0(1 + T_mult), T_0(1 + T_mult + T_mult²), …, and inside a cycle
 //!   lr = η_min + (lr − η_min)·(1 + cos(π·T_cur/T_i))/2.
 
+use super::ScheduleFn;
 use crate::error::{check, SpecError};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -35,14 +36,14 @@ pub struct Cosine {
     pub eta_min: f64,
 }
 
-impl Cosine {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for Cosine {
+    fn validate(&self) -> Result<(), SpecError> {
         check::non_negative("lr", self.lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;
         check::non_negative("eta_min", self.eta_min)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         cosine_anneal(
             self.lr,
             self.eta_min,
@@ -66,13 +67,6 @@ pub struct CosineRestarts {
 }
 
 impl CosineRestarts {
-    pub fn validate(&self) -> Result<(), SpecError> {
-        check::non_negative("lr", self.lr)?;
-        check::at_least("T_0", self.t_0, 1)?;
-        check::at_least("T_mult", self.t_mult, 1)?;
-        check::non_negative("eta_min", self.eta_min)
-    }
-
     /// (T_cur, T_i): steps since the last restart and length of the cycle
     /// containing `t`.
     pub fn position(&self, t: u64) -> (u64, u64) {
@@ -93,8 +87,17 @@ impl CosineRestarts {
     pub fn restart_step(&self, k: u32) -> u64 {
         (0..k).map(|i| self.t_0 * self.t_mult.pow(i)).sum()
     }
+}
 
-    pub fn lr(&self, t: u64) -> f64 {
+impl ScheduleFn for CosineRestarts {
+    fn validate(&self) -> Result<(), SpecError> {
+        check::non_negative("lr", self.lr)?;
+        check::at_least("T_0", self.t_0, 1)?;
+        check::at_least("T_mult", self.t_mult, 1)?;
+        check::non_negative("eta_min", self.eta_min)
+    }
+
+    fn lr(&self, t: u64) -> f64 {
         let (cur, len) = self.position(t);
         cosine_anneal(self.lr, self.eta_min, cur, len)
     }

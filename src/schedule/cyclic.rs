@@ -18,6 +18,7 @@
 //! Momentum anneals max → base → max (three phases: max → base → max → max).
 //! PyTorch raises after t > N; valley holds the final values for t ≥ N − 1.
 
+use super::ScheduleFn;
 use crate::error::{check, SpecError};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -91,23 +92,6 @@ fn default_cyclic_max_momentum() -> f64 {
 }
 
 impl Cyclic {
-    pub fn validate(&self) -> Result<(), SpecError> {
-        check::non_negative("base_lr", self.base_lr)?;
-        check::finite("max_lr", self.max_lr)?;
-        if self.max_lr <= self.base_lr {
-            return Err(SpecError::new(
-                "max_lr",
-                format!("must be > base_lr ({}), got {}", self.base_lr, self.max_lr),
-            ));
-        }
-        check::at_least("step_size_up", self.step_size_up, 1)?;
-        check::positive("gamma", self.gamma)?;
-        if self.cycle_momentum {
-            momentum_range(self.base_momentum, self.max_momentum)?;
-        }
-        Ok(())
-    }
-
     /// (s, scale) at step `t`, shared by lr and momentum. PyTorch multiplies
     /// (amplitude·s)·scale, so the two are kept apart.
     fn parts(&self, t: u64) -> (f64, f64) {
@@ -131,12 +115,37 @@ impl Cyclic {
         (s, scale)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    /// The lr relative to its range, in [0, 1] (for tests and plots).
+    pub fn relative_height(&self, t: u64) -> f64 {
+        let (s, scale) = self.parts(t);
+        s * scale
+    }
+}
+
+impl ScheduleFn for Cyclic {
+    fn validate(&self) -> Result<(), SpecError> {
+        check::non_negative("base_lr", self.base_lr)?;
+        check::finite("max_lr", self.max_lr)?;
+        if self.max_lr <= self.base_lr {
+            return Err(SpecError::new(
+                "max_lr",
+                format!("must be > base_lr ({}), got {}", self.base_lr, self.max_lr),
+            ));
+        }
+        check::at_least("step_size_up", self.step_size_up, 1)?;
+        check::positive("gamma", self.gamma)?;
+        if self.cycle_momentum {
+            momentum_range(self.base_momentum, self.max_momentum)?;
+        }
+        Ok(())
+    }
+
+    fn lr(&self, t: u64) -> f64 {
         let (s, scale) = self.parts(t);
         self.base_lr + (self.max_lr - self.base_lr) * s * scale
     }
 
-    pub fn momentum(&self, t: u64) -> Option<f64> {
+    fn momentum(&self, t: u64) -> Option<f64> {
         if !self.cycle_momentum {
             return None;
         }
@@ -144,10 +153,8 @@ impl Cyclic {
         Some(self.max_momentum - (self.max_momentum - self.base_momentum) * s * scale)
     }
 
-    /// The lr relative to its range, in [0, 1] (for tests and plots).
-    pub fn relative_height(&self, t: u64) -> f64 {
-        let (s, scale) = self.parts(t);
-        s * scale
+    fn sets_momentum(&self) -> bool {
+        self.cycle_momentum
     }
 }
 
@@ -216,36 +223,6 @@ enum Level {
 }
 
 impl OneCycle {
-    pub fn validate(&self) -> Result<(), SpecError> {
-        check::positive("max_lr", self.max_lr)?;
-        check::at_least("total_steps", self.total_steps, 1)?;
-        check::in_open("pct_start", self.pct_start, 0.0, 1.0)?;
-        check::positive("div_factor", self.div_factor)?;
-        check::positive("final_div_factor", self.final_div_factor)?;
-        if self.cycle_momentum {
-            momentum_range(self.base_momentum, self.max_momentum)?;
-        }
-        // Every phase must be longer than zero steps (PyTorch divides by its
-        // length and fails otherwise).
-        let ends = self.phase_ends();
-        let mut start = 0.0;
-        for &end in &ends[..self.phase_count()] {
-            if end <= start {
-                return Err(SpecError::new(
-                    "pct_start",
-                    format!(
-                        "{} with total_steps {} leaves an empty phase (ends {:?})",
-                        self.pct_start,
-                        self.total_steps,
-                        &ends[..self.phase_count()]
-                    ),
-                ));
-            }
-            start = end;
-        }
-        Ok(())
-    }
-
     fn phase_count(&self) -> usize {
         if self.three_phase {
             3
@@ -299,8 +276,40 @@ impl OneCycle {
             Level::Min => self.initial_lr() / self.final_div_factor,
         }
     }
+}
 
-    pub fn lr(&self, t: u64) -> f64 {
+impl ScheduleFn for OneCycle {
+    fn validate(&self) -> Result<(), SpecError> {
+        check::positive("max_lr", self.max_lr)?;
+        check::at_least("total_steps", self.total_steps, 1)?;
+        check::in_open("pct_start", self.pct_start, 0.0, 1.0)?;
+        check::positive("div_factor", self.div_factor)?;
+        check::positive("final_div_factor", self.final_div_factor)?;
+        if self.cycle_momentum {
+            momentum_range(self.base_momentum, self.max_momentum)?;
+        }
+        // Every phase must be longer than zero steps (PyTorch divides by its
+        // length and fails otherwise).
+        let ends = self.phase_ends();
+        let mut start = 0.0;
+        for &end in &ends[..self.phase_count()] {
+            if end <= start {
+                return Err(SpecError::new(
+                    "pct_start",
+                    format!(
+                        "{} with total_steps {} leaves an empty phase (ends {:?})",
+                        self.pct_start,
+                        self.total_steps,
+                        &ends[..self.phase_count()]
+                    ),
+                ));
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn lr(&self, t: u64) -> f64 {
         let (phase, pct) = self.locate(t);
         let (a, b) = match (self.three_phase, phase) {
             (_, 0) => (Level::Initial, Level::Max),
@@ -311,7 +320,7 @@ impl OneCycle {
         self.anneal(self.lr_level(a), self.lr_level(b), pct)
     }
 
-    pub fn momentum(&self, t: u64) -> Option<f64> {
+    fn momentum(&self, t: u64) -> Option<f64> {
         if !self.cycle_momentum {
             return None;
         }
@@ -324,6 +333,10 @@ impl OneCycle {
             (true, _) => (hi, hi),
         };
         Some(self.anneal(a, b, pct))
+    }
+
+    fn sets_momentum(&self) -> bool {
+        self.cycle_momentum
     }
 }
 

@@ -35,6 +35,7 @@
 //! (= N·ln 2 / ln(lr/lr_N)); when S divides N this is the step decay's own
 //! half-life S·ln 2/ln(1/γ), so "same half-life" and "same final lr" agree.
 
+use super::ScheduleFn;
 use crate::error::{check, SpecError};
 use serde::{Deserialize, Serialize};
 
@@ -112,9 +113,13 @@ pub struct Constant {
     pub lr: f64,
 }
 
-impl Constant {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for Constant {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)
+    }
+
+    fn lr(&self, _t: u64) -> f64 {
+        self.lr
     }
 }
 
@@ -133,12 +138,6 @@ pub struct StepDecay {
 }
 
 impl StepDecay {
-    pub fn validate(&self) -> Result<(), SpecError> {
-        check_lr("lr", self.lr)?;
-        check::at_least("step_size", self.step_size, 1)?;
-        check_gamma_or_half_life(self.gamma, self.half_life, Some(default_gamma()))
-    }
-
     /// The effective decay factor per `step_size` steps.
     pub fn gamma(&self) -> f64 {
         match (self.gamma, self.half_life) {
@@ -147,8 +146,16 @@ impl StepDecay {
             (None, None) => default_gamma(),
         }
     }
+}
 
-    pub fn lr(&self, t: u64) -> f64 {
+impl ScheduleFn for StepDecay {
+    fn validate(&self) -> Result<(), SpecError> {
+        check_lr("lr", self.lr)?;
+        check::at_least("step_size", self.step_size, 1)?;
+        check_gamma_or_half_life(self.gamma, self.half_life, Some(default_gamma()))
+    }
+
+    fn lr(&self, t: u64) -> f64 {
         self.lr * pow_steps(self.gamma(), t / self.step_size)
     }
 }
@@ -174,14 +181,14 @@ pub(crate) fn check_increasing(field: &str, milestones: &[u64]) -> Result<(), Sp
     Ok(())
 }
 
-impl MultiStep {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for MultiStep {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::positive("gamma", self.gamma)?;
         check_increasing("milestones", &self.milestones)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         let passed = self.milestones.partition_point(|&m| m <= t);
         self.lr * pow_steps(self.gamma, passed as u64)
     }
@@ -206,12 +213,6 @@ pub struct Exponential {
 }
 
 impl Exponential {
-    pub fn validate(&self) -> Result<(), SpecError> {
-        check_lr("lr", self.lr)?;
-        check_gamma_or_half_life(self.gamma, self.half_life, None)?;
-        check::at_least("decay_steps", self.decay_steps, 1)
-    }
-
     /// The effective decay factor per `decay_steps` steps.
     pub fn gamma(&self) -> f64 {
         match (self.gamma, self.half_life) {
@@ -220,8 +221,16 @@ impl Exponential {
             (None, None) => f64::NAN,
         }
     }
+}
 
-    pub fn lr(&self, t: u64) -> f64 {
+impl ScheduleFn for Exponential {
+    fn validate(&self) -> Result<(), SpecError> {
+        check_lr("lr", self.lr)?;
+        check_gamma_or_half_life(self.gamma, self.half_life, None)?;
+        check::at_least("decay_steps", self.decay_steps, 1)
+    }
+
+    fn lr(&self, t: u64) -> f64 {
         let gamma = self.gamma();
         if self.staircase || self.decay_steps == 1 {
             self.lr * pow_steps(gamma, t / self.decay_steps)
@@ -244,15 +253,15 @@ pub struct Polynomial {
     pub end_lr: f64,
 }
 
-impl Polynomial {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for Polynomial {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;
         check::positive("power", self.power)?;
         check_lr("end_lr", self.end_lr)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         let frac = 1.0 - t.min(self.total_steps) as f64 / self.total_steps as f64;
         (self.lr - self.end_lr) * frac.powf(self.power) + self.end_lr
     }
@@ -271,8 +280,8 @@ pub struct Linear {
     pub total_steps: u64,
 }
 
-impl Linear {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for Linear {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {
             return Err(SpecError::new(
@@ -289,7 +298,7 @@ impl Linear {
         check::at_least("total_steps", self.total_steps, 1)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         let s = self.start_factor;
         let e = self.end_factor;
         self.lr * (s + (e - s) * t.min(self.total_steps) as f64 / self.total_steps as f64)
@@ -309,14 +318,14 @@ pub struct InverseTime {
     pub staircase: bool,
 }
 
-impl InverseTime {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for InverseTime {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::non_negative("decay_rate", self.decay_rate)?;
         check::at_least("decay_steps", self.decay_steps, 1)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         let p = if self.staircase {
             (t / self.decay_steps) as f64
         } else {
@@ -335,13 +344,13 @@ pub struct InverseSqrt {
     pub timescale: f64,
 }
 
-impl InverseSqrt {
-    pub fn validate(&self) -> Result<(), SpecError> {
+impl ScheduleFn for InverseSqrt {
+    fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::positive("timescale", self.timescale)
     }
 
-    pub fn lr(&self, t: u64) -> f64 {
+    fn lr(&self, t: u64) -> f64 {
         self.lr / (1.0 + t as f64 / self.timescale).sqrt()
     }
 }

@@ -39,13 +39,14 @@
 //! - inverse_time: Keras only; inverse_sqrt: HF (warm-up 0); cyclic and
 //!   momentum cycling: PyTorch only.
 //!
-//! To add a schedule: a struct with `validate` and `lr` in the file of its
-//! family, and one variant of [`Schedule`].
+//! To add a schedule: a struct in the file of its family that implements
+//! [`ScheduleFn`], and its line in [`Schedule`]. See CONTRIBUTING.md.
 
 pub mod compose;
 pub mod cosine;
 pub mod cyclic;
 pub mod decay;
+pub mod level;
 
 #[cfg(test)]
 mod golden_tests;
@@ -53,111 +54,65 @@ mod golden_tests;
 mod property_tests;
 
 use crate::error::SpecError;
-use serde::{Deserialize, Serialize};
 
 /// One schedule table; `kind` selects the variant, every variant rejects
 /// unknown fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Schedule {
-    Constant(decay::Constant),
-    Step(decay::StepDecay),
-    Multistep(decay::MultiStep),
-    Exponential(decay::Exponential),
-    Polynomial(decay::Polynomial),
-    Linear(decay::Linear),
-    InverseTime(decay::InverseTime),
-    InverseSqrt(decay::InverseSqrt),
-    Cosine(cosine::Cosine),
-    CosineRestarts(cosine::CosineRestarts),
-    Cyclic(cyclic::Cyclic),
-    Onecycle(cyclic::OneCycle),
-    Warmup(compose::Warmup),
-    Sequential(compose::Sequential),
+/// What every schedule kind provides, in its own family's file: a pure
+/// function of the step.
+pub trait ScheduleFn {
+    /// Checks every field, naming the bad one.
+    fn validate(&self) -> Result<(), SpecError>;
+
+    /// The learning rate of update `t`.
+    fn lr(&self, t: u64) -> f64;
+
+    /// The momentum (SGD momentum, Adam's beta1) this schedule sets for
+    /// update `t`, overriding the optimizer's; `None` where it sets none.
+    fn momentum(&self, _t: u64) -> Option<f64> {
+        None
+    }
+
+    /// Whether [`ScheduleFn::momentum`] is ever `Some`.
+    fn sets_momentum(&self) -> bool {
+        false
+    }
+}
+
+crate::kinds! {
+    /// The `kind` of a `[[schedule]]` table.
+    pub enum Schedule: dyn ScheduleFn {
+        Constant(decay::Constant) = "constant",
+        Step(decay::StepDecay) = "step",
+        Multistep(decay::MultiStep) = "multistep",
+        Exponential(decay::Exponential) = "exponential",
+        Polynomial(decay::Polynomial) = "polynomial",
+        Linear(decay::Linear) = "linear",
+        InverseTime(decay::InverseTime) = "inverse_time",
+        InverseSqrt(decay::InverseSqrt) = "inverse_sqrt",
+        Cosine(cosine::Cosine) = "cosine",
+        CosineRestarts(cosine::CosineRestarts) = "cosine_restarts",
+        Cyclic(cyclic::Cyclic) = "cyclic",
+        Onecycle(cyclic::OneCycle) = "onecycle",
+        Warmup(compose::Warmup) = "warmup",
+        Sequential(compose::Sequential) = "sequential",
+    }
 }
 
 impl Schedule {
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Constant(_) => "constant",
-            Self::Step(_) => "step",
-            Self::Multistep(_) => "multistep",
-            Self::Exponential(_) => "exponential",
-            Self::Polynomial(_) => "polynomial",
-            Self::Linear(_) => "linear",
-            Self::InverseTime(_) => "inverse_time",
-            Self::InverseSqrt(_) => "inverse_sqrt",
-            Self::Cosine(_) => "cosine",
-            Self::CosineRestarts(_) => "cosine_restarts",
-            Self::Cyclic(_) => "cyclic",
-            Self::Onecycle(_) => "onecycle",
-            Self::Warmup(_) => "warmup",
-            Self::Sequential(_) => "sequential",
-        }
-    }
-
-    /// Checks every field, naming the bad one and its value (nested tables
-    /// as `then.gamma`, `schedules[1].lr`).
     pub fn validate(&self) -> Result<(), SpecError> {
-        match self {
-            Self::Constant(s) => s.validate(),
-            Self::Step(s) => s.validate(),
-            Self::Multistep(s) => s.validate(),
-            Self::Exponential(s) => s.validate(),
-            Self::Polynomial(s) => s.validate(),
-            Self::Linear(s) => s.validate(),
-            Self::InverseTime(s) => s.validate(),
-            Self::InverseSqrt(s) => s.validate(),
-            Self::Cosine(s) => s.validate(),
-            Self::CosineRestarts(s) => s.validate(),
-            Self::Cyclic(s) => s.validate(),
-            Self::Onecycle(s) => s.validate(),
-            Self::Warmup(s) => s.validate(),
-            Self::Sequential(s) => s.validate(),
-        }
+        self.spec().validate()
     }
 
-    /// The learning rate of update `t`.
     pub fn lr(&self, t: u64) -> f64 {
-        match self {
-            Self::Constant(s) => s.lr,
-            Self::Step(s) => s.lr(t),
-            Self::Multistep(s) => s.lr(t),
-            Self::Exponential(s) => s.lr(t),
-            Self::Polynomial(s) => s.lr(t),
-            Self::Linear(s) => s.lr(t),
-            Self::InverseTime(s) => s.lr(t),
-            Self::InverseSqrt(s) => s.lr(t),
-            Self::Cosine(s) => s.lr(t),
-            Self::CosineRestarts(s) => s.lr(t),
-            Self::Cyclic(s) => s.lr(t),
-            Self::Onecycle(s) => s.lr(t),
-            Self::Warmup(s) => s.lr(t),
-            Self::Sequential(s) => s.lr(t),
-        }
+        self.spec().lr(t)
     }
 
-    /// The momentum of update `t` where the schedule sets it (SGD momentum
-    /// or Adam beta1).
     pub fn momentum(&self, t: u64) -> Option<f64> {
-        match self {
-            Self::Cyclic(s) => s.momentum(t),
-            Self::Onecycle(s) => s.momentum(t),
-            Self::Warmup(s) => s.momentum(t),
-            Self::Sequential(s) => s.momentum(t),
-            _ => None,
-        }
+        self.spec().momentum(t)
     }
 
-    /// Whether [`Schedule::momentum`] is ever `Some`.
     pub fn sets_momentum(&self) -> bool {
-        match self {
-            Self::Cyclic(s) => s.cycle_momentum,
-            Self::Onecycle(s) => s.cycle_momentum,
-            Self::Warmup(s) => s.then.sets_momentum(),
-            Self::Sequential(s) => s.schedules.iter().any(Schedule::sets_momentum),
-            _ => false,
-        }
+        self.spec().sets_momentum()
     }
 }
 

@@ -8,7 +8,7 @@ use super::cyclic::{Anneal, Cyclic, CyclicMode, OneCycle};
 use super::decay::{
     Exponential, InverseSqrt, InverseTime, Linear, MultiStep, Polynomial, StepDecay,
 };
-use super::Schedule;
+use super::{Schedule, ScheduleFn};
 use proptest::prelude::*;
 
 fn step(lr: f64, step_size: u64, gamma: f64) -> StepDecay {

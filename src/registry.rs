@@ -1,0 +1,215 @@
+//! One place per kind: the `kind`-tagged tables of a sweep file (landscapes,
+//! optimizers, schedules, noise models) are enums declared by [`kinds!`], one
+//! line per kind. Everything else about a kind (its fields and defaults, its
+//! validation, what it builds) lives in the kind's own file, behind the
+//! family's trait; the enum only dispatches.
+//!
+//! Parsing reads `kind` first and then deserializes the rest of the table
+//! into that kind's spec, tracking the path of the failing field. serde's
+//! internally tagged enums buffer the table and lose that path (a bad `dim`
+//! was reported as `landscape[0]`, not `landscape[0].dim`); here the inner
+//! path travels in the error message between two [`PATH_MARK`]s and
+//! [`crate::config::Reporter`] joins it to the table's own path.
+//!
+//! Serialization is serde's internally tagged form, unchanged, so run ids (a
+//! hash of each resolved table's canonical JSON) stay what they were.
+
+use serde::de::DeserializeOwned;
+
+/// Delimits a field path carried inside an error message.
+pub const PATH_MARK: char = '\u{E000}';
+
+/// Splits a table into its `kind` and the remaining fields.
+pub fn split_kind(value: toml::Value, kinds: &[&str]) -> Result<(String, toml::Value), String> {
+    let toml::Value::Table(mut table) = value else {
+        return Err(format!("expected a table with a `kind` field, got {value}"));
+    };
+    match table.remove("kind") {
+        Some(toml::Value::String(kind)) => Ok((kind, toml::Value::Table(table))),
+        Some(other) => Err(mark(
+            "kind",
+            &format!(
+                "expected a string naming one of {}, got {other}",
+                quoted(kinds)
+            ),
+        )),
+        None => Err(mark("kind", "missing field `kind`")),
+    }
+}
+
+/// The message for a `kind` that is not registered (serde's wording).
+pub fn unknown_kind(kind: &str, kinds: &[&str]) -> String {
+    mark(
+        "kind",
+        &format!(
+            "unknown variant `{kind}`, expected one of {}",
+            quoted(kinds)
+        ),
+    )
+}
+
+fn quoted(kinds: &[&str]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Deserializes a kind's fields, carrying the failing field's path.
+pub fn parse_fields<T: DeserializeOwned>(value: toml::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // toml's own errors end with "in `field`", which the path now says.
+        let message = message
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("in `"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let path = if path == "." { String::new() } else { path };
+        nest(&path, message.trim())
+    })
+}
+
+/// Prefixes `message` with the field path `path`, joining it to a path the
+/// message already carries (a nested kind-tagged table).
+fn nest(path: &str, message: &str) -> String {
+    match split_marked(message) {
+        Some((inner, rest)) => mark(&join(path, &inner), &rest),
+        None => mark(path, message),
+    }
+}
+
+fn mark(path: &str, message: &str) -> String {
+    if path.is_empty() {
+        message.to_string()
+    } else {
+        format!("{PATH_MARK}{path}{PATH_MARK}{message}")
+    }
+}
+
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}.{b}"),
+    }
+}
+
+/// Splits a message into the field path it carries and the rest.
+pub fn split_marked(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix(PATH_MARK)?;
+    let (path, rest) = rest.split_once(PATH_MARK)?;
+    Some((path.to_string(), rest.to_string()))
+}
+
+/// Declares a kind-tagged enum: `Variant(Spec) = "name"` per line. Generates
+/// the enum (serialized with `kind`), `KINDS`, `kind_name`, `spec()` (the
+/// kind behind the family's trait) and path-keeping deserialization.
+#[macro_export]
+macro_rules! kinds {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Enum:ident: dyn $Trait:path {
+            $( $(#[$vmeta:meta])* $Variant:ident($Spec:ty) = $name:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[serde(tag = "kind")]
+        $vis enum $Enum {
+            $( $(#[$vmeta])* #[serde(rename = $name)] $Variant($Spec), )+
+        }
+
+        impl $Enum {
+            /// Every registered kind, in registration order.
+            pub const KINDS: &'static [&'static str] = &[$($name),+];
+
+            /// The `kind` of this table.
+            pub fn kind_name(&self) -> &'static str {
+                match self { $(Self::$Variant(_) => $name,)+ }
+            }
+
+            /// The kind behind its family's trait.
+            pub fn spec(&self) -> &dyn $Trait {
+                match self { $(Self::$Variant(s) => s,)+ }
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $Enum {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                use serde::de::Error;
+                let value = <toml::Value as serde::Deserialize>::deserialize(d)?;
+                let (kind, fields) = $crate::registry::split_kind(value, Self::KINDS)
+                    .map_err(D::Error::custom)?;
+                match kind.as_str() {
+                    $($name => $crate::registry::parse_fields(fields)
+                        .map(Self::$Variant)
+                        .map_err(D::Error::custom),)+
+                    other => Err(D::Error::custom($crate::registry::unknown_kind(other, Self::KINDS))),
+                }
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Plan;
+    use std::path::Path;
+
+    /// The field and line an invalid sweep file is reported at.
+    fn error_at(body: &str) -> (String, Option<usize>) {
+        let src = format!("name = \"e\"\nsteps = 5\n{body}");
+        match Plan::from_source(Path::new("e.toml"), &src).err().unwrap() {
+            crate::ValleyError::Invalid { field, line, .. } => (field, line),
+            other => panic!("{other}"),
+        }
+    }
+
+    const LANDSCAPE: &str = "[[landscape]]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1, 2]\n";
+    const OPTIMIZER: &str = "[[optimizer]]\nkind = \"sgd\"\n";
+    const SCHEDULE: &str = "[[schedule]]\nkind = \"constant\"\nlr = 0.1\n";
+
+    /// Inside every family's kind-tagged tables, and inside nested ones, the
+    /// error names the field itself, on its line.
+    #[test]
+    fn errors_name_the_field_inside_kind_tables() {
+        let cases = [
+            (
+                format!("[[landscape]]\nkind = \"quadratic\"\ndim = -3\neigenvalues = [1]\n{OPTIMIZER}{SCHEDULE}"),
+                "landscape[0].dim",
+                5,
+            ),
+            (
+                format!("[[landscape]]\nkind = \"rastrigin\"\ndim = 2\na = \"x\"\n{OPTIMIZER}{SCHEDULE}"),
+                "landscape[0].a",
+                6,
+            ),
+            (
+                format!("{LANDSCAPE}[[optimizer]]\nkind = \"adam\"\nbeta1 = \"high\"\n{SCHEDULE}"),
+                "optimizer[0].beta1",
+                9,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"warmup\"\nwarmup_steps = 2\nthen = {{ kind = \"cosine\", lr = 0.1, total_steps = -1 }}\n"),
+                "schedule[0].then.total_steps",
+                12,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"sequential\"\nmilestones = [2]\nschedules = [{{ kind = \"constant\", lr = 1 }}, {{ kind = \"step\", lr = 1, step_size = 0.5 }}]\n"),
+                "schedule[0].schedules[1].step_size",
+                12,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"cosine_annealing\"\nlr = 1\n"),
+                "schedule[0].kind",
+                10,
+            ),
+        ];
+        for (body, field, line) in cases {
+            assert_eq!(error_at(&body), (field.to_string(), Some(line)), "{body}");
+        }
+    }
+}

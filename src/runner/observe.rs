@@ -1,0 +1,264 @@
+//! Stage 5 of a step, the observers: the divergence check on the oracle's
+//! value, the trace row (norms, cosine, effective step, sharpness every
+//! `hessian_every` steps, positions and the nearest known minimum), and the
+//! run's row of results when it ends.
+//!
+//! A run diverges when the loss exceeds `diverge_factor`·max(1, |f(x₀)|), or
+//! the loss or gradient is not finite; it stops there and is kept with
+//! `diverged = true`.
+//!
+//! Nothing here allocates per step, except a sharpness row's curvature
+//! (every `hessian_every` steps), whose dense eigen-solver or Lanczos
+//! allocates its own workspace.
+
+use super::trace::{TraceColumns, TraceRow};
+use super::update::Hyper;
+use super::{Prepared, RunRow, RunState};
+use crate::config::plan::Settings;
+use crate::config::{Plan, RunSpec};
+use crate::curvature;
+use crate::landscape::{KnownPoint, Landscape};
+use crate::optimizer::Optimizer;
+use crate::rng::{rng_for, RunRng, Stream};
+use crate::vecmath::{distance, dot, norm};
+
+/// Watches one run.
+pub struct Observer<'a> {
+    settings: &'a Settings,
+    minima: &'a [KnownPoint],
+    rng_curvature: RunRng,
+    pub trace: TraceColumns,
+    /// Coordinates per traced position (0: positions not traced).
+    pub position_dim: usize,
+    threshold: f64,
+    initial_loss: f64,
+    min_loss: f64,
+    lr: f64,
+    diverged_at: Option<u64>,
+    best_loss: f64,
+    best_step: u64,
+    /// Where `best_loss` was met, when kept (else empty).
+    best_x: Vec<f64>,
+    clipped_steps: Option<u64>,
+}
+
+impl<'a> Observer<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        prepared: &'a Prepared,
+        spec: &RunSpec,
+        f: &dyn Landscape,
+        lr0: f64,
+    ) -> Self {
+        let settings = &plan.settings;
+        let dim = f.dim();
+        let minima = &prepared.minima[spec.landscape];
+        let position_dim = if super::traces_positions(plan, dim) {
+            dim
+        } else {
+            0
+        };
+        let labels = if position_dim > 0 {
+            minima.iter().map(|m| m.label.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            settings,
+            minima,
+            rng_curvature: rng_for(settings.seed, &spec.run_id, Stream::Curvature),
+            trace: TraceColumns::with_capacity(
+                plan.trace_rows_per_run() as usize + 1,
+                position_dim,
+                labels,
+            ),
+            position_dim,
+            threshold: f64::INFINITY,
+            initial_loss: f64::NAN,
+            min_loss: f64::INFINITY,
+            lr: lr0,
+            diverged_at: None,
+            best_loss: f64::INFINITY,
+            best_step: 0,
+            best_x: if position_dim > 0 || f.keeps_best_point() {
+                vec![f64::NAN; dim]
+            } else {
+                Vec::new()
+            },
+            clipped_steps: plan.optimizers[spec.optimizer]
+                .clip
+                .is_active()
+                .then_some(0),
+        }
+    }
+
+    /// Sees the oracle's value and gradient at the start of update `t`;
+    /// returns whether the run diverged there (its row is then traced).
+    pub fn diverged(&mut self, t: u64, loss: f64, hyper: &Hyper, run: &RunState) -> bool {
+        self.lr = hyper.params.lr;
+        if t == 0 {
+            self.initial_loss = loss;
+            self.threshold = self.settings.diverge_factor * loss.abs().max(1.0);
+        }
+        self.min_loss = self.min_loss.min(loss);
+        self.see_best(t, loss, &run.x);
+        if loss.is_finite() && loss <= self.threshold && run.g.iter().all(|v| v.is_finite()) {
+            return false;
+        }
+        self.diverged_at = Some(t);
+        self.trace.push(TraceRow {
+            step: t,
+            lr: hyper.params.lr,
+            momentum: hyper.momentum,
+            loss,
+            grad_norm: norm(&run.g),
+            update_norm: None,
+            grad_cosine: None,
+            effective_step: None,
+            shrink: None,
+            sharpness: None,
+            preclip_norm: None,
+            clipped: None,
+        });
+        self.push_position(&run.x);
+        true
+    }
+
+    /// Keeps the lowest loss met so far, its step and (where kept) point.
+    fn see_best(&mut self, t: u64, loss: f64, x: &[f64]) {
+        if loss < self.best_loss {
+            self.best_loss = loss;
+            self.best_step = t;
+            if !self.best_x.is_empty() {
+                self.best_x.copy_from_slice(x);
+            }
+        }
+    }
+
+    /// Before update `t`: the position of a traced row.
+    pub fn before_update(&mut self, t: u64, x: &[f64]) {
+        if self.settings.traced(t) {
+            self.push_position(x);
+        }
+    }
+
+    fn push_position(&mut self, x: &[f64]) {
+        if self.position_dim == 0 {
+            return;
+        }
+        self.trace.position.extend_from_slice(x);
+        let nearest = self
+            .minima
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i, distance(&m.x, x)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|(_, d)| d.is_finite())
+            .map(|(i, _)| i as u32);
+        self.trace.basin.push(nearest);
+    }
+
+    /// After update `t`: its trace row. `run.g` is the transformed gradient
+    /// of update t, `run.g_prev` that of update t − 1.
+    pub fn after_update(
+        &mut self,
+        t: u64,
+        loss: f64,
+        hyper: &Hyper,
+        optimizer: &dyn Optimizer,
+        f: &dyn Landscape,
+        run: &RunState,
+    ) {
+        let clipped = run.clipped;
+        if let (Some(n), Some(c)) = (self.clipped_steps.as_mut(), clipped) {
+            *n += u64::from(c.fired);
+        }
+        if !self.settings.traced(t) {
+            return;
+        }
+        let grad_norm = norm(&run.g);
+        let prev_norm = norm(&run.g_prev);
+        let grad_cosine = (t > 0 && grad_norm > 0.0 && prev_norm > 0.0)
+            .then(|| dot(&run.g, &run.g_prev) / (grad_norm * prev_norm));
+        let update_norm = distance(&run.x, &run.x_prev);
+        let sgd_step = hyper.params.lr * grad_norm;
+        let sharpness = self
+            .settings
+            .sharpness_at(t)
+            .then(|| curvature::sharpness(f, &run.x_prev, &mut self.rng_curvature))
+            .flatten();
+        self.trace.push(TraceRow {
+            step: t,
+            lr: hyper.params.lr,
+            momentum: hyper.momentum,
+            loss,
+            grad_norm,
+            update_norm: Some(update_norm),
+            grad_cosine,
+            effective_step: (sgd_step > 0.0).then(|| update_norm / sgd_step),
+            shrink: optimizer.decoupled_shrink(&hyper.params),
+            sharpness,
+            preclip_norm: clipped.map(|c| c.norm),
+            clipped: clipped.map(|c| c.fired),
+        });
+    }
+
+    /// The run's row of results, at its last point `run.x`.
+    pub fn finish(
+        mut self,
+        f: &dyn Landscape,
+        run: &mut RunState,
+        spec: &RunSpec,
+    ) -> (RunRow, TraceColumns, usize) {
+        let settings = self.settings;
+        let (final_loss, final_grad_norm) = if self.diverged_at.is_some() {
+            (*self.trace.loss.last().unwrap_or(&f64::NAN), f64::NAN)
+        } else {
+            let loss = f.value_and_gradient(&run.x, &mut run.g);
+            (loss, norm(&run.g))
+        };
+        let diverged =
+            self.diverged_at.is_some() || !(final_loss.is_finite() && final_loss <= self.threshold);
+        if final_loss.is_finite() {
+            self.min_loss = self.min_loss.min(final_loss);
+            if self.diverged_at.is_none() {
+                self.see_best(settings.steps, final_loss, &run.x);
+            }
+        }
+        let x = &run.x;
+        let curvature = (!diverged && settings.hessian)
+            .then(|| curvature::curvature(f, x, &mut self.rng_curvature))
+            .flatten();
+        let basin = (!diverged).then(|| f.basin(x)).flatten();
+        let energy_gap = (!diverged)
+            .then(|| f.best_known_value().map(|best| final_loss - best))
+            .flatten();
+        let row = RunRow {
+            index: spec.index,
+            run_id: spec.run_id.clone(),
+            seed: spec.seed,
+            dim: x.len(),
+            initial_loss: self.initial_loss,
+            final_loss,
+            min_loss: self.min_loss,
+            final_grad_norm,
+            final_lr: self.lr,
+            curvature,
+            diverged,
+            steps_run: self.diverged_at.unwrap_or(settings.steps),
+            basin,
+            energy_gap,
+            final_position: (self.position_dim > 0).then(|| x.clone()),
+            best_loss: self.best_loss,
+            best_step: self.best_step,
+            best_energy_gap: f
+                .best_known_value()
+                .filter(|_| self.best_loss.is_finite())
+                .map(|best| self.best_loss - best),
+            best_position: (!self.best_x.is_empty() && self.best_loss.is_finite())
+                .then_some(self.best_x),
+            clipped_steps: self.clipped_steps,
+        };
+        (row, self.trace, self.position_dim)
+    }
+}
