@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         Command::Plot(a) => commands::plot::run(a),
         Command::Merge(a) => commands::merge::run(a),
         Command::SameRows(a) => commands::merge::same_rows(a),
+        Command::Compare(a) => commands::compare::run(a),
+        Command::Report(a) => commands::report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
