@@ -21,6 +21,9 @@ fn args(out: PathBuf) -> SweepArgs {
         dry_run: false,
         plot: false,
         quiet: true,
+        max_runs: valley::config::estimate::DEFAULT_MAX_RUNS,
+        max_memory: None,
+        max_output: None,
     }
 }
 

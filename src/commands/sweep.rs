@@ -3,6 +3,7 @@
 //! plan; `--shard K/N` runs every N-th run into `DIR/shard-K-of-N/`.
 
 use crate::cli::SweepArgs;
+use crate::config::estimate::{self, Estimate, Limits};
 use crate::config::{self, Plan};
 use crate::error::{Result, ValleyError};
 use crate::output::{self, Counts, Existing, PartWriter};
@@ -92,7 +93,12 @@ pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
-    let plan = config::load(&args.file)?;
+    let limits = Limits::from_flags(
+        Some(args.max_runs),
+        args.max_memory.as_deref(),
+        args.max_output.as_deref(),
+    )?;
+    let plan = config::load_within(&args.file, &limits.plan())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     if args.threads == Some(0) {
         return Err(ValleyError::invalid(
@@ -114,6 +120,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
         Some((k, n)) => plan.shard(k, n),
         None => plan.runs.clone(),
     };
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let estimate = Estimate::of(&plan, runs.len() as u64, threads as u64);
+    estimate.check(&plan, &limits, &dir)?;
     if args.dry_run {
         print!("{}", plan.describe());
         if let Some((k, n)) = shard {
@@ -124,6 +133,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
             );
         }
         println!("  output: {}", dir.display());
+        print!(
+            "{}",
+            estimate::dry_run_report(&plan, &estimate, &limits, &dir)
+        );
         return Ok(());
     }
     let mode = match (args.force, args.resume) {
@@ -139,7 +152,6 @@ pub fn run(args: SweepArgs) -> Result<()> {
         .filter(|r| !done.contains(&r.run_id))
         .collect();
 
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let started = SystemTime::now();
     let mut record = SweepRecord {
         plan: &plan,

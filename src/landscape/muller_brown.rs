@@ -18,6 +18,7 @@
 
 use super::descent::descend;
 use super::{nearest_minimum, Basin, KnownPoint, Landscape};
+use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -375,5 +376,13 @@ mod tests {
             assert_gradient_matches(&f, &[x, y], 1e-6);
             assert_hessian_matches(&f, &[x, y], 1e-6);
         }
+    }
+}
+
+/// What Müller–Brown allocates, for the memory estimate
+/// ([`crate::config::estimate`]): nothing beyond the runner's 2-vectors.
+impl MullerBrownSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        Vec::new()
     }
 }

@@ -47,6 +47,7 @@
 //! are enumerated, so `basin` is `None`.
 
 use super::Landscape;
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::SpecError;
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +102,13 @@ pub fn parse_sequence(s: &str) -> Result<Vec<bool>, SpecError> {
                 format!("`{s}`: expected fibonacci:N with N an integer"),
             )
         })?;
+        // Refused before a string of n letters is built.
+        if n > MAX_BEADS {
+            return Err(SpecError::new(
+                "sequence",
+                format!("`{s}` has {n} beads; between 3 and {MAX_BEADS} are supported"),
+            ));
+        }
         fibonacci_sequence(n).ok_or_else(|| {
             SpecError::new(
                 "sequence",
@@ -638,5 +646,21 @@ mod tests {
             prop_assume!(min_distance(&f, x) > 0.9);
             assert_gradient_matches(&f, x, 1e-6);
         }
+    }
+}
+
+/// What the AB model allocates, for the memory estimate
+/// ([`crate::config::estimate`]): the chain lives in fixed stack arrays; the
+/// Hessian is a central difference of the gradient, a d×d matrix per run
+/// when curvature or curvature-shaped noise asks for it.
+impl ProteinAbSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim() as u64;
+        vec![Allocation::per_run(
+            "sequence",
+            format!("sequence = {:?} ({d} angles)", self.sequence),
+            "finite-difference Hessian",
+            f64s(d.saturating_mul(d)),
+        )]
     }
 }

@@ -8,6 +8,7 @@
 //! A = 10, with value 0.994959057093292 per such coordinate.
 
 use super::{Basin, KnownPoint, Landscape};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -193,5 +194,20 @@ mod tests {
             assert_gradient_matches(&f, &x, 1e-6);
             assert_hessian_matches(&f, &x, 1e-6);
         }
+    }
+}
+
+/// What Rastrigin allocates, for the memory estimate
+/// ([`crate::config::estimate`]): only the basin's lattice point, local
+/// minimum and label of each run.
+impl RastriginSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        vec![Allocation::per_run(
+            "dim",
+            format!("dim = {d}"),
+            "basin lattice point, minimum and label",
+            f64s(d.saturating_mul(3)),
+        )]
     }
 }

@@ -73,6 +73,9 @@ fn sweep() -> (tempfile::TempDir, PathBuf) {
         dry_run: false,
         plot: false,
         quiet: true,
+        max_runs: crate::config::estimate::DEFAULT_MAX_RUNS,
+        max_memory: None,
+        max_output: None,
     })
     .unwrap();
     (tmp, out)
