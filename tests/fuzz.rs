@@ -335,6 +335,7 @@ enum Op {
     Sweep(usize, usize),
     DuplicateTable(usize),
     TopLevel(usize, usize),
+    Scale(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -348,6 +349,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (n, n).prop_map(|(a, b)| Op::Sweep(a, b)),
         1 => n.prop_map(Op::DuplicateTable),
         2 => (n, n).prop_map(|(a, b)| Op::TopLevel(a, b)),
+        3 => (n, n).prop_map(|(a, b)| Op::Scale(a, b)),
     ]
 }
 
@@ -379,24 +381,23 @@ fn apply(doc: &mut Value, op: &Op, raw: &mut Vec<(String, &'static str)>) {
             }
         }
         Op::Extreme(i, j) => {
-            // Numbers first: most of the interesting paths hold one.
-            let numeric: Vec<_> = all
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        get_mut(&mut doc.clone(), p),
-                        Some(Value::Integer(_) | Value::Float(_))
-                    )
-                })
-                .cloned()
-                .collect();
-            let path = if numeric.is_empty() {
-                at(i)
-            } else {
-                numeric[i % numeric.len()].clone()
-            };
-            if let Some(v) = get_mut(doc, &path) {
+            if let Some(v) = get_mut(doc, &numeric_path(doc, &all, i)) {
                 *v = extreme(j);
+            }
+        }
+        Op::Scale(i, j) => {
+            // A valid-looking value, scaled by a power of ten (up or down)
+            // or shifted by one: large but plausible sizes.
+            if let Some(v) = get_mut(doc, &numeric_path(doc, &all, i)) {
+                let k = (j % 13) as i32;
+                *v = match (&*v, j % 3) {
+                    (Value::Integer(n), 0) => Value::Integer(n.saturating_mul(10i64.pow(k as u32))),
+                    (Value::Integer(n), 1) => Value::Integer(n.saturating_sub(1)),
+                    (Value::Integer(n), _) => Value::Integer(n.saturating_add(1)),
+                    (Value::Float(x), 0) => Value::Float(x * 10f64.powi(k)),
+                    (Value::Float(x), _) => Value::Float(x / 10f64.powi(k)),
+                    (other, _) => other.clone(),
+                };
             }
         }
         Op::Raw(i, j) => {
@@ -467,6 +468,26 @@ fn apply(doc: &mut Value, op: &Op, raw: &mut Vec<(String, &'static str)>) {
     }
 }
 
+/// A path to a number in `doc` (any path when it holds none).
+fn numeric_path(doc: &Value, all: &[Vec<Seg>], i: usize) -> Vec<Seg> {
+    let mut probe = doc.clone();
+    let numeric: Vec<_> = all
+        .iter()
+        .filter(|p| {
+            matches!(
+                get_mut(&mut probe, p),
+                Some(Value::Integer(_) | Value::Float(_))
+            )
+        })
+        .cloned()
+        .collect();
+    if numeric.is_empty() {
+        all[i % all.len()].clone()
+    } else {
+        numeric[i % numeric.len()].clone()
+    }
+}
+
 /// The mutant's text, with raw placeholders replaced.
 fn render(doc: &Value, raw: &[(String, &str)]) -> String {
     let mut text = toml::to_string(doc).unwrap_or_default();
@@ -524,8 +545,9 @@ fn written(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Checks the invariant on one sweep file's text.
-fn check_case(text: &str) -> Result<(), String> {
+/// Checks the invariant on one sweep file's text; returns the dry run's
+/// exit code.
+fn check_case(text: &str) -> Result<i32, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("case.toml"), text).unwrap();
     let (code, err, took) = run(dir.path(), true);
@@ -559,7 +581,7 @@ fn check_case(text: &str) -> Result<(), String> {
     if took > Duration::from_secs(CASE_SECONDS) {
         return fail(format!("took {took:?}"));
     }
-    Ok(())
+    Ok(code.unwrap_or(-1))
 }
 
 #[test]
@@ -602,9 +624,14 @@ fn mutated_sweep_files_never_crash() {
         ..Config::default()
     };
     let docs = seeds();
-    let strategy = (0..docs.len(), prop::collection::vec(op(), 1..4));
+    let strategy = (
+        0..docs.len(),
+        prop_oneof![3 => Just(1usize), 1 => 2..4usize]
+            .prop_flat_map(|n| prop::collection::vec(op(), n)),
+    );
     let mut runner = TestRunner::new(config);
     let slowest = std::sync::Mutex::new(Duration::ZERO);
+    let outcomes = std::sync::Mutex::new([0u32; 3]);
     let result = runner.run(&strategy, |(which, ops)| {
         let mut doc = docs[which].clone();
         let mut raw = Vec::new();
@@ -613,13 +640,16 @@ fn mutated_sweep_files_never_crash() {
         }
         let text = render(&doc, &raw);
         let clock = Instant::now();
-        check_case(&text).map_err(TestCaseError::fail)?;
+        let code = check_case(&text).map_err(TestCaseError::fail)?;
+        outcomes.lock().unwrap()[usize::from(code == 2)] += 1;
+        outcomes.lock().unwrap()[2] += u32::from(text.is_empty());
         let mut s = slowest.lock().unwrap();
         *s = (*s).max(clock.elapsed());
         Ok(())
     });
+    let [valid, invalid, empty] = *outcomes.lock().unwrap();
     eprintln!(
-        "fuzz: slowest case {:.2} s",
+        "fuzz: {valid} mutants valid (exit 0), {invalid} refused (exit 2, {empty} of them empty); slowest case {:.2} s",
         slowest.lock().unwrap().as_secs_f64()
     );
     if let Err(e) = result {
