@@ -144,9 +144,10 @@ power = 2.0
 /// Crashes the fuzzer found, kept as explicit cases.
 fn regressions() -> Vec<&'static str> {
     vec![
-        // Built a string of 10^12 letters for the sequence (abort).
+        // Built the Fibonacci word up to 10^12 letters before checking its
+        // length (ran out of time or memory).
         "name = \"r\"\nsteps = 10\n[[landscape]]\nkind = \"protein_ab\"\nsequence = \"fibonacci:1000000000000\"\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
-        // Checked every coordinate of a scalar uniform bound (10^11 of them).
+        // Accepted by --dry-run, then aborted allocating 10^11 coordinates.
         "name = \"r\"\nsteps = 10\n[[landscape]]\nkind = \"rastrigin\"\ndim = 100000000000\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
     ]
 }

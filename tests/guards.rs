@@ -23,6 +23,7 @@ fn valley(args: &[&str], cwd: &Path) -> (Output, Duration) {
 
 /// Runs `valley args` in `cwd` and returns its exit code and peak resident
 /// memory (bytes), as the kernel reports it to `wait4`.
+#[allow(clippy::zombie_processes)] // reaped by wait4, not Child::wait
 fn peak_rss(args: &[&str], cwd: &Path) -> (i32, u64) {
     let child = Command::new(env!("CARGO_BIN_EXE_valley"))
         .args(args)
@@ -240,8 +241,8 @@ fn bad_limit_flags_are_invalid_input() {
 #[test]
 fn max_runs_is_a_boundary() {
     // 2 landscapes x 3 momenta x 1 schedule x 5 seeds = 30 runs.
-    let src = format!(
-        "name = \"b\"\nsteps = 5\nseeds = 5\n[[landscape]]\nkind = \"rastrigin\"\ndim = 2\n[[landscape]]\nkind = \"muller_brown\"\n[[optimizer]]\nkind = \"sgd\"\nmomentum = {{ sweep = [0.0, 0.5, 0.9] }}\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n"
+    let src = String::from(
+        "name = \"b\"\nsteps = 5\nseeds = 5\n[[landscape]]\nkind = \"rastrigin\"\ndim = 2\n[[landscape]]\nkind = \"muller_brown\"\n[[optimizer]]\nkind = \"sgd\"\nmomentum = { sweep = [0.0, 0.5, 0.9] }\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n",
     );
     let dir = setup(&src);
     let (ok, _) = valley(

@@ -896,6 +896,7 @@ fn existing_ancestor(path: &Path) -> &Path {
 
 /// Bytes available to this user on the file system that holds `path` (or
 /// would hold it), by `statvfs`.
+#[allow(clippy::unnecessary_cast)] // the field types differ between platforms
 pub fn available_space(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let dir = existing_ancestor(path);

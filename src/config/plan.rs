@@ -541,7 +541,19 @@ impl Plan {
         for a in &self.axes {
             let _ = writeln!(s, "  axis {} = [{}]", a.column, a.values.join(", "));
         }
-        let _ = writeln!(s, "  seeds ({}): {:?}", self.seeds.len(), self.seeds);
+        // At most 20 seeds listed: a plan may have millions.
+        let seeds = match self.seeds.as_slice() {
+            [first @ .., last] if self.seeds.len() > 20 => format!(
+                "[{}, ..., {last}]",
+                first[..10]
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            all => format!("{all:?}"),
+        };
+        let _ = writeln!(s, "  seeds ({}): {seeds}", self.seeds.len());
         let grid = self.landscapes.len() * self.optimizers.len() * self.schedules.len();
         let _ = writeln!(
             s,

@@ -215,13 +215,7 @@ impl InitSpec {
             Self::Uniform { low, high } => {
                 low.check("low", dim)?;
                 high.check("high", dim)?;
-                // Scalar bounds are the same in every coordinate: check one
-                // (a huge dim must not take a loop over every coordinate).
-                let coords = match (low, high) {
-                    (Bound::All(_), Bound::All(_)) => dim.min(1),
-                    _ => dim,
-                };
-                match (0..coords).find(|&i| low.at(i) >= high.at(i)) {
+                match (0..dim).find(|&i| low.at(i) >= high.at(i)) {
                     Some(i) => Err(SpecError::new(
                         "high",
                         format!(

@@ -224,6 +224,14 @@ impl Landscape for MullerBrown {
     }
 }
 
+/// What Müller–Brown allocates, for the memory estimate
+/// ([`crate::config::estimate`]): nothing beyond the runner's 2-vectors.
+impl MullerBrownSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,13 +384,5 @@ mod tests {
             assert_gradient_matches(&f, &[x, y], 1e-6);
             assert_hessian_matches(&f, &[x, y], 1e-6);
         }
-    }
-}
-
-/// What Müller–Brown allocates, for the memory estimate
-/// ([`crate::config::estimate`]): nothing beyond the runner's 2-vectors.
-impl MullerBrownSpec {
-    pub fn memory(&self) -> Vec<Allocation> {
-        Vec::new()
     }
 }

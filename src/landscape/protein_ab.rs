@@ -371,6 +371,22 @@ impl Landscape for ProteinAb {
     }
 }
 
+/// What the AB model allocates, for the memory estimate
+/// ([`crate::config::estimate`]): the chain lives in fixed stack arrays; the
+/// Hessian is a central difference of the gradient, a d×d matrix per run
+/// when curvature or curvature-shaped noise asks for it.
+impl ProteinAbSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim() as u64;
+        vec![Allocation::per_run(
+            "sequence",
+            format!("sequence = {:?} ({d} angles)", self.sequence),
+            "finite-difference Hessian",
+            f64s(d.saturating_mul(d)),
+        )]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -646,21 +662,5 @@ mod tests {
             prop_assume!(min_distance(&f, x) > 0.9);
             assert_gradient_matches(&f, x, 1e-6);
         }
-    }
-}
-
-/// What the AB model allocates, for the memory estimate
-/// ([`crate::config::estimate`]): the chain lives in fixed stack arrays; the
-/// Hessian is a central difference of the gradient, a d×d matrix per run
-/// when curvature or curvature-shaped noise asks for it.
-impl ProteinAbSpec {
-    pub fn memory(&self) -> Vec<Allocation> {
-        let d = self.dim() as u64;
-        vec![Allocation::per_run(
-            "sequence",
-            format!("sequence = {:?} ({d} angles)", self.sequence),
-            "finite-difference Hessian",
-            f64s(d.saturating_mul(d)),
-        )]
     }
 }

@@ -243,6 +243,35 @@ impl Landscape for Quadratic {
     }
 }
 
+/// What a quadratic allocates, for the memory estimate
+/// ([`crate::config::estimate`]).
+impl QuadraticSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        let mut out = vec![Allocation::shared(
+            "dim",
+            format!("dim = {d}"),
+            "eigenvalue vector",
+            f64s(d),
+        )];
+        if self.rotate {
+            // Q is kept; drawing it (haar_orthogonal) also holds the
+            // Gaussian matrix's QR factorisation and R: 3·d² at the peak.
+            let dd = f64s(d.saturating_mul(d));
+            out.push(
+                Allocation::shared(
+                    "dim",
+                    format!("dim = {d} with rotate = true"),
+                    "rotation matrix",
+                    dd,
+                )
+                .building(dd.saturating_mul(2)),
+            );
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,34 +325,5 @@ mod tests {
         for (i, d) in diag.iter().enumerate() {
             assert_relative_eq!(*d, h[(i, i)], max_relative = 1e-12);
         }
-    }
-}
-
-/// What a quadratic allocates, for the memory estimate
-/// ([`crate::config::estimate`]).
-impl QuadraticSpec {
-    pub fn memory(&self) -> Vec<Allocation> {
-        let d = self.dim as u64;
-        let mut out = vec![Allocation::shared(
-            "dim",
-            format!("dim = {d}"),
-            "eigenvalue vector",
-            f64s(d),
-        )];
-        if self.rotate {
-            // Q is kept; drawing it (haar_orthogonal) also holds the
-            // Gaussian matrix's QR factorisation and R: 3·d² at the peak.
-            let dd = f64s(d.saturating_mul(d));
-            out.push(
-                Allocation::shared(
-                    "dim",
-                    format!("dim = {d} with rotate = true"),
-                    "rotation matrix",
-                    dd,
-                )
-                .building(dd.saturating_mul(2)),
-            );
-        }
-        out
     }
 }

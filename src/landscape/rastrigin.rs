@@ -154,6 +154,21 @@ impl Landscape for Rastrigin {
     }
 }
 
+/// What Rastrigin allocates, for the memory estimate
+/// ([`crate::config::estimate`]): only the basin's lattice point, local
+/// minimum and label of each run.
+impl RastriginSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        vec![Allocation::per_run(
+            "dim",
+            format!("dim = {d}"),
+            "basin lattice point, minimum and label",
+            f64s(d.saturating_mul(3)),
+        )]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,20 +209,5 @@ mod tests {
             assert_gradient_matches(&f, &x, 1e-6);
             assert_hessian_matches(&f, &x, 1e-6);
         }
-    }
-}
-
-/// What Rastrigin allocates, for the memory estimate
-/// ([`crate::config::estimate`]): only the basin's lattice point, local
-/// minimum and label of each run.
-impl RastriginSpec {
-    pub fn memory(&self) -> Vec<Allocation> {
-        let d = self.dim as u64;
-        vec![Allocation::per_run(
-            "dim",
-            format!("dim = {d}"),
-            "basin lattice point, minimum and label",
-            f64s(d.saturating_mul(3)),
-        )]
     }
 }

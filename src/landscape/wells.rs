@@ -334,6 +334,41 @@ impl Landscape for Wells {
     }
 }
 
+/// What Gaussian wells allocate, for the memory estimate
+/// ([`crate::config::estimate`]): the wells and their refined minima (a
+/// centre of `dim` values each), and the Newton descents that refine the
+/// minima while building and find a run's basin: the Hessian, its
+/// Cholesky factor, a copy for the eigenvalues and the shifted matrix, about
+/// 5·d² at once.
+impl WellsSpec {
+    pub fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        let (count, field, cause) = match (&self.wells, &self.generate) {
+            (_, Some(g)) => (
+                g.count as u64,
+                "generate.count",
+                format!("generate.count = {} with dim = {d}", g.count),
+            ),
+            (Some(w), None) => (w.len() as u64, "dim", format!("dim = {d}")),
+            (None, None) => (0, "dim", format!("dim = {d}")),
+        };
+        let well = f64s(d).saturating_add(64);
+        let descent = f64s(d.saturating_mul(d)).saturating_mul(5);
+        vec![
+            Allocation::shared(field, cause, "set of wells and minima", {
+                count.saturating_mul(well).saturating_mul(2)
+            })
+            .building(descent),
+            Allocation::per_run(
+                "dim",
+                format!("dim = {d}"),
+                "Newton descent to the basin (5 matrices of dim x dim)",
+                descent,
+            ),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,40 +539,5 @@ mod tests {
                 prop_assert!((diag[i] - h[(i, i)]).abs() <= 1e-6 * scale);
             }
         }
-    }
-}
-
-/// What Gaussian wells allocate, for the memory estimate
-/// ([`crate::config::estimate`]): the wells and their refined minima (a
-/// centre of `dim` values each), and the Newton descents that refine the
-/// minima while building and find a run's basin: the Hessian, its
-/// Cholesky factor, a copy for the eigenvalues and the shifted matrix, about
-/// 5·d² at once.
-impl WellsSpec {
-    pub fn memory(&self) -> Vec<Allocation> {
-        let d = self.dim as u64;
-        let (count, field, cause) = match (&self.wells, &self.generate) {
-            (_, Some(g)) => (
-                g.count as u64,
-                "generate.count",
-                format!("generate.count = {} with dim = {d}", g.count),
-            ),
-            (Some(w), None) => (w.len() as u64, "dim", format!("dim = {d}")),
-            (None, None) => (0, "dim", format!("dim = {d}")),
-        };
-        let well = f64s(d).saturating_add(64);
-        let descent = f64s(d.saturating_mul(d)).saturating_mul(5);
-        vec![
-            Allocation::shared(field, cause, "set of wells and minima", {
-                count.saturating_mul(well).saturating_mul(2)
-            })
-            .building(descent),
-            Allocation::per_run(
-                "dim",
-                format!("dim = {d}"),
-                "Newton descent to the basin (5 matrices of dim x dim)",
-                descent,
-            ),
-        ]
     }
 }
