@@ -339,25 +339,30 @@ fn assert_bounds(what: &str, estimated: u64, measured: u64, slack: f64) {
     );
 }
 
+/// Runs the sweep `src` of `runs` runs on `threads` threads into `out/`;
+/// returns its estimate, its measured peak RSS and the folder.
+fn estimate_and_run(src: &str, runs: u64, threads: u64) -> (Estimate, u64, tempfile::TempDir) {
+    let dir = setup(src);
+    let plan = Plan::from_source(Path::new("case.toml"), src).unwrap();
+    let e = Estimate::of(&plan, runs, threads);
+    let threads = threads.to_string();
+    let args = [
+        "sweep",
+        "case.toml",
+        "--quiet",
+        "--threads",
+        &threads,
+        "--out",
+        "out",
+    ];
+    let (code, rss) = peak_rss(&args, dir.path());
+    assert_eq!(code, 0);
+    (e, rss, dir)
+}
+
 #[test]
 fn memory_estimate_bounds_the_peak_of_a_trace_heavy_sweep() {
-    let src = trace_heavy(4, 300_000);
-    let dir = setup(&src);
-    let plan = Plan::from_source(Path::new("case.toml"), &src).unwrap();
-    let e = Estimate::of(&plan, 4, 2);
-    let (code, rss) = peak_rss(
-        &[
-            "sweep",
-            "case.toml",
-            "--quiet",
-            "--threads",
-            "2",
-            "--out",
-            "out",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0);
+    let (e, rss, dir) = estimate_and_run(&trace_heavy(4, 300_000), 4, 2);
     assert_bounds("trace-heavy sweep", e.memory_peak, rss, 3.0);
     // The output estimate bounds the files written.
     let trace = fs::metadata(dir.path().join("out/trace.parquet"))
@@ -376,22 +381,7 @@ fn memory_estimate_bounds_the_peak_of_a_trace_heavy_sweep() {
 fn memory_estimate_bounds_the_peak_of_a_rotation() {
     // d = 1000: an 8 MB rotation, 24 MB at the peak of its draw.
     let src = "name = \"rot\"\nsteps = 5\nhessian = false\n[[landscape]]\nkind = \"quadratic\"\ndim = 1000\neigenvalues = { kind = \"geometric\", min = 0.1, max = 1.0 }\nrotate = true\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n";
-    let dir = setup(src);
-    let plan = Plan::from_source(Path::new("case.toml"), src).unwrap();
-    let e = Estimate::of(&plan, 1, 1);
-    let (code, rss) = peak_rss(
-        &[
-            "sweep",
-            "case.toml",
-            "--quiet",
-            "--threads",
-            "1",
-            "--out",
-            "out",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0);
+    let (e, rss, _dir) = estimate_and_run(src, 1, 1);
     assert_bounds("rotated quadratic d = 1000", e.memory_peak, rss, 3.0);
 }
 
