@@ -10,30 +10,30 @@
 //!   arithmetic from the file's tables, before any run is built
 //!   ([`count_runs`]); refused above `--max-runs` (default
 //!   [`DEFAULT_MAX_RUNS`]).
-//! - **memory**: the peak of
-//!   - the plan: [`RUN_BYTES`] per run and [`VARIANT_BYTES`] per table variant
-//!     (checked before the plan is built);
-//!   - every landscape's own allocations ([`Allocation`], stated by its spec
-//!     struct in its own file: a rotation is d², a generated well d, ...),
-//!     built one after the other: all that is kept plus the largest transient
-//!     of a build;
-//!   - per run in flight (min(threads, runs) at once): the runner's vectors
-//!     (x, gradient, previous gradient, previous x, noise scratch: 5·d) and the
-//!     optimizer's slots (d each), the curvature workspace (dense Hessian and
-//!     its eigen-decomposition, 3·d², up to [`crate::curvature::DENSE_LIMIT`];
-//!     above it Lanczos: 6·d plus the stored basis when it fits
+//! - **memory**: the process itself ([`BASE_BYTES`]), the plan
+//!   ([`RUN_BYTES`] per run and [`VARIANT_BYTES`] per table variant, checked
+//!   before the plan is built), every landscape's own allocations kept for the
+//!   whole sweep ([`Allocation`], stated by its spec struct in its own file: a
+//!   rotation is d², a generated well d, ...), and the largest of three
+//!   phases that follow one another:
+//!   - building the landscapes, one after the other: the largest transient
+//!     of a build (the QR factors that draw a rotation, Newton descents);
+//!   - running: per run in flight (min(threads, runs) at once) the runner's
+//!     vectors (x, gradient, previous gradient, previous x, noise scratch:
+//!     5·d), the optimizer's slots (d each), the curvature workspace (dense
+//!     Hessian and its eigen-decomposition, 3·d², up to
+//!     [`crate::curvature::DENSE_LIMIT`]; above it Lanczos: 6·d plus the
+//!     stored basis when it fits
 //!     [`crate::curvature::LanczosOptions::basis_bytes`]) and the landscape's
-//!     per-run allocations;
-//!   - trace buffers: a run keeps its whole trace until it finishes
-//!     ([`TRACE_ROW_BYTES`] per row, plus 8·d per row and
-//!     [`TRACE_BASIN_BYTES`] where positions are traced); up to
+//!     per-run allocations; and the trace buffers: a run keeps its whole
+//!     trace until it finishes ([`TRACE_ROW_BYTES`] per row, plus 8·d per row
+//!     and [`TRACE_BASIN_BYTES`] where positions are traced), up to
 //!     [`runs_held`] runs hold theirs at once (running, or queued for the
 //!     writer), and the writer's batch (up to [`FLUSH_ROWS`] rows plus the
 //!     run that crosses it) is held as rows and again as a Parquet frame
-//!     while it is flushed ([`TRACE_FRAME_ROW_BYTES`] per row);
-//!   - or, at the end, the consolidation of `runs.parquet` if that is more
-//!     ([`RUNS_FRAME_BYTES`] per run);
-//!   - the process itself ([`BASE_BYTES`]).
+//!     while it is flushed ([`TRACE_FRAME_ROW_BYTES`] per row, plus
+//!     [`TRACE_FRAME_POSITION_ROW_BYTES`] with positions);
+//!   - consolidating `runs.parquet`: [`RUNS_FRAME_BYTES`] per run.
 //!
 //!   Refused above `--max-memory` (default: half of the machine's RAM, or of
 //!   the cgroup's `memory.max` where lower: [`default_max_memory`]).
@@ -378,6 +378,14 @@ impl Item {
     /// holds: `... needs 6.40 TB per run for optimizer buffers, 2 runs at
     /// once: 12.8 TB`.
     fn sentence(&self) -> String {
+        if self.each == 0 && self.building > 0 {
+            return format!(
+                "{} needs {} for {} while the landscape is built",
+                self.cause,
+                fmt_bytes(self.building),
+                self.what
+            );
+        }
         let mut s = if self.per_run {
             format!(
                 "{} needs {} per run for {}",
@@ -417,7 +425,10 @@ pub struct Estimate {
     /// Runs in flight at once: min(threads, runs).
     pub in_flight: u64,
     pub plan_memory: u64,
+    /// Kept by the landscapes (their build transients are in the peak).
     pub landscape_memory: u64,
+    /// The largest transient of a landscape build.
+    pub build_memory: u64,
     pub run_memory: u64,
     pub trace_memory: u64,
     pub memory_peak: u64,
@@ -602,15 +613,21 @@ impl Estimate {
             .min(trace_run.saturating_mul(runs.max(1)));
         let trace_memory = held_bytes.saturating_add(batch_rows.saturating_mul(frame_row));
         let run_memory = per_run.saturating_mul(in_flight);
-        let landscape_memory = kept.saturating_add(building);
+        let landscape_memory = kept;
         // At the end the runs frame replaces the runs in flight.
         let consolidation = runs
             .saturating_mul(RUNS_FRAME_BYTES)
             .saturating_add(batch_rows.saturating_mul(frame_row));
+        // Phases one after the other: building the landscapes, the runs,
+        // the consolidation.
         let memory_peak = BASE_BYTES
             .saturating_add(plan_memory)
             .saturating_add(landscape_memory)
-            .saturating_add(run_memory.saturating_add(trace_memory).max(consolidation));
+            .saturating_add(
+                building
+                    .max(run_memory.saturating_add(trace_memory))
+                    .max(consolidation),
+            );
 
         let trace_rows = plan.trace_rows_per_run().saturating_mul(runs);
         let trace_bytes = trace_rows
@@ -623,6 +640,7 @@ impl Estimate {
             in_flight,
             plan_memory,
             landscape_memory,
+            build_memory: building,
             run_memory,
             trace_memory,
             memory_peak,
@@ -702,9 +720,10 @@ impl Estimate {
 
     fn memory_breakdown(&self) -> String {
         format!(
-            "run list {}, landscapes {}, {} in flight {}, trace buffers {}",
+            "run list {}, landscapes {} ({} more while built), {} in flight {}, trace buffers {}",
             fmt_bytes(self.plan_memory),
             fmt_bytes(self.landscape_memory),
+            fmt_bytes(self.build_memory),
             plural(self.in_flight, "run"),
             fmt_bytes(self.run_memory),
             fmt_bytes(self.trace_memory)
@@ -939,7 +958,8 @@ pub struct Timing {
 /// Whether calibrating is cheap: the landscapes are small to build and the
 /// memory of a run is small.
 pub fn cheap_to_calibrate(e: &Estimate) -> bool {
-    e.landscape_memory <= 64_000_000 && e.run_memory / e.in_flight.max(1) <= 64_000_000
+    e.landscape_memory.saturating_add(e.build_memory) <= 64_000_000
+        && e.run_memory / e.in_flight.max(1) <= 64_000_000
 }
 
 /// Times up to 8 runs of `plan` (spread over the plan) at two short lengths,

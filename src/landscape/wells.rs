@@ -355,9 +355,18 @@ impl WellsSpec {
         let well = f64s(d).saturating_add(64);
         let descent = f64s(d.saturating_mul(d)).saturating_mul(5);
         vec![
-            Allocation::shared(field, cause, "set of wells and minima", {
-                count.saturating_mul(well).saturating_mul(2)
-            })
+            Allocation::shared(
+                field,
+                cause,
+                "set of wells and minima",
+                count.saturating_mul(well).saturating_mul(2),
+            ),
+            Allocation::shared(
+                "dim",
+                format!("dim = {d}"),
+                "the Newton descents that refine the minima (5 matrices of dim x dim)",
+                0,
+            )
             .building(descent),
             Allocation::per_run(
                 "dim",
