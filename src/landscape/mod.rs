@@ -11,6 +11,12 @@
 
 pub mod descent;
 pub mod muller_brown;
+// Data-defined landscapes (issue 15).
+pub mod data;
+pub mod least_squares;
+pub mod logistic;
+pub mod matrix_factorization;
+pub mod mlp;
 pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
@@ -106,6 +112,22 @@ pub trait Landscape: Send + Sync {
         for (i, o) in out.iter_mut().enumerate() {
             *o = h[(i, i)];
         }
+    }
+
+    /// Number of samples the loss averages over (data-defined landscapes);
+    /// `None` for landscapes that are not a sum over samples (minibatch noise
+    /// needs `Some`).
+    fn samples(&self) -> Option<usize> {
+        None
+    }
+
+    /// Value and gradient of the loss over the samples `batch` only (their
+    /// mean), for minibatch noise. Must not allocate. A batch of every sample
+    /// in ascending order gives exactly `value_and_gradient`. Default
+    /// (landscapes without samples): the full loss.
+    fn batch_value_and_gradient(&self, x: &[f64], batch: &[usize], grad: &mut [f64]) -> f64 {
+        let _ = batch;
+        self.value_and_gradient(x, grad)
     }
 
     /// Known minima, best first where known. Empty when none are known.
@@ -273,6 +295,11 @@ pub enum LandscapeKind {
     MullerBrown(muller_brown::MullerBrownSpec),
     ProteinAb(protein_ab::ProteinAbSpec),
     Wells(wells::WellsSpec),
+    // Data-defined landscapes (issue 15).
+    LeastSquares(least_squares::LeastSquaresSpec),
+    Logistic(logistic::LogisticSpec),
+    MatrixFactorization(matrix_factorization::MatrixFactorizationSpec),
+    Mlp(mlp::MlpSpec),
 }
 
 impl LandscapeKind {
@@ -283,6 +310,10 @@ impl LandscapeKind {
             Self::MullerBrown(_) => "muller_brown",
             Self::ProteinAb(_) => "protein_ab",
             Self::Wells(_) => "wells",
+            Self::LeastSquares(_) => "least_squares",
+            Self::Logistic(_) => "logistic",
+            Self::MatrixFactorization(_) => "matrix_factorization",
+            Self::Mlp(_) => "mlp",
         }
     }
 
@@ -293,6 +324,10 @@ impl LandscapeKind {
             Self::MullerBrown(s) => s.validate(),
             Self::ProteinAb(s) => s.validate(),
             Self::Wells(s) => s.validate(),
+            Self::LeastSquares(s) => s.validate(),
+            Self::Logistic(s) => s.validate(),
+            Self::MatrixFactorization(s) => s.validate(),
+            Self::Mlp(s) => s.validate(),
         }
     }
 
@@ -303,6 +338,10 @@ impl LandscapeKind {
             Self::MullerBrown(_) => 2,
             Self::ProteinAb(s) => s.dim(),
             Self::Wells(s) => s.dim,
+            Self::LeastSquares(s) => s.dim(),
+            Self::Logistic(s) => s.dim(),
+            Self::MatrixFactorization(s) => s.dim(),
+            Self::Mlp(s) => s.dim(),
         }
     }
 
@@ -339,6 +378,13 @@ impl LandscapeKind {
                 std: s.generate.as_ref().map_or(2.0, |g| g.radius.max(0.5)),
                 mean: 0.0,
             },
+            // Data-defined: see each file's header.
+            Self::LeastSquares(_) | Self::Logistic(_) => InitSpec::Normal {
+                std: 0.1,
+                mean: 0.0,
+            },
+            Self::MatrixFactorization(s) => s.default_init(),
+            Self::Mlp(s) => s.default_init(),
         }
     }
 
@@ -352,6 +398,10 @@ impl LandscapeKind {
             Self::MullerBrown(s) => Box::new(s.build()),
             Self::ProteinAb(s) => Box::new(s.build()),
             Self::Wells(s) => Box::new(s.build(rng)),
+            Self::LeastSquares(s) => Box::new(s.build(rng)),
+            Self::Logistic(s) => Box::new(s.build(rng)),
+            Self::MatrixFactorization(s) => Box::new(s.build(rng)),
+            Self::Mlp(s) => Box::new(s.build(rng)),
         }
     }
 
@@ -360,7 +410,36 @@ impl LandscapeKind {
         match self {
             Self::Quadratic(s) => s.rotate,
             Self::Wells(s) => s.is_random(),
+            Self::LeastSquares(s) => s.is_random(),
+            Self::Logistic(s) => s.is_random(),
+            Self::MatrixFactorization(s) => s.is_random(),
+            Self::Mlp(s) => s.is_random(),
             _ => false,
+        }
+    }
+
+    // Data-defined landscapes (issue 15): file data and sample counts.
+
+    /// Reads the table's data file, if any, resolving a relative path
+    /// against `base_dir` (the sweep file's folder). Call before `validate`.
+    pub fn load_data(&mut self, base_dir: &std::path::Path) -> Result<(), SpecError> {
+        match self {
+            Self::LeastSquares(s) => s.load(base_dir),
+            Self::Logistic(s) => s.load(base_dir),
+            Self::MatrixFactorization(s) => s.load(base_dir),
+            Self::Mlp(s) => s.load(base_dir),
+            _ => Ok(()),
+        }
+    }
+
+    /// Number of samples of a data-defined landscape that minibatch noise can
+    /// draw from (`None`: minibatch noise is not available).
+    pub fn samples(&self) -> Option<usize> {
+        match self {
+            Self::LeastSquares(s) => Some(s.samples()),
+            Self::Logistic(s) => Some(s.samples()),
+            Self::Mlp(s) => Some(s.samples()),
+            _ => None,
         }
     }
 }
