@@ -74,21 +74,43 @@ fn file_landscapes_match_the_numpy_reference() {
             let value = f.value_and_gradient(&x, &mut grad);
             let want = point["value"].as_f64().unwrap();
             assert_close(&format!("{table}: value"), &[value], &[want], 1e-9, 0.0);
-            assert_eq!(f.value(&x), value, "{table}: value() and value_and_gradient()");
+            assert_eq!(
+                f.value(&x),
+                value,
+                "{table}: value() and value_and_gradient()"
+            );
             let want_grad = floats(&point["gradient"]);
             // Components far below the gradient's norm are compared to it.
             let floor = 1e-3 * max_abs(&want_grad);
-            assert_close(&format!("{table}: gradient"), &grad, &want_grad, 1e-9, floor);
+            assert_close(
+                &format!("{table}: gradient"),
+                &grad,
+                &want_grad,
+                1e-9,
+                floor,
+            );
             let want_eig = floats(&point["hessian_eigenvalues"]);
             let floor = 1e-3 * max_abs(&want_eig);
             let eig = dense_eigenvalues(f.as_ref(), &x);
-            assert_close(&format!("{table}: eigenvalues"), &eig, &want_eig, 1e-9, floor);
+            assert_close(
+                &format!("{table}: eigenvalues"),
+                &eig,
+                &want_eig,
+                1e-9,
+                floor,
+            );
             compared += 1;
         }
         if let Some(m) = case.get("minimum") {
             let got = &f.minima()[0];
             let want_x = floats(&m["x"]);
-            assert_close(&format!("{table}: argmin"), &got.x, &want_x, 1e-9, 1e-3 * max_abs(&want_x));
+            assert_close(
+                &format!("{table}: argmin"),
+                &got.x,
+                &want_x,
+                1e-9,
+                1e-3 * max_abs(&want_x),
+            );
             assert_close(
                 &format!("{table}: min"),
                 &[got.value],
@@ -239,7 +261,9 @@ fn bad_data_files_and_fields_name_what_is_wrong() {
         ),
     ];
     for (table, field, message) in cases {
-        let e = build(table, dir.path()).err().unwrap_or_else(|| panic!("{table}: accepted"));
+        let e = build(table, dir.path())
+            .err()
+            .unwrap_or_else(|| panic!("{table}: accepted"));
         assert_eq!(e.field, field, "{table}: {e}");
         assert!(e.message.contains(message), "{table}: {e}");
     }
@@ -329,7 +353,11 @@ fn batch_of_every_sample_is_full_batch_gradient_descent() {
         let batched = descend(f.as_ref(), &minibatch(n, false), 30);
         assert_eq!(full, batched, "{table}: bit for bit");
         // A real minibatch does differ.
-        assert_ne!(full, descend(f.as_ref(), &minibatch(n - 1, false), 30), "{table}");
+        assert_ne!(
+            full,
+            descend(f.as_ref(), &minibatch(n - 1, false), 30),
+            "{table}"
+        );
     }
 }
 
@@ -398,7 +426,11 @@ fn sampling_with_replacement_is_unbiased() {
     for i in 0..d {
         let mean = sum[i] / n;
         let se = ((sq[i] / n - mean * mean) / n).sqrt();
-        assert!((mean - full[i]).abs() <= 4.0 * se, "{i}: {mean} vs {}", full[i]);
+        assert!(
+            (mean - full[i]).abs() <= 4.0 * se,
+            "{i}: {mean} vs {}",
+            full[i]
+        );
     }
 }
 
@@ -412,14 +444,18 @@ fn minibatch_needs_samples() {
     assert_eq!(e.field, "kind");
     let mf: LandscapeKind = toml::from_str("kind = \"matrix_factorization\"").unwrap();
     assert_eq!(mf.samples(), None);
-    let ls: LandscapeKind =
-        toml::from_str("kind = \"least_squares\"\ndata = { n = 50 }").unwrap();
+    let ls: LandscapeKind = toml::from_str("kind = \"least_squares\"\ndata = { n = 50 }").unwrap();
     assert_eq!(ls.samples(), Some(50));
-    let e = minibatch(64, false).check_samples(ls.samples()).unwrap_err();
+    let e = minibatch(64, false)
+        .check_samples(ls.samples())
+        .unwrap_err();
     assert_eq!(e.field, "batch_size");
     assert!(e.message.contains("50 samples"), "{e}");
     minibatch(50, true).check_samples(ls.samples()).unwrap();
-    assert_eq!(minibatch(0, false).validate().unwrap_err().field, "batch_size");
+    assert_eq!(
+        minibatch(0, false).validate().unwrap_err().field,
+        "batch_size"
+    );
     let n: NoiseSpec = toml::from_str("kind = \"minibatch\"\nbatch_size = 8").unwrap();
     assert_eq!(n, minibatch(8, false));
 }

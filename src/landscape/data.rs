@@ -220,9 +220,10 @@ impl DataSpec {
             return (**data).clone();
         }
         let (n, d) = (self.n(), self.d());
-        let spectrum = self.covariance.clone().unwrap_or(Spectrum::Rule(
-            SpectrumRule::Linear { min: 1.0, max: 1.0 },
-        ));
+        let spectrum = self
+            .covariance
+            .clone()
+            .unwrap_or(Spectrum::Rule(SpectrumRule::Linear { min: 1.0, max: 1.0 }));
         let x = gaussian_inputs(
             n,
             &eigenvalues(&spectrum, d),
@@ -461,12 +462,8 @@ fn read_parquet(path: &Path) -> Result<Columns, SpecError> {
     let mut columns = Vec::new();
     for column in df.columns() {
         let name = column.name().to_string();
-        let bad = |what: String| {
-            SpecError::new(
-                "data.file",
-                format!("{shown}: column `{name}`: {what}"),
-            )
-        };
+        let bad =
+            |what: String| SpecError::new("data.file", format!("{shown}: column `{name}`: {what}"));
         if !column.dtype().is_primitive_numeric() && !column.dtype().is_bool() {
             return Err(bad(format!("has type {}, not a number", column.dtype())));
         }
@@ -500,7 +497,10 @@ mod tests {
     fn csv_errors_name_line_and_column() {
         let e = read_csv("a,b\n1,2\n3,x\n", "t.csv").unwrap_err();
         assert_eq!(e.field, "data.file");
-        assert!(e.message.contains("t.csv:3") && e.message.contains("`b`"), "{e}");
+        assert!(
+            e.message.contains("t.csv:3") && e.message.contains("`b`"),
+            "{e}"
+        );
         let e = read_csv("a,b\n1,2,3\n", "t.csv").unwrap_err();
         assert!(e.message.contains("t.csv:2"), "{e}");
         let e = read_csv("a,b\n1,inf\n", "t.csv").unwrap_err();
@@ -519,7 +519,10 @@ mod tests {
         let x = gaussian_inputs(n, &lambda, false, &mut rng);
         for (j, l) in lambda.iter().enumerate() {
             let var = (0..n).map(|i| x[i * 2 + j].powi(2)).sum::<f64>() / n as f64;
-            assert!((var - l).abs() < 4.0 * l * (2.0 / n as f64).sqrt(), "{var} vs {l}");
+            assert!(
+                (var - l).abs() < 4.0 * l * (2.0 / n as f64).sqrt(),
+                "{var} vs {l}"
+            );
         }
     }
 }

@@ -59,9 +59,10 @@ impl LeastSquaresSpec {
         if !self.data.is_file() {
             let teacher = normal_vector(data.d, 1.0 / (data.d as f64).sqrt(), rng);
             let noise = normal_vector(data.n, self.data.label_noise(RULES), rng);
-            for i in 0..data.n {
-                data.y[i] = dot(data.row(i), &teacher) + noise[i];
-            }
+            let labels: Vec<f64> = (0..data.n)
+                .map(|i| dot(data.row(i), &teacher) + noise[i])
+                .collect();
+            data.y = labels;
         }
         LeastSquares::new(data.x, data.y, data.d)
     }

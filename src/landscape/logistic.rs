@@ -94,8 +94,8 @@ impl LogisticSpec {
             let flip = self.data.label_noise(RULES);
             for i in 0..data.n {
                 let s = if rng.random::<bool>() { 1.0 } else { -1.0 };
-                for j in 0..data.d {
-                    data.x[i * data.d + j] += s * shift * u[j] / norm;
+                for (xj, uj) in data.x[i * data.d..(i + 1) * data.d].iter_mut().zip(&u) {
+                    *xj += s * shift * uj / norm;
                 }
                 let flipped = rng.random::<f64>() < flip;
                 data.y[i] = if (s > 0.0) != flipped { 1.0 } else { 0.0 };

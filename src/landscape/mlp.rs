@@ -152,9 +152,9 @@ impl MlpSpec {
                 ..f.clone()
             };
             let theta: Vec<f64> = w.iter().chain(&a).copied().collect();
-            for i in 0..f.n {
-                f.y[i] = teacher.forward(&theta, i) + noise[i];
-            }
+            f.y = (0..f.n)
+                .map(|i| teacher.forward(&theta, i) + noise[i])
+                .collect();
             if self.data.label_noise(RULES) == 0.0 && th <= h {
                 // Zero units appended: the same function, value exactly 0.
                 let mut padded = vec![0.0; h * (d + 1)];

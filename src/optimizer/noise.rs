@@ -158,7 +158,13 @@ impl NoiseSpec {
     /// The per-run state on `landscape`; allocates, once per run.
     pub fn state(&self, landscape: &dyn Landscape) -> NoiseState {
         let order = match (self, landscape.samples()) {
-            (Self::Minibatch { replacement, batch_size }, Some(n)) => {
+            (
+                Self::Minibatch {
+                    replacement,
+                    batch_size,
+                },
+                Some(n),
+            ) => {
                 if *replacement {
                     vec![0; *batch_size]
                 } else {
@@ -200,14 +206,7 @@ impl NoiseSpec {
         grad: &mut [f64],
         scratch: &mut [f64],
     ) {
-        self.perturb_with(
-            &mut NoiseState::default(),
-            rng,
-            landscape,
-            x,
-            grad,
-            scratch,
-        );
+        self.perturb_with(&mut NoiseState::default(), rng, landscape, x, grad, scratch);
     }
 
     /// [`Self::perturb`] with the run's state (from [`Self::state`]):
