@@ -8,11 +8,14 @@ use std::path::PathBuf;
 use valley::cli::SweepArgs;
 
 fn args(out: PathBuf) -> SweepArgs {
+    args_for("reference.toml", out)
+}
+
+fn args_for(name: &str, out: PathBuf) -> SweepArgs {
     SweepArgs {
-        file: PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/benches/reference.toml"
-        )),
+        file: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("benches")
+            .join(name),
         out: Some(out),
         threads: None,
         force: true,
@@ -39,5 +42,22 @@ fn reference_sweep(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reference_sweep);
+/// Minibatch SGD (benches/minibatch.toml): 2 runs x 2000 steps of least
+/// squares with n = 10^4, d = 100, b = 32; throughput in steps.
+fn minibatch_sweep(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let out = tmp.path().join("minibatch");
+    let mut group = c.benchmark_group("sweep");
+    group.sample_size(10);
+    group.throughput(criterion::Throughput::Elements(2 * 2000));
+    group.bench_function("minibatch_n1e4_d100_b32", |b| {
+        b.iter(|| {
+            valley::commands::sweep::run(args_for("minibatch.toml", out.clone()))
+                .expect("the sweep runs")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reference_sweep, minibatch_sweep);
 criterion_main!(benches);

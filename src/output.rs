@@ -93,6 +93,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         Column::new(tc::EFFECTIVE_STEP.into(), gather!(effective_step)),
         Column::new(tc::SHRINK.into(), gather!(shrink)),
         Column::new(tc::SHARPNESS.into(), gather!(sharpness)),
+        Column::new(tc::BATCH_LOSS.into(), gather!(batch_loss)),
         Column::new(tc::PRECLIP_NORM.into(), gather!(preclip_norm)),
         Column::new(tc::CLIPPED.into(), gather!(clipped)),
         position,

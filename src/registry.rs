@@ -135,6 +135,11 @@ macro_rules! kinds {
             pub fn spec(&self) -> &dyn $Trait {
                 match self { $(Self::$Variant(s) => s,)+ }
             }
+
+            /// The kind behind its family's trait, mutably.
+            pub fn spec_mut(&mut self) -> &mut dyn $Trait {
+                match self { $(Self::$Variant(s) => s,)+ }
+            }
         }
 
         impl<'de> serde::Deserialize<'de> for $Enum {

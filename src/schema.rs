@@ -71,6 +71,8 @@ pub mod trace {
     pub const SHRINK: &str = "shrink";
     /// Largest Hessian eigenvalue at x_t on rows where `hessian_every` asks.
     pub const SHARPNESS: &str = "sharpness";
+    /// Loss on the minibatch update t used (minibatch noise; null otherwise).
+    pub const BATCH_LOSS: &str = "batch_loss";
     /// x_t (list of f64) where positions are traced.
     pub const POSITION: &str = "position";
     /// The known minimum nearest to x_t (Euclidean), where positions are

@@ -119,3 +119,37 @@ fn the_step_loop_does_not_allocate() {
     }
     assert_eq!(checked, LANDSCAPES.len() * OPTIMIZERS.len() + 4);
 }
+/// The data-defined landscapes under full-batch, minibatch (with and without
+/// replacement) and curvature noise: the per-run noise state is allocated
+/// before the first step.
+#[test]
+fn data_landscapes_and_minibatch_noise_do_not_allocate() {
+    let landscapes = [
+        "kind = \"least_squares\"\ndata = { n = 50, d = 4 }",
+        "kind = \"logistic\"\ndata = { n = 50, d = 4 }",
+        "kind = \"mlp\"\nwidth = 3\ndata = { n = 50, d = 3 }",
+        "kind = \"matrix_factorization\"\nrows = 4\ncols = 3",
+    ];
+    let noises = [
+        "{ kind = \"none\" }",
+        "{ kind = \"minibatch\", batch_size = 7 }",
+        "{ kind = \"minibatch\", batch_size = 7, replacement = true }",
+        "{ kind = \"curvature\", scale = 1e-4 }",
+    ];
+    for landscape in landscapes {
+        for noise in noises {
+            if noise.contains("minibatch") && landscape.contains("matrix") {
+                continue;
+            }
+            let body = format!(
+                "[[landscape]]\n{landscape}\n[[optimizer]]\nkind = \"sgd\"\nmomentum = 0.9\nnoise = {noise}\n[[schedule]]\n{}\n",
+                SCHEDULES[1]
+            );
+            assert_eq!(
+                step_loop_allocations(&body, 100),
+                step_loop_allocations(&body, 200),
+                "{body}"
+            );
+        }
+    }
+}

@@ -20,7 +20,10 @@ pub fn run(args: InspectArgs) -> Result<()> {
         None => None,
     };
     table.remove("init");
-    let kind: LandscapeKind = rep.parse(&prefix, toml::Value::Table(table))?;
+    let mut kind: LandscapeKind = rep.parse(&prefix, toml::Value::Table(table))?;
+    kind.spec_mut()
+        .load_data(args.file.parent().unwrap_or(std::path::Path::new(".")))
+        .map_err(|e| rep.spec(&prefix, e))?;
     kind.spec().validate().map_err(|e| rep.spec(&prefix, e))?;
     let x: Vec<f64> = args
         .at

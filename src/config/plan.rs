@@ -298,7 +298,10 @@ impl Plan {
         let landscapes = expand_section(&rep, "landscape", &f.landscape, &mut axes, |p, mut t| {
             let name = take_name(&rep, &mut t, p)?;
             let init: Option<InitSpec> = take(&rep, &mut t, p, "init")?;
-            let kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
+            let mut kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
+            kind.spec_mut()
+                .load_data(file.parent().unwrap_or(Path::new(".")))
+                .map_err(|e| rep.spec(p, e))?;
             kind.spec().validate().map_err(|e| rep.spec(p, e))?;
             let init = init.unwrap_or_else(|| kind.spec().default_init());
             init.validate(kind.spec().dim())
@@ -315,7 +318,9 @@ impl Plan {
                 },
             ))
         })?;
+        let mut optimizer_tables = Vec::new();
         let optimizers = expand_section(&rep, "optimizer", &f.optimizer, &mut axes, |p, mut t| {
+            optimizer_tables.push(p.to_string());
             let name = take_name(&rep, &mut t, p)?;
             let noise: NoiseSpec = take(&rep, &mut t, p, "noise")?.unwrap_or_default();
             noise
@@ -356,6 +361,15 @@ impl Plan {
                 },
             ))
         })?;
+        // Minibatch noise needs a landscape made of samples, with at least
+        // batch_size of them.
+        for ((o, _), table) in optimizers.iter().zip(&optimizer_tables) {
+            for (l, _) in &landscapes {
+                o.noise
+                    .check_samples(l.kind.spec().samples())
+                    .map_err(|e| rep.spec(&format!("{table}.noise"), e))?;
+            }
+        }
         let landscapes: Vec<_> = landscapes
             .into_iter()
             .map(|(mut l, v)| {

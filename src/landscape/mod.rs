@@ -11,6 +11,12 @@
 
 pub mod descent;
 pub mod muller_brown;
+// Data-defined landscapes (issue 15).
+pub mod data;
+pub mod least_squares;
+pub mod logistic;
+pub mod matrix_factorization;
+pub mod mlp;
 pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
@@ -106,6 +112,22 @@ pub trait Landscape: Send + Sync {
         for (i, o) in out.iter_mut().enumerate() {
             *o = h[(i, i)];
         }
+    }
+
+    /// Number of samples the loss averages over (data-defined landscapes);
+    /// `None` for landscapes that are not a sum over samples (minibatch noise
+    /// needs `Some`).
+    fn samples(&self) -> Option<usize> {
+        None
+    }
+
+    /// Value and gradient of the loss over the samples `batch` only (their
+    /// mean), for minibatch noise. Must not allocate. A batch of every sample
+    /// in ascending order gives exactly `value_and_gradient`. Default
+    /// (landscapes without samples): the full loss.
+    fn batch_value_and_gradient(&self, x: &[f64], batch: &[usize], grad: &mut [f64]) -> f64 {
+        let _ = batch;
+        self.value_and_gradient(x, grad)
     }
 
     /// Known minima, best first where known. Empty when none are known.
@@ -284,6 +306,19 @@ pub trait LandscapeSpec {
     /// generated wells); it is seeded per landscape table, not per run, so
     /// every run of one table sees the same function.
     fn build(&self, rng: &mut RunRng) -> Box<dyn Landscape>;
+
+    /// Reads the table's data file, if any, resolving a relative path
+    /// against `base_dir` (the sweep file's folder). Called before
+    /// `validate`.
+    fn load_data(&mut self, _base_dir: &std::path::Path) -> Result<(), SpecError> {
+        Ok(())
+    }
+
+    /// Number of samples minibatch noise can draw from (`None`: minibatch
+    /// noise is not available).
+    fn samples(&self) -> Option<usize> {
+        None
+    }
 }
 
 crate::kinds! {
@@ -295,6 +330,10 @@ crate::kinds! {
         MullerBrown(muller_brown::MullerBrownSpec) = "muller_brown",
         ProteinAb(protein_ab::ProteinAbSpec) = "protein_ab",
         Wells(wells::WellsSpec) = "wells",
+        LeastSquares(least_squares::LeastSquaresSpec) = "least_squares",
+        Logistic(logistic::LogisticSpec) = "logistic",
+        MatrixFactorization(matrix_factorization::MatrixFactorizationSpec) = "matrix_factorization",
+        Mlp(mlp::MlpSpec) = "mlp",
     }
 }
 

@@ -27,6 +27,19 @@
 //! - `dp { clip, multiplier }`: DP-SGD (Abadi et al. 2016, Algorithm 1, one
 //!   example per batch): g ← g·min(1, clip/‖g‖), then add
 //!   N(0, (multiplier·clip)²) to every component.
+//! - `minibatch { batch_size, replacement }`: the gradient is replaced by the
+//!   mean gradient over a minibatch of the landscape's samples (data-defined
+//!   landscapes only: [`Landscape::samples`]). Without replacement (default),
+//!   epoch shuffling as PyTorch's `DataLoader(shuffle=True, drop_last=False)`:
+//!   a fresh permutation of the n samples (Fisher–Yates from the run's noise
+//!   generator) at the start of each epoch, consecutive batches of
+//!   `batch_size`, the last one shorter when n is not a multiple; every sample
+//!   is used exactly once per epoch. With replacement: `batch_size` indices
+//!   drawn uniformly and independently each step. The indices of a batch are
+//!   summed in ascending order, so `batch_size = n` without replacement is
+//!   bit for bit full-batch gradient descent. Needs per-run state
+//!   ([`NoiseState`], from [`NoiseSpec::state`]) passed to
+//!   [`NoiseSpec::perturb_with`].
 //!
 //! Every draw comes from the run's noise generator (rand_distr), so results
 //! stay deterministic; `perturb` does not allocate (the curvature model uses
@@ -38,6 +51,7 @@ use crate::error::{check, SpecError};
 use crate::landscape::Landscape;
 use crate::rng::RunRng;
 use crate::schedule::level::Level;
+use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal, StudentT};
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +79,34 @@ pub enum NoiseSpec {
         clip: f64,
         multiplier: f64,
     },
+    Minibatch {
+        batch_size: usize,
+        #[serde(default)]
+        replacement: bool,
+    },
+}
+
+/// Per-run state of a noise model, allocated once before the first step
+/// ([`NoiseSpec::state`]). Minibatch: the epoch's sample order and the
+/// position in it; empty for the other models.
+#[derive(Debug, Clone, Default)]
+pub struct NoiseState {
+    /// Without replacement: a permutation of 0..n (the epoch's order); with
+    /// replacement: the current batch.
+    order: Vec<usize>,
+    /// The last batch is `order[start..next]`.
+    start: usize,
+    next: usize,
+    /// The minibatch loss of the last step (`None` for the other models).
+    pub batch_loss: Option<f64>,
+}
+
+impl NoiseState {
+    /// The sample indices of the last minibatch, ascending (empty for the
+    /// other models).
+    pub fn last_batch(&self) -> &[usize] {
+        &self.order[self.start..self.next]
+    }
 }
 
 /// The update a noise draw is for: its step and learning rate, and the
@@ -142,6 +184,56 @@ impl NoiseSpec {
                 check::positive("clip", *clip)?;
                 check::non_negative("multiplier", *multiplier)
             }
+            Self::Minibatch { batch_size, .. } => {
+                check::at_least("batch_size", *batch_size as u64, 1)
+            }
+        }
+    }
+
+    /// Checks the model against a landscape with `samples` samples (`None`:
+    /// not data-defined). The error names `kind` or `batch_size` of the
+    /// noise table.
+    pub fn check_samples(&self, samples: Option<usize>) -> Result<(), SpecError> {
+        match (self, samples) {
+            (Self::Minibatch { .. }, None) => Err(SpecError::new(
+                "kind",
+                "minibatch noise needs a landscape made of samples (least_squares, logistic, mlp)",
+            )),
+            (Self::Minibatch { batch_size, .. }, Some(n)) if *batch_size > n => {
+                Err(SpecError::new(
+                    "batch_size",
+                    format!("must be <= the landscape's {n} samples, got {batch_size}"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The per-run state on `landscape`; allocates, once per run.
+    pub fn state(&self, landscape: &dyn Landscape) -> NoiseState {
+        let order = match (self, landscape.samples()) {
+            (
+                Self::Minibatch {
+                    replacement,
+                    batch_size,
+                },
+                Some(n),
+            ) => {
+                if *replacement {
+                    vec![0; *batch_size]
+                } else {
+                    (0..n).collect()
+                }
+            }
+            _ => Vec::new(),
+        };
+        // Without replacement, the first step starts an epoch.
+        let next = order.len();
+        NoiseState {
+            order,
+            start: next,
+            next,
+            batch_loss: None,
         }
     }
 
@@ -153,14 +245,40 @@ impl NoiseSpec {
             Self::StudentT { .. } => "student_t",
             Self::Curvature { .. } => "curvature",
             Self::Dp { .. } => "dp",
+            Self::Minibatch { .. } => "minibatch",
         }
     }
 
     /// Adds noise to `grad` (the exact gradient at `x`) in place, for the
     /// update `at`. `scratch` is a buffer of length `dim` the model may use.
-    /// Must not allocate.
+    /// Must not allocate. Stateless models only: minibatch noise needs
+    /// [`Self::perturb_with`] and leaves `grad` unchanged here.
     pub fn perturb(
         &self,
+        rng: &mut RunRng,
+        at: NoiseStep,
+        landscape: &dyn Landscape,
+        x: &[f64],
+        grad: &mut [f64],
+        scratch: &mut [f64],
+    ) {
+        self.perturb_with(
+            &mut NoiseState::default(),
+            rng,
+            at,
+            landscape,
+            x,
+            grad,
+            scratch,
+        );
+    }
+
+    /// [`Self::perturb`] with the run's state (from [`Self::state`]):
+    /// minibatch noise replaces `grad` by the gradient of the next minibatch
+    /// and records its loss in `state.batch_loss`. Must not allocate.
+    pub fn perturb_with(
+        &self,
+        state: &mut NoiseState,
         rng: &mut RunRng,
         at: NoiseStep,
         landscape: &dyn Landscape,
@@ -176,6 +294,32 @@ impl NoiseSpec {
                 if at.lr > 0.0 {
                     add_gaussian(rng, grad, (2.0 * temp / at.lr).sqrt());
                 }
+            }
+            Self::Minibatch {
+                batch_size,
+                replacement,
+            } => {
+                if state.order.is_empty() {
+                    return;
+                }
+                let n = landscape.samples().unwrap_or(0);
+                if *replacement {
+                    for i in state.order.iter_mut() {
+                        *i = rng.random_range(0..n);
+                    }
+                    state.start = 0;
+                    state.next = state.order.len();
+                } else {
+                    if state.next >= state.order.len() {
+                        shuffle(rng, &mut state.order);
+                        state.next = 0;
+                    }
+                    state.start = state.next;
+                    state.next = (state.next + batch_size).min(state.order.len());
+                }
+                let batch = &mut state.order[state.start..state.next];
+                batch.sort_unstable();
+                state.batch_loss = Some(landscape.batch_value_and_gradient(x, batch, grad));
             }
             Self::StudentT { std, dof } => {
                 let t = StudentT::new(*dof).expect("dof validated > 2");
@@ -197,6 +341,14 @@ impl NoiseSpec {
                 add_gaussian(rng, grad, multiplier * clip);
             }
         }
+    }
+}
+
+/// Fisher–Yates: a uniformly random permutation of `v` in place.
+fn shuffle(rng: &mut RunRng, v: &mut [usize]) {
+    for i in (1..v.len()).rev() {
+        let j = rng.random_range(0..=i);
+        v.swap(i, j);
     }
 }
 

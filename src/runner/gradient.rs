@@ -7,7 +7,7 @@
 use crate::config::ResolvedOptimizer;
 use crate::landscape::Landscape;
 use crate::optimizer::clip::{Clip, Clipped};
-use crate::optimizer::noise::{NoiseSpec, NoiseStep};
+use crate::optimizer::noise::{NoiseSpec, NoiseState, NoiseStep};
 use crate::rng::RunRng;
 
 /// The transforms of one optimizer table, in the order they apply.
@@ -24,11 +24,17 @@ impl<'a> GradientTransforms<'a> {
         }
     }
 
+    /// The noise model's per-run state (minibatch order), allocated once.
+    pub fn noise_state(&self, f: &dyn Landscape) -> NoiseState {
+        self.noise.state(f)
+    }
+
     /// Transforms `g`, the exact gradient at `x`, in place for the update
     /// `at`; returns what clipping did, `None` without clipping. `scratch`
     /// is a buffer of length `dim`. Does not allocate.
     pub fn apply(
         &self,
+        state: &mut NoiseState,
         rng: &mut RunRng,
         at: NoiseStep,
         f: &dyn Landscape,
@@ -36,7 +42,7 @@ impl<'a> GradientTransforms<'a> {
         g: &mut [f64],
         scratch: &mut [f64],
     ) -> Option<Clipped> {
-        self.noise.perturb(rng, at, f, x, g, scratch);
+        self.noise.perturb_with(state, rng, at, f, x, g, scratch);
         self.clip.apply(g)
     }
 }

@@ -27,7 +27,7 @@ use crate::config::{Plan, RunSpec};
 use crate::curvature::Curvature;
 use crate::landscape::{Basin, KnownPoint, Landscape};
 use crate::optimizer::clip::Clipped;
-use crate::optimizer::noise::NoiseStep;
+use crate::optimizer::noise::{NoiseState, NoiseStep};
 use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
 use gradient::GradientTransforms;
@@ -121,12 +121,21 @@ pub struct RunState {
     /// runs that differ only in optimizer or schedule share their initial
     /// point and noise (common random numbers).
     pub rng_noise: RunRng,
+    /// The noise model's state (minibatch order and the batch's loss).
+    pub noise: NoiseState,
     /// What clipping did to this update's gradient (`None` without).
     pub clipped: Option<Clipped>,
 }
 
 impl RunState {
-    fn new(plan: &Plan, spec: &RunSpec, dim: usize, update: &Update) -> Self {
+    fn new(
+        plan: &Plan,
+        spec: &RunSpec,
+        f: &dyn Landscape,
+        update: &Update,
+        transforms: &GradientTransforms,
+    ) -> Self {
+        let dim = f.dim();
         let seed = plan.settings.seed;
         let replicate = plan.replicate_key(spec.landscape, spec.seed);
         let mut x = vec![0.0; dim];
@@ -141,6 +150,7 @@ impl RunState {
             scratch: vec![0.0; dim],
             optimizer: update.init_state(dim),
             rng_noise: rng_for(seed, &replicate, Stream::Noise),
+            noise: transforms.noise_state(f),
             clipped: None,
         }
     }
@@ -152,7 +162,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
     let update = Update::new(plan, spec);
     let transforms = GradientTransforms::new(&plan.optimizers[spec.optimizer]);
     let mut storage = Storage;
-    let mut run = RunState::new(plan, spec, f.dim(), &update);
+    let mut run = RunState::new(plan, spec, f, &update, &transforms);
     let lr0 = update.at(0).params.lr;
     let mut observer = Observer::new(plan, prepared, spec, f, lr0);
 
@@ -168,6 +178,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
             lr0,
         };
         run.clipped = transforms.apply(
+            &mut run.noise,
             &mut run.rng_noise,
             at,
             f,

@@ -117,6 +117,7 @@ impl<'a> Observer<'a> {
             effective_step: None,
             shrink: None,
             sharpness: None,
+            batch_loss: None,
             preclip_norm: None,
             clipped: None,
         });
@@ -198,6 +199,7 @@ impl<'a> Observer<'a> {
             effective_step: (sgd_step > 0.0).then(|| update_norm / sgd_step),
             shrink: optimizer.decoupled_shrink(&hyper.params),
             sharpness,
+            batch_loss: run.noise.batch_loss,
             preclip_norm: clipped.map(|c| c.norm),
             clipped: clipped.map(|c| c.fired),
         });

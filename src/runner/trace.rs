@@ -15,6 +15,8 @@ pub struct TraceColumns {
     pub effective_step: Vec<Option<f64>>,
     pub shrink: Vec<Option<f64>>,
     pub sharpness: Vec<Option<f64>>,
+    /// Loss on the minibatch of the update (minibatch noise; else null).
+    pub batch_loss: Vec<Option<f64>>,
     /// ‖g‖ before clipping, and whether clipping changed g (null without
     /// clipping).
     pub preclip_norm: Vec<Option<f64>>,
@@ -41,6 +43,7 @@ pub struct TraceRow {
     pub effective_step: Option<f64>,
     pub shrink: Option<f64>,
     pub sharpness: Option<f64>,
+    pub batch_loss: Option<f64>,
     pub preclip_norm: Option<f64>,
     pub clipped: Option<bool>,
 }
@@ -60,6 +63,7 @@ impl TraceColumns {
             effective_step: Vec::with_capacity(rows),
             shrink: Vec::with_capacity(rows),
             sharpness: Vec::with_capacity(rows),
+            batch_loss: Vec::with_capacity(rows),
             preclip_norm: Vec::with_capacity(rows),
             clipped: Vec::with_capacity(rows),
             position: Vec::with_capacity(positions * position_len),
@@ -80,6 +84,7 @@ impl TraceColumns {
         self.effective_step.push(row.effective_step);
         self.shrink.push(row.shrink);
         self.sharpness.push(row.sharpness);
+        self.batch_loss.push(row.batch_loss);
         self.preclip_norm.push(row.preclip_norm);
         self.clipped.push(row.clipped);
     }
