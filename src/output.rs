@@ -278,6 +278,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
     let mut run_id: Vec<&str> = Vec::with_capacity(n);
     let mut positions: Vec<Option<Series>> = Vec::with_capacity(n);
     let mut basin: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut group_lr: Vec<Option<Series>> = Vec::with_capacity(n);
     macro_rules! gather {
         ($field:ident) => {
             traces
@@ -293,6 +294,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
                 (*dim > 0).then(|| Series::new("".into(), &t.position[i * dim..(i + 1) * dim])),
             );
             basin.push(t.basin_label(i));
+            group_lr.push((t.groups > 0).then(|| Series::new("".into(), t.group_lrs(i))));
         }
     }
     let step: Vec<i64> = traces
@@ -300,6 +302,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         .flat_map(|(_, t, _)| t.step.iter().map(|&s| s as i64))
         .collect();
     let position = list_column(tc::POSITION, positions)?;
+    let group_lr = list_column(tc::GROUP_LR, group_lr)?;
     let columns = vec![
         Column::new(tc::RUN_ID.into(), run_id),
         Column::new(tc::STEP.into(), step),
@@ -314,6 +317,10 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         Column::new(tc::SHARPNESS.into(), gather!(sharpness)),
         Column::new(tc::PRECLIP_NORM.into(), gather!(preclip_norm)),
         Column::new(tc::CLIPPED.into(), gather!(clipped)),
+        Column::new(tc::LOSS_SCALE.into(), gather!(loss_scale)),
+        Column::new(tc::SKIPPED.into(), gather!(skipped)),
+        Column::new(tc::UPDATE_UNDERFLOW.into(), gather!(update_underflow)),
+        group_lr,
         position,
         Column::new(tc::BASIN.into(), basin),
     ];
@@ -470,6 +477,18 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             rc::CLIPPED_STEPS.into(),
             rows.iter()
                 .map(|r| r.clipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            rc::SKIPPED_STEPS.into(),
+            rows.iter()
+                .map(|r| r.skipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            rc::STALLED_AT.into(),
+            rows.iter()
+                .map(|r| r.stalled_at.map(|n| n as i64))
                 .collect::<Vec<_>>(),
         ),
     ]);
