@@ -14,6 +14,7 @@ pub mod muller_brown;
 pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod transfer;
 pub mod wells;
 
 use crate::error::{check, SpecError};
@@ -291,6 +292,7 @@ crate::kinds! {
         MullerBrown(muller_brown::MullerBrownSpec) = "muller_brown",
         ProteinAb(protein_ab::ProteinAbSpec) = "protein_ab",
         Wells(wells::WellsSpec) = "wells",
+        Transfer(transfer::TransferSpec) = "transfer",
     }
 }
 
