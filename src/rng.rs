@@ -32,7 +32,8 @@ pub enum Stream {
     Curvature = 3,
     /// Random structure of a landscape (rotations, generated wells).
     Landscape = 4,
-    /// Stochastic rounding of the stored parameters.
+    /// Stochastic rounding of the stored parameters (keyed, like the noise,
+    /// by landscape and seed: common random numbers across schedules).
     Rounding = 5,
 }
 

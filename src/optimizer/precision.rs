@@ -7,8 +7,9 @@
 //!   round-to-nearest-even; with `stochastic_rounding = true`, a value v
 //!   between the adjacent representable values lo < v < hi is stored as hi
 //!   with probability (v − lo)/(hi − lo), else lo, so E[SR(v)] = v. The
-//!   uniform draws come from the run's own generator (stream
-//!   [`crate::rng::Stream::Rounding`]).
+//!   uniform draws come from the run's own seeded generator (stream
+//!   [`crate::rng::Stream::Rounding`], keyed like the noise by landscape and
+//!   seed, so runs that differ only in schedule share them).
 //! - `compute_dtype`: the oracle evaluates the loss and gradient at the master
 //!   parameters rounded (nearest-even) to this type: mixed precision, an f32
 //!   master with a bf16 or f16 model copy.

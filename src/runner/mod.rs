@@ -193,15 +193,6 @@ impl RunState {
             }
         }
     }
-
-    /// The point the gradient of this update was evaluated at.
-    pub fn eval_point(&self) -> &[f64] {
-        if self.x_eval.is_empty() {
-            &self.x
-        } else {
-            &self.x_eval
-        }
-    }
 }
 
 /// Runs one trajectory.
@@ -212,6 +203,8 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
     let mut transforms = GradientTransforms::new(resolved);
     let compute = resolved.precision.compute_dtype;
     let mut run = RunState::new(plan, spec, f.dim(), &update, compute);
+    // Keyed like the noise by (landscape, seed): runs that differ only in
+    // optimizer or schedule draw the same rounding uniforms.
     let replicate = plan.replicate_key(spec.landscape, spec.seed);
     let mut storage = Storage::new(
         &resolved.precision,
