@@ -4,10 +4,13 @@
 //! A sweep file (TOML) is parsed into file types ([`config::file`]), expanded
 //! and validated into a [`config::Plan`] in which every run is fully resolved,
 //! and run in parallel by [`runner`], which streams per-run and per-step rows
-//! to Parquet through [`output`]. Column names live in [`schema`].
+//! to Parquet through [`output`] into a results folder ([`results`]: parts,
+//! consolidation, merge, sweep.json, the folder lock). The library never
+//! uses [`commands`], the command-line layer. Column names live in [`schema`].
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod curvature;
 pub mod error;
@@ -16,10 +19,13 @@ pub mod optimizer;
 pub mod output;
 pub mod plot;
 pub mod registry;
+pub mod report;
+pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod schedule;
 pub mod schema;
+pub mod stats;
 pub mod vecmath;
 
 pub use error::{Result, SpecError, ValleyError};
