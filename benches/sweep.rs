@@ -22,6 +22,9 @@ fn args(out: PathBuf) -> SweepArgs {
         plot: false,
         report: false,
         quiet: true,
+        max_runs: valley::config::estimate::DEFAULT_MAX_RUNS,
+        max_memory: None,
+        max_output: None,
     }
 }
 

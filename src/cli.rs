@@ -71,6 +71,18 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Refuse a plan of more runs than this.
+    #[arg(long, value_name = "N", default_value_t = crate::config::estimate::DEFAULT_MAX_RUNS)]
+    pub max_runs: u64,
+    /// Refuse a sweep whose estimated memory peak is above this size
+    /// (512M, 12G, 1.5GiB; default: half of the machine's memory).
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+    /// Refuse a sweep whose estimated output (twice trace.parquet and
+    /// runs.parquet while parts are consolidated) is above this size
+    /// (default: the free space of the output folder's file system).
+    #[arg(long, value_name = "SIZE")]
+    pub max_output: Option<String>,
 }
 
 #[derive(Debug, Args)]

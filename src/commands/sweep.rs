@@ -4,6 +4,7 @@
 
 use crate::cli::SweepArgs;
 use crate::config;
+use crate::config::estimate::{self, Estimate, Limits};
 use crate::error::{Result, ValleyError};
 use crate::results::sweep::{run_sweep, Progress};
 use crate::results::writer::StopSlot;
@@ -130,7 +131,12 @@ impl Drop for Interrupts {
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
-    let plan = config::load(&args.file)?;
+    let limits = Limits::from_flags(
+        Some(args.max_runs),
+        args.max_memory.as_deref(),
+        args.max_output.as_deref(),
+    )?;
+    let plan = config::load_within(&args.file, &limits.plan())?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     if args.threads == Some(0) {
         return Err(ValleyError::invalid(
@@ -152,6 +158,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
         Some((k, n)) => plan.shard(k, n),
         None => plan.runs.clone(),
     };
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let estimate = Estimate::of(&plan, runs.len() as u64, threads as u64);
+    estimate.check(&plan, &limits, &dir)?;
     if args.dry_run {
         print!("{}", plan.describe());
         if let Some((k, n)) = shard {
@@ -162,6 +171,10 @@ pub fn run(args: SweepArgs) -> Result<()> {
             );
         }
         println!("  output: {}", dir.display());
+        print!(
+            "{}",
+            estimate::dry_run_report(&plan, &estimate, &limits, &dir)
+        );
         return Ok(());
     }
     let mode = match (args.force, args.resume) {
@@ -169,7 +182,6 @@ pub fn run(args: SweepArgs) -> Result<()> {
         (_, true) => Existing::Resume,
         _ => Existing::Refuse,
     };
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let clock = Instant::now();
     let mut terminal = Terminal {
         bar: None,

@@ -9,6 +9,7 @@
 //!
 //! Every error names the file, the line and the field ([`locate`]).
 
+pub mod estimate;
 pub mod expand;
 pub mod file;
 pub mod locate;
@@ -26,6 +27,12 @@ use toml::Value;
 pub fn load(path: &Path) -> Result<Plan> {
     let src = read_source(path)?;
     Plan::from_source(path, &src)
+}
+
+/// As [`load`], refusing a plan above `limits` before it is built.
+pub fn load_within(path: &Path, limits: &estimate::PlanLimits) -> Result<Plan> {
+    let src = read_source(path)?;
+    Plan::from_source_within(path, &src, limits)
 }
 
 /// Parses TOML text, naming the file and line of a syntax error.

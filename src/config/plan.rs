@@ -12,6 +12,7 @@
 //! schedule therefore start from the same point and see the same noise draws
 //! (common random numbers), so comparisons across schedules are paired.
 
+use super::estimate::{check_run_count, count_runs, PlanLimits};
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
 use super::Reporter;
@@ -45,6 +46,9 @@ pub struct ResolvedLandscape {
     pub label: String,
     pub kind: LandscapeKind,
     pub init: InitSpec,
+    /// The table it comes from, e.g. `landscape[0]` (for messages).
+    #[serde(skip)]
+    pub table: String,
     /// Values of the section's sweep axes for this variant, by column name.
     #[serde(skip)]
     pub axis_values: AxisValues,
@@ -122,7 +126,8 @@ impl Settings {
         let mut rows = multiples(self.trace_every);
         if self.hessian && self.hessian_every > 0 {
             let (a, b) = (self.trace_every, self.hessian_every);
-            let lcm = a / gcd(a, b) * b;
+            // Saturating: an lcm above the step count has one multiple, 0.
+            let lcm = (a / gcd(a, b)).saturating_mul(b);
             rows += multiples(b) - multiples(lcm);
         }
         rows + u64::from(!(n - 1).is_multiple_of(self.trace_every) && !self.sharpness_at(n - 1))
@@ -263,7 +268,15 @@ pub fn render_value(v: &Value) -> String {
 
 impl Plan {
     /// Parses and resolves a sweep file's text. `file` is used in messages.
+    /// Refuses only plans whose run list would not fit in the machine's
+    /// memory ([`PlanLimits::machine`]).
     pub fn from_source(file: &Path, src: &str) -> Result<Plan> {
+        Self::from_source_within(file, src, &PlanLimits::machine())
+    }
+
+    /// As [`Plan::from_source`], refusing a plan above `limits` before any
+    /// run is built (see [`super::estimate`]).
+    pub fn from_source_within(file: &Path, src: &str, limits: &PlanLimits) -> Result<Plan> {
         let rep = Reporter::new(file, src);
         let raw = super::parse_document(file, src)?;
         let f: SweepFile = rep.parse("", Value::Table(raw))?;
@@ -277,6 +290,7 @@ impl Plan {
             trace_positions: f.trace_positions,
         };
         validate_settings(&rep, &f, &settings)?;
+        check_run_count(&rep, &count_runs(&rep, &f)?, limits)?;
         let seeds = match &f.seeds {
             Seeds::Count(n) => (0..*n).collect::<Vec<_>>(),
             Seeds::List(l) => l.clone(),
@@ -284,12 +298,9 @@ impl Plan {
         if seeds.is_empty() {
             return Err(rep.at("seeds", "needs at least one seed"));
         }
-        if let Some(dup) = seeds
-            .iter()
-            .enumerate()
-            .find(|(i, s)| seeds[..*i].contains(s))
-        {
-            return Err(rep.at("seeds", format!("seed {} is listed twice", dup.1)));
+        let mut seen = std::collections::HashSet::with_capacity(seeds.len());
+        if let Some(dup) = seeds.iter().find(|s| !seen.insert(**s)) {
+            return Err(rep.at("seeds", format!("seed {dup} is listed twice")));
         }
 
         let mut axes = Vec::new();
@@ -308,6 +319,7 @@ impl Plan {
                     label,
                     kind,
                     init,
+                    table: p.to_string(),
                     axis_values: vec![],
                 },
             ))
@@ -491,6 +503,27 @@ impl Plan {
         format!("{:016x}", fnv1a64(json.as_bytes()))
     }
 
+    /// The same plan with `steps` steps per run and no run list: a short
+    /// copy for a timing calibration ([`super::estimate::calibrate`]).
+    pub fn shortened(&self, steps: u64) -> Plan {
+        Plan {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            file: self.file.clone(),
+            source: String::new(),
+            settings: Settings {
+                steps,
+                ..self.settings.clone()
+            },
+            seeds: Vec::new(),
+            axes: self.axes.clone(),
+            landscapes: self.landscapes.clone(),
+            optimizers: self.optimizers.clone(),
+            schedules: self.schedules.clone(),
+            runs: Vec::new(),
+        }
+    }
+
     /// Number of trace rows one full run writes.
     pub fn trace_rows_per_run(&self) -> u64 {
         self.settings.trace_rows()
@@ -547,7 +580,19 @@ impl Plan {
         for a in &self.axes {
             let _ = writeln!(s, "  axis {} = [{}]", a.column, a.values.join(", "));
         }
-        let _ = writeln!(s, "  seeds ({}): {:?}", self.seeds.len(), self.seeds);
+        // At most 20 seeds listed: a plan may have millions.
+        let seeds = match self.seeds.as_slice() {
+            [first @ .., last] if self.seeds.len() > 20 => format!(
+                "[{}, ..., {last}]",
+                first[..10]
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            all => format!("{all:?}"),
+        };
+        let _ = writeln!(s, "  seeds ({}): {seeds}", self.seeds.len());
         let grid = self.landscapes.len() * self.optimizers.len() * self.schedules.len();
         let _ = writeln!(
             s,
@@ -559,7 +604,7 @@ impl Plan {
             s,
             "  rows: {} in runs.parquet, about {} in trace.parquet ({} per run)",
             self.runs.len(),
-            self.runs.len() as u64 * self.trace_rows_per_run(),
+            (self.runs.len() as u64).saturating_mul(self.trace_rows_per_run()),
             self.trace_rows_per_run()
         );
         s

@@ -274,6 +274,10 @@ pub trait LandscapeSpec {
     /// Number of coordinates.
     fn dim(&self) -> usize;
 
+    /// What building and running it allocates, named by the fields that
+    /// decide it, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<crate::config::estimate::Allocation>;
+
     /// The initial-point rule used when the table gives no `init`.
     fn default_init(&self) -> InitSpec;
 

@@ -18,6 +18,7 @@
 
 use super::descent::descend;
 use super::{nearest_minimum, Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
+use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
@@ -88,6 +89,11 @@ pub struct MullerBrownSpec {
 }
 
 impl LandscapeSpec for MullerBrownSpec {
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        Vec::new()
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         MullerBrownSpec::validate(self)
     }

@@ -47,6 +47,7 @@
 //! are enumerated, so `basin` is `None`.
 
 use super::{Bound, InitSpec, Landscape, LandscapeSpec};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::SpecError;
 use crate::rng::RunRng;
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,13 @@ pub fn parse_sequence(s: &str) -> Result<Vec<bool>, SpecError> {
                 format!("`{s}`: expected fibonacci:N with N an integer"),
             )
         })?;
+        // Refused before a string of n letters is built.
+        if n > MAX_BEADS {
+            return Err(SpecError::new(
+                "sequence",
+                format!("`{s}` has {n} beads; between 3 and {MAX_BEADS} are supported"),
+            ));
+        }
         fibonacci_sequence(n).ok_or_else(|| {
             SpecError::new(
                 "sequence",
@@ -155,6 +163,17 @@ pub fn angle_count(n: usize, dims: usize) -> usize {
 }
 
 impl LandscapeSpec for ProteinAbSpec {
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim() as u64;
+        vec![Allocation::per_run(
+            "sequence",
+            format!("sequence = {:?} ({d} angles)", self.sequence),
+            "finite-difference Hessian",
+            f64s(d.saturating_mul(d)),
+        )]
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         ProteinAbSpec::validate(self)
     }

@@ -6,6 +6,7 @@
 //! landscape's seed, and the gradient costs O(d^2).
 
 use super::{Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::{DMatrix, DVector};
@@ -64,6 +65,32 @@ pub fn eigenvalues(spectrum: &Spectrum, dim: usize) -> Vec<f64> {
 }
 
 impl LandscapeSpec for QuadraticSpec {
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        let mut out = vec![Allocation::shared(
+            "dim",
+            format!("dim = {d}"),
+            "eigenvalue vector",
+            f64s(d),
+        )];
+        if self.rotate {
+            // Q is kept; drawing it (haar_orthogonal) also holds the
+            // Gaussian matrix's QR factorisation and R: 3·d² at the peak.
+            let dd = f64s(d.saturating_mul(d));
+            out.push(
+                Allocation::shared(
+                    "dim",
+                    format!("dim = {d} with rotate = true"),
+                    "rotation matrix",
+                    dd,
+                )
+                .building(dd.saturating_mul(2)),
+            );
+        }
+        out
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         QuadraticSpec::validate(self)
     }

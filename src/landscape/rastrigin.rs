@@ -8,6 +8,7 @@
 //! A = 10, with value 0.994959057093292 per such coordinate.
 
 use super::{Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
@@ -27,6 +28,17 @@ pub struct RastriginSpec {
 }
 
 impl LandscapeSpec for RastriginSpec {
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        vec![Allocation::per_run(
+            "dim",
+            format!("dim = {d}"),
+            "basin lattice point, minimum and label",
+            f64s(d.saturating_mul(3)),
+        )]
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         RastriginSpec::validate(self)
     }

@@ -25,6 +25,7 @@
 
 use super::quadratic::{eigenvalues, Quadratic, QuadraticSpec, Spectrum};
 use super::{Bound, InitSpec, Landscape, LandscapeSpec};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,11 @@ pub struct Block {
 pub struct TransferSpec {
     pub blocks: Vec<Block>,
 }
+
+/// At most this many coordinates in all: the default initial point holds two
+/// bounds per coordinate and is built with the plan, before the memory
+/// estimate can refuse a run.
+pub const MAX_DIM: usize = 10_000_000;
 
 impl TransferSpec {
     /// Each coordinate's block radius.
@@ -71,11 +77,35 @@ impl LandscapeSpec for TransferSpec {
             .map_err(within)?;
             check::positive("init_radius", b.init_radius).map_err(within)?;
         }
+        let dim = self
+            .blocks
+            .iter()
+            .try_fold(0usize, |n, b| n.checked_add(b.dim))
+            .filter(|&n| n <= MAX_DIM);
+        if dim.is_none() {
+            return Err(SpecError::new(
+                "blocks",
+                format!("the blocks have more than {MAX_DIM} coordinates in all"),
+            ));
+        }
         Ok(())
     }
 
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim() as u64;
+        vec![Allocation::shared(
+            "blocks",
+            format!("{d} coordinates in all"),
+            "eigenvalue vector and the default initial bounds",
+            f64s(d).saturating_mul(3),
+        )]
+    }
+
     fn dim(&self) -> usize {
-        self.blocks.iter().map(|b| b.dim).sum()
+        self.blocks
+            .iter()
+            .fold(0usize, |n, b| n.saturating_add(b.dim))
     }
 
     fn default_init(&self) -> InitSpec {
@@ -139,5 +169,13 @@ mod tests {
         bad.blocks[1].init_radius = 1.0;
         bad.blocks[0].dim = 3;
         assert_eq!(bad.validate().unwrap_err().field, "blocks[0].eigenvalues");
+        let mut huge = spec();
+        huge.blocks[1].dim = usize::MAX;
+        huge.blocks[1].eigenvalues =
+            Spectrum::Rule(crate::landscape::quadratic::SpectrumRule::Linear {
+                min: 1.0,
+                max: 1.0,
+            });
+        assert_eq!(huge.validate().unwrap_err().field, "blocks");
     }
 }

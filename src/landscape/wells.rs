@@ -25,6 +25,7 @@
 
 use super::descent::descend;
 use super::{nearest_minimum, Basin, InitSpec, KnownPoint, Landscape, LandscapeSpec};
+use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
@@ -80,6 +81,43 @@ fn check_range(field: &str, r: [f64; 2]) -> Result<(), SpecError> {
 }
 
 impl LandscapeSpec for WellsSpec {
+    /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
+    fn memory(&self) -> Vec<Allocation> {
+        let d = self.dim as u64;
+        let (count, field, cause) = match (&self.wells, &self.generate) {
+            (_, Some(g)) => (
+                g.count as u64,
+                "generate.count",
+                format!("generate.count = {} with dim = {d}", g.count),
+            ),
+            (Some(w), None) => (w.len() as u64, "dim", format!("dim = {d}")),
+            (None, None) => (0, "dim", format!("dim = {d}")),
+        };
+        let well = f64s(d).saturating_add(64);
+        let descent = f64s(d.saturating_mul(d)).saturating_mul(5);
+        vec![
+            Allocation::shared(
+                field,
+                cause,
+                "set of wells and minima",
+                count.saturating_mul(well).saturating_mul(2),
+            ),
+            Allocation::shared(
+                "dim",
+                format!("dim = {d}"),
+                "the Newton descents that refine the minima (5 matrices of dim x dim)",
+                0,
+            )
+            .building(descent),
+            Allocation::per_run(
+                "dim",
+                format!("dim = {d}"),
+                "Newton descent to the basin (5 matrices of dim x dim)",
+                descent,
+            ),
+        ]
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         WellsSpec::validate(self)
     }

@@ -26,6 +26,10 @@ use crate::schedule::Schedule;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
+/// At most this many groups (or blocks): the trace keeps one lr per group
+/// per row.
+pub const MAX_GROUPS: usize = 1000;
+
 /// The `groups` field of an optimizer table, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -97,11 +101,20 @@ impl Groups {
         match self {
             Groups::Layerwise(l) => {
                 check::at_least("blocks", l.blocks as u64, 1)?;
+                if l.blocks > MAX_GROUPS {
+                    return Err(SpecError::new(
+                        "blocks",
+                        format!("must be at most {MAX_GROUPS}, got {}", l.blocks),
+                    ));
+                }
                 check::positive("lr_decay", l.lr_decay)
             }
             Groups::List(list) => {
-                if list.is_empty() {
-                    return Err(SpecError::new("", "needs at least one group"));
+                if list.is_empty() || list.len() > MAX_GROUPS {
+                    return Err(SpecError::new(
+                        "",
+                        format!("needs 1 to {MAX_GROUPS} groups, got {}", list.len()),
+                    ));
                 }
                 for (k, g) in list.iter().enumerate() {
                     check::non_negative(&format!("[{k}].lr_scale"), g.lr_scale)?;
