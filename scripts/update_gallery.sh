@@ -9,5 +9,12 @@ cargo run --release --quiet -- sweep experiments/step_vs_exp.toml --out "$out/st
 cargo run --release --quiet -- plot "$out/step_vs_exp"
 mkdir -p docs/figures
 cp "$out"/step_vs_exp/figures/*.png docs/figures/
+# One figure from each of the precision experiments (issue 14).
+for pair in precision:precision loss_scaling:loss_scale discriminative:lr_decay; do
+  name=${pair%%:*} figure=${pair##*:}
+  cargo run --release --quiet -- sweep "experiments/$name.toml" --out "$out/$name" --quiet
+  cargo run --release --quiet -- plot "$out/$name"
+  cp "$out/$name/figures/$figure.png" docs/figures/
+done
 rm -rf "$out"
 ls docs/figures

@@ -81,6 +81,13 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
             (0..t.len()).map(move |i| (*dim > 0).then(|| &t.position[i * dim..(i + 1) * dim]))
         }),
     );
+    let group_lr = list_column(
+        tc::GROUP_LR,
+        n,
+        traces.iter().flat_map(|(_, t, _)| {
+            (0..t.len()).map(move |i| (t.groups > 0).then(|| t.group_lrs(i)))
+        }),
+    );
     let columns = vec![
         Column::new(tc::RUN_ID.into(), run_id),
         Column::new(tc::STEP.into(), step),
@@ -96,6 +103,10 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         Column::new(tc::BATCH_LOSS.into(), gather!(batch_loss)),
         Column::new(tc::PRECLIP_NORM.into(), gather!(preclip_norm)),
         Column::new(tc::CLIPPED.into(), gather!(clipped)),
+        Column::new(tc::LOSS_SCALE.into(), gather!(loss_scale)),
+        Column::new(tc::SKIPPED.into(), gather!(skipped)),
+        Column::new(tc::UPDATE_UNDERFLOW.into(), gather!(update_underflow)),
+        group_lr,
         position,
         Column::new(tc::BASIN.into(), basin),
     ];
@@ -252,6 +263,18 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             rc::CLIPPED_STEPS.into(),
             rows.iter()
                 .map(|r| r.clipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            rc::SKIPPED_STEPS.into(),
+            rows.iter()
+                .map(|r| r.skipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            rc::STALLED_AT.into(),
+            rows.iter()
+                .map(|r| r.stalled_at.map(|n| n as i64))
                 .collect::<Vec<_>>(),
         ),
     ]);

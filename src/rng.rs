@@ -32,6 +32,9 @@ pub enum Stream {
     Curvature = 3,
     /// Random structure of a landscape (rotations, generated wells).
     Landscape = 4,
+    /// Stochastic rounding of the stored parameters (keyed, like the noise,
+    /// by landscape and seed: common random numbers across schedules).
+    Rounding = 5,
 }
 
 /// FNV-1a, 64 bit: a stable hash of bytes (used for run ids and seeds).

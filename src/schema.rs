@@ -48,6 +48,12 @@ pub mod runs {
     pub const BEST_POSITION: &str = "best_position";
     /// Updates whose gradient was clipped (null without clipping).
     pub const CLIPPED_STEPS: &str = "clipped_steps";
+    /// Updates skipped for a non-finite low-precision gradient (null without
+    /// `grad_dtype`).
+    pub const SKIPPED_STEPS: &str = "skipped_steps";
+    /// The first update from which every update rounded away in storage, to
+    /// the end of the run (null if none, or with f64 parameters).
+    pub const STALLED_AT: &str = "stalled_at";
 }
 
 /// `trace.parquet`: one row per traced step; row t describes update t.
@@ -84,4 +90,16 @@ pub mod trace {
     /// Whether clipping changed the gradient of this update (null without
     /// clipping).
     pub const CLIPPED: &str = "clipped";
+    /// The loss scale the update's gradient was computed with (null without
+    /// `grad_dtype`).
+    pub const LOSS_SCALE: &str = "loss_scale";
+    /// Whether the update was skipped for a non-finite gradient (null
+    /// without `grad_dtype`).
+    pub const SKIPPED: &str = "skipped";
+    /// Fraction of coordinates whose update rounded away in storage (null
+    /// with f64 parameters).
+    pub const UPDATE_UNDERFLOW: &str = "update_underflow";
+    /// The lr of each parameter group, in the order of `groups` (list of
+    /// f64; null without groups). `lr` stays the run schedule's lr.
+    pub const GROUP_LR: &str = "group_lr";
 }

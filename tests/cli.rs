@@ -590,3 +590,51 @@ fn inspect_agrees_with_independent_computations() {
         check("kind = \"muller_brown\"", at, want);
     }
 }
+
+/// Bad groups and dtypes exit 2 naming the field and write nothing; a good
+/// precision sweep writes the precision and group columns.
+#[test]
+fn precision_and_groups_inputs_and_columns() {
+    let with = |extra: &str| TINY.replace("noise = {", &format!("{extra}\nnoise = {{"));
+    for (extra, field) in [
+        (
+            "groups = [{ coords = [0, 3] }, { coords = [2, 4] }]",
+            "optimizer[0].groups[1].coords`",
+        ),
+        (
+            "groups = [{ coords = [0, 3] }]",
+            "optimizer[0].groups[0].coords`",
+        ),
+        ("param_dtype = \"fp8\"", "optimizer[0].param_dtype`"),
+        (
+            "grad_dtype = \"f16\"\nloss_scale = 0.0",
+            "optimizer[0].loss_scale`",
+        ),
+    ] {
+        let (tmp, file) = setup(&with(extra));
+        let o = valley(&["sweep", file.to_str().unwrap()], tmp.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{extra}: {err}");
+        assert!(err.contains(&format!("`{field}")), "{field}: {err}");
+        assert!(!tmp.path().join("results").exists());
+    }
+    let src = with(
+        "param_dtype = \"bf16\"\ngrad_dtype = \"f16\"\nloss_scale = {}\ngroups = [{ coords = [0, 1], lr_scale = 0.5 }]",
+    )
+    .replace("rotate = true", "rotate = true\n[[landscape]]\nkind = \"transfer\"\nblocks = [{ dim = 2, eigenvalues = [1.0, 2.0], init_radius = 0.1 }]");
+    let (tmp, file) = setup(&src);
+    let o = valley(
+        &["sweep", file.to_str().unwrap(), "--out", "out"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = read(&tmp.path().join("out/runs.parquet"));
+    let trace = read(&tmp.path().join("out/trace.parquet"));
+    assert_eq!(runs.column("skipped_steps").unwrap().null_count(), 0);
+    assert!(runs.column("stalled_at").is_ok());
+    for c in ["loss_scale", "skipped", "update_underflow", "group_lr"] {
+        assert_eq!(trace.column(c).unwrap().null_count(), 0, "{c}");
+    }
+    let scale = trace.column("loss_scale").unwrap().f64().unwrap().get(0);
+    assert_eq!(scale, Some(65536.0));
+}

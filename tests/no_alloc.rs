@@ -1,8 +1,8 @@
 //! The per-step loop does not allocate: with a counting global allocator, a
 //! run of 2N steps makes exactly as many allocations as a run of N steps
 //! (everything a run needs is allocated before its first step), for every
-//! landscape, optimizer, noise model (curvature noise on every landscape) and
-//! composed schedule, with every step traced, positions and their nearest
+//! landscape, optimizer, noise model (curvature noise on every landscape),
+//! composed schedule, low precision and parameter groups, with every step traced, positions and their nearest
 //! minimum included. Sharpness rows (`hessian_every`) are left out: the
 //! dense eigen-solver and Lanczos allocate their own workspace.
 
@@ -70,6 +70,7 @@ const LANDSCAPES: &[&str] = &[
     "kind = \"protein_ab\"\nsequence = \"fibonacci:13\"\ndims = 2\ninit = { kind = \"uniform\", low = -0.3, high = 0.3 }",
     "kind = \"protein_ab\"\nsequence = \"ABBAB\"\ndims = 3\ninit = { kind = \"uniform\", low = 0.5, high = 1.0 }",
     "kind = \"wells\"\ndim = 3\nwells = [{ center = [1.0, 0.0, 0.0], depth = 1.0, width = 0.5 }]",
+    "kind = \"transfer\"\nblocks = [{ dim = 3, eigenvalues = [1.0, 2.0, 3.0], init_radius = 0.1 }, { dim = 2, eigenvalues = [0.1, 0.2], init_radius = 2.0 }]",
 ];
 
 const OPTIMIZERS: &[&str] = &[
@@ -78,6 +79,8 @@ const OPTIMIZERS: &[&str] = &[
     "kind = \"adam\"\nweight_decay = 0.01\nnoise = { kind = \"dp\", clip = 1.0, multiplier = 0.01 }",
     "kind = \"adamw\"\nweight_decay_mode = \"lr_compensated\"",
     "kind = \"rmsprop\"\nmomentum = 0.5\ncentered = true",
+    "kind = \"sgd\"\nmomentum = 0.9\nparam_dtype = \"bf16\"\nstochastic_rounding = true\ncompute_dtype = \"f16\"\ngrad_dtype = \"f16\"\nloss_scale = { growth_interval = 5 }\ngroups = [{ coords = [0, 1], lr_scale = 0.5, momentum = 0.5 }]",
+    "kind = \"adam\"\nparam_dtype = \"f32\"\ngroups = { blocks = 2, lr_decay = 2.6 }\nclip_grad_norm = 1.0",
 ];
 
 const SCHEDULES: &[&str] = &[

@@ -19,7 +19,9 @@ use super::Reporter;
 use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
 use crate::optimizer::clip::Clip;
+use crate::optimizer::groups::{Group, Groups};
 use crate::optimizer::noise::NoiseSpec;
+use crate::optimizer::precision::Precision;
 use crate::optimizer::OptimizerKind;
 use crate::rng::fnv1a64;
 use crate::schedule::Schedule;
@@ -61,6 +63,13 @@ pub struct ResolvedOptimizer {
     /// Gradient clipping (absent from run ids when off).
     #[serde(flatten)]
     pub clip: Clip,
+    /// Parameter, compute and gradient precision (absent from run ids when
+    /// all f64).
+    #[serde(flatten)]
+    pub precision: Precision,
+    /// Parameter groups (absent from run ids when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Groups>,
     #[serde(skip)]
     pub axis_values: AxisValues,
 }
@@ -319,6 +328,10 @@ impl Plan {
             ))
         })?;
         let mut optimizer_tables = Vec::new();
+        let dims: Vec<usize> = landscapes
+            .iter()
+            .map(|(l, _)| l.kind.spec().dim())
+            .collect();
         let optimizers = expand_section(&rep, "optimizer", &f.optimizer, &mut axes, |p, mut t| {
             optimizer_tables.push(p.to_string());
             let name = take_name(&rep, &mut t, p)?;
@@ -332,8 +345,22 @@ impl Plan {
                 clip_grad_value: take(&rep, &mut t, p, "clip_grad_value")?,
             };
             clip.validate().map_err(|e| rep.spec(p, e))?;
+            let precision = Precision {
+                param_dtype: take(&rep, &mut t, p, "param_dtype")?.unwrap_or_default(),
+                stochastic_rounding: take(&rep, &mut t, p, "stochastic_rounding")?
+                    .unwrap_or_default(),
+                compute_dtype: take(&rep, &mut t, p, "compute_dtype")?,
+                grad_dtype: take(&rep, &mut t, p, "grad_dtype")?,
+                loss_scale: take(&rep, &mut t, p, "loss_scale")?,
+            };
+            precision.validate().map_err(|e| rep.spec(p, e))?;
+            let groups = t.remove("groups");
+            let base = t.clone();
             let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
             kind.spec().validate().map_err(|e| rep.spec(p, e))?;
+            let groups = groups
+                .map(|g| resolve_groups(&rep, &format!("{p}.groups"), g, &base, &dims))
+                .transpose()?;
             let label = name.unwrap_or_else(|| kind.kind_name().to_string());
             Ok((
                 label.clone(),
@@ -343,6 +370,8 @@ impl Plan {
                     noise,
                     weight_decay_mode,
                     clip,
+                    precision,
+                    groups,
                     axis_values: vec![],
                 },
             ))
@@ -600,6 +629,73 @@ impl Plan {
 /// structure (rotation, generated wells) is seeded from.
 pub fn landscape_key(label: &str, kind: &LandscapeKind) -> String {
     serde_json::to_string(&(label, kind)).expect("landscape specs serialize")
+}
+
+/// The `groups` field of optimizer table `base` (its other fields, `kind`
+/// included): a list of groups, each a coordinate range with an lr scale, an
+/// optional schedule and overridden optimizer fields, or the layer-wise
+/// shorthand; checked against every landscape's dimension `dims`.
+fn resolve_groups(
+    rep: &Reporter,
+    prefix: &str,
+    value: Value,
+    base: &Table,
+    dims: &[usize],
+) -> Result<Groups> {
+    let groups = match value {
+        v @ Value::Table(_) => Groups::Layerwise(rep.parse(prefix, v)?),
+        Value::Array(items) => {
+            let mut list = Vec::with_capacity(items.len());
+            for (k, item) in items.into_iter().enumerate() {
+                let gp = format!("{prefix}[{k}]");
+                let Value::Table(mut g) = item else {
+                    return Err(rep.at(&gp, "a group is a table { coords = [a, b], ... }"));
+                };
+                let coords: [usize; 2] = take(rep, &mut g, &gp, "coords")?.ok_or_else(|| {
+                    rep.at(&gp, "missing field `coords` (a half-open range [a, b])")
+                })?;
+                let lr_scale = take(rep, &mut g, &gp, "lr_scale")?.unwrap_or(1.0);
+                let schedule: Option<Schedule> = take(rep, &mut g, &gp, "schedule")?;
+                if let Some(s) = &schedule {
+                    s.validate()
+                        .map_err(|e| rep.spec(&format!("{gp}.schedule"), e))?;
+                }
+                if g.contains_key("kind") {
+                    return Err(rep.at(
+                        &format!("{gp}.kind"),
+                        "a group keeps the optimizer's kind; it may override its fields",
+                    ));
+                }
+                let optimizer = if g.is_empty() {
+                    None
+                } else {
+                    let mut merged = base.clone();
+                    merged.extend(g);
+                    let kind: OptimizerKind = rep.parse(&gp, Value::Table(merged))?;
+                    kind.spec().validate().map_err(|e| rep.spec(&gp, e))?;
+                    Some(kind)
+                };
+                list.push(Group {
+                    coords,
+                    lr_scale,
+                    schedule,
+                    optimizer,
+                });
+            }
+            Groups::List(list)
+        }
+        other => {
+            return Err(rep.at(
+                prefix,
+                format!("must be a list of groups or {{ blocks = n, lr_decay = r }}, got {other}"),
+            ))
+        }
+    };
+    groups.validate().map_err(|e| rep.spec(prefix, e))?;
+    for &d in dims {
+        groups.validate_dim(d).map_err(|e| rep.spec(prefix, e))?;
+    }
+    Ok(groups)
 }
 
 fn validate_settings(rep: &Reporter, f: &SweepFile, s: &Settings) -> Result<()> {

@@ -20,6 +20,7 @@ pub mod mlp;
 pub mod protein_ab;
 pub mod quadratic;
 pub mod rastrigin;
+pub mod transfer;
 pub mod wells;
 
 use crate::error::{check, SpecError};
@@ -334,6 +335,7 @@ crate::kinds! {
         Logistic(logistic::LogisticSpec) = "logistic",
         MatrixFactorization(matrix_factorization::MatrixFactorizationSpec) = "matrix_factorization",
         Mlp(mlp::MlpSpec) = "mlp",
+        Transfer(transfer::TransferSpec) = "transfer",
     }
 }
 

@@ -12,7 +12,9 @@
 
 pub mod adam;
 pub mod clip;
+pub mod groups;
 pub mod noise;
+pub mod precision;
 pub mod rmsprop;
 pub mod sgd;
 

@@ -276,6 +276,8 @@ impl NoiseSpec {
     /// [`Self::perturb`] with the run's state (from [`Self::state`]):
     /// minibatch noise replaces `grad` by the gradient of the next minibatch
     /// and records its loss in `state.batch_loss`. Must not allocate.
+    // The stage's inputs, one each; bundling them would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub fn perturb_with(
         &self,
         state: &mut NoiseState,

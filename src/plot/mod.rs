@@ -20,6 +20,7 @@
 pub mod contour;
 pub mod data;
 pub mod figures;
+pub mod precision;
 pub mod render;
 pub mod stats;
 
@@ -75,6 +76,9 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     if let Some(f) = figures::sharpness_trace(&res) {
         save_both(&out, "sharpness_trace", &f, &mut written)?;
+    }
+    for (stem, f) in precision::figures(&res, dir)? {
+        save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in contour::contours(&res, &plan) {
         save_both(&out, &stem, &f, &mut written)?;

@@ -1,25 +1,55 @@
 //! Stage 2 of a step, the gradient transforms: applied in order to the
 //! oracle's exact gradient before the optimizer sees it, as in optax's
-//! `chain(add_noise(...), clip(...), ...)`: first the noise model of the
-//! optimizer table (`noise`, [`crate::optimizer::noise`]), then clipping
-//! (`clip_grad_norm`, `clip_grad_value`, [`crate::optimizer::clip`]).
+//! `chain(...)`:
+//!
+//! 1. low precision with a loss scale (`grad_dtype`, `loss_scale`,
+//!    [`crate::optimizer::precision`]): g ← round(g·scale)/scale. It comes
+//!    first because in a training loop the scale multiplies the loss, so the
+//!    backward pass computes the scaled gradient in low precision; a step
+//!    whose gradient is then not finite is skipped and a dynamic scale backs
+//!    off (torch.amp.GradScaler);
+//! 2. the noise model of the optimizer table (`noise`,
+//!    [`crate::optimizer::noise`]), drawn on skipped steps too, so the noise
+//!    stream stays aligned with the step index;
+//! 3. clipping (`clip_grad_norm`, `clip_grad_value`,
+//!    [`crate::optimizer::clip`]), not applied on a skipped step.
 
 use crate::config::ResolvedOptimizer;
 use crate::landscape::Landscape;
 use crate::optimizer::clip::{Clip, Clipped};
 use crate::optimizer::noise::{NoiseSpec, NoiseState, NoiseStep};
+use crate::optimizer::precision::GradScaler;
 use crate::rng::RunRng;
+
+/// What the transforms did to one gradient.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GradStep {
+    /// What clipping did (`None` without clipping or on a skipped step).
+    pub clipped: Option<Clipped>,
+    /// Whether the update is skipped (a non-finite low-precision gradient).
+    pub skipped: bool,
+    /// The loss scale the gradient was computed with (`None` without
+    /// `grad_dtype`).
+    pub loss_scale: Option<f64>,
+    /// The loss on the minibatch (minibatch noise; else `None`).
+    pub batch_loss: Option<f64>,
+}
 
 /// The transforms of one optimizer table, in the order they apply.
 pub struct GradientTransforms<'a> {
+    scaler: Option<GradScaler>,
     noise: &'a NoiseSpec,
+    /// The noise model's per-run state (minibatch order), allocated once.
+    noise_state: NoiseState,
     clip: Clip,
 }
 
 impl<'a> GradientTransforms<'a> {
-    pub fn new(optimizer: &'a ResolvedOptimizer) -> Self {
+    pub fn new(optimizer: &'a ResolvedOptimizer, f: &dyn Landscape) -> Self {
         Self {
+            scaler: optimizer.precision.scaler(),
             noise: &optimizer.noise,
+            noise_state: optimizer.noise.state(f),
             clip: optimizer.clip,
         }
     }
@@ -30,19 +60,32 @@ impl<'a> GradientTransforms<'a> {
     }
 
     /// Transforms `g`, the exact gradient at `x`, in place for the update
-    /// `at`; returns what clipping did, `None` without clipping. `scratch`
-    /// is a buffer of length `dim`. Does not allocate.
+    /// `at`. `scratch` is a buffer of length `dim`. Does not allocate.
     pub fn apply(
-        &self,
-        state: &mut NoiseState,
+        &mut self,
         rng: &mut RunRng,
         at: NoiseStep,
         f: &dyn Landscape,
         x: &[f64],
         g: &mut [f64],
         scratch: &mut [f64],
-    ) -> Option<Clipped> {
-        self.noise.perturb_with(state, rng, at, f, x, g, scratch);
-        self.clip.apply(g)
+    ) -> GradStep {
+        let (finite, loss_scale) = match &mut self.scaler {
+            None => (true, None),
+            Some(s) => {
+                let scale = s.scale();
+                let finite = s.apply(g);
+                s.update(finite);
+                (finite, Some(scale))
+            }
+        };
+        self.noise
+            .perturb_with(&mut self.noise_state, rng, at, f, x, g, scratch);
+        GradStep {
+            clipped: if finite { self.clip.apply(g) } else { None },
+            skipped: !finite,
+            loss_scale,
+            batch_loss: self.noise_state.batch_loss,
+        }
     }
 }

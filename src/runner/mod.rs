@@ -5,9 +5,15 @@
 //! optax's `chain(...)`:
 //!
 //! 1. the oracle: the landscape's value and gradient at x_t;
-//! 2. [`gradient`]: the gradient transforms (noise);
-//! 3. [`update`]: the optimizer step, with lr and momentum from the schedule;
-//! 4. [`storage`]: how the parameters are stored after the update;
+//!    With `compute_dtype` it is evaluated at a copy of x_t rounded to that
+//!    type (mixed precision);
+//! 2. [`gradient`]: the gradient transforms (low precision with a loss
+//!    scale, noise, clipping); a non-finite low-precision gradient skips
+//!    the update;
+//! 3. [`update`]: the optimizer step, with lr and momentum from the schedule,
+//!    per parameter group where there are groups;
+//! 4. [`storage`]: how the parameters are stored after the update
+//!    (`param_dtype`);
 //! 5. [`observe`]: the divergence check, the trace row, the run's results.
 //!
 //! Row t of the trace describes update t: the lr and momentum it used, the
@@ -17,6 +23,8 @@
 
 pub mod gradient;
 pub mod observe;
+#[cfg(test)]
+mod precision_tests;
 pub mod storage;
 pub mod trace;
 pub mod update;
@@ -26,11 +34,11 @@ pub use trace::{TraceColumns, TraceRow};
 use crate::config::{Plan, RunSpec};
 use crate::curvature::Curvature;
 use crate::landscape::{Basin, KnownPoint, Landscape};
-use crate::optimizer::clip::Clipped;
-use crate::optimizer::noise::{NoiseState, NoiseStep};
+use crate::optimizer::noise::NoiseStep;
+use crate::optimizer::precision::Dtype;
 use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
-use gradient::GradientTransforms;
+use gradient::{GradStep, GradientTransforms};
 use observe::Observer;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,6 +74,13 @@ pub struct RunRow {
     pub best_position: Option<Vec<f64>>,
     /// Updates whose gradient was clipped; `None` without clipping.
     pub clipped_steps: Option<u64>,
+    /// Updates skipped for a non-finite low-precision gradient; `None`
+    /// without `grad_dtype`.
+    pub skipped_steps: Option<u64>,
+    /// The first update from which every update rounded away in storage
+    /// (none skipped), to the end of the run; `None` if there is none or the
+    /// parameters are stored in f64.
+    pub stalled_at: Option<u64>,
 }
 
 /// One finished run.
@@ -117,25 +132,30 @@ pub struct RunState {
     pub g_prev: Vec<f64>,
     pub scratch: Vec<f64>,
     pub optimizer: OptState,
+    /// One state per group segment (empty without groups).
+    pub group_states: Vec<OptState>,
+    /// With `compute_dtype`: where the oracle evaluates, x_t rounded to it
+    /// (empty otherwise).
+    pub x_eval: Vec<f64>,
     /// Draws the gradient noise. Keyed by (landscape, seed), not by run, so
     /// runs that differ only in optimizer or schedule share their initial
     /// point and noise (common random numbers).
     pub rng_noise: RunRng,
-    /// The noise model's state (minibatch order and the batch's loss).
-    pub noise: NoiseState,
-    /// What clipping did to this update's gradient (`None` without).
-    pub clipped: Option<Clipped>,
+    /// What the gradient transforms did to this update's gradient.
+    pub grad_step: GradStep,
+    /// Coordinates of this update that rounded away in storage (`None` in
+    /// f64 or on a skipped step).
+    pub underflow: Option<usize>,
 }
 
 impl RunState {
     fn new(
         plan: &Plan,
         spec: &RunSpec,
-        f: &dyn Landscape,
+        dim: usize,
         update: &Update,
-        transforms: &GradientTransforms,
+        compute: Option<Dtype>,
     ) -> Self {
-        let dim = f.dim();
         let seed = plan.settings.seed;
         let replicate = plan.replicate_key(spec.landscape, spec.seed);
         let mut x = vec![0.0; dim];
@@ -149,9 +169,28 @@ impl RunState {
             g_prev: vec![0.0; dim],
             scratch: vec![0.0; dim],
             optimizer: update.init_state(dim),
+            group_states: update.init_group_states(),
+            x_eval: if compute.is_some() {
+                vec![0.0; dim]
+            } else {
+                Vec::new()
+            },
             rng_noise: rng_for(seed, &replicate, Stream::Noise),
-            noise: transforms.noise_state(f),
-            clipped: None,
+            grad_step: GradStep::default(),
+            underflow: None,
+        }
+    }
+
+    /// The oracle at x_t, or at x_t rounded to `compute` into `x_eval`.
+    fn evaluate(&mut self, f: &dyn Landscape, compute: Option<Dtype>) -> f64 {
+        match compute {
+            None => f.value_and_gradient(&self.x, &mut self.g),
+            Some(dt) => {
+                for (e, &v) in self.x_eval.iter_mut().zip(&self.x) {
+                    *e = dt.round(v);
+                }
+                f.value_and_gradient(&self.x_eval, &mut self.g)
+            }
         }
     }
 }
@@ -159,17 +198,26 @@ impl RunState {
 /// Runs one trajectory.
 pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
     let f: &dyn Landscape = prepared.landscapes[spec.landscape].as_ref();
-    let update = Update::new(plan, spec);
-    let transforms = GradientTransforms::new(&plan.optimizers[spec.optimizer]);
-    let mut storage = Storage;
-    let mut run = RunState::new(plan, spec, f, &update, &transforms);
+    let resolved = &plan.optimizers[spec.optimizer];
+    let update = Update::new(plan, spec, f.dim());
+    let mut transforms = GradientTransforms::new(resolved, f);
+    let compute = resolved.precision.compute_dtype;
+    let mut run = RunState::new(plan, spec, f.dim(), &update, compute);
+    // Keyed like the noise by (landscape, seed): runs that differ only in
+    // optimizer or schedule draw the same rounding uniforms.
+    let replicate = plan.replicate_key(spec.landscape, spec.seed);
+    let mut storage = Storage::new(
+        &resolved.precision,
+        rng_for(plan.settings.seed, &replicate, Stream::Rounding),
+    );
+    storage.store_initial(&mut run.x);
     let lr0 = update.at(0).params.lr;
-    let mut observer = Observer::new(plan, prepared, spec, f, lr0);
+    let mut observer = Observer::new(plan, prepared, spec, f, lr0, update.groups());
 
     for t in 0..plan.settings.steps {
         let hyper = update.at(t);
-        let loss = f.value_and_gradient(&run.x, &mut run.g);
-        if observer.diverged(t, loss, &hyper, &run) {
+        let loss = run.evaluate(f, compute);
+        if observer.diverged(t, loss, &hyper, &update, &run) {
             break;
         }
         let at = NoiseStep {
@@ -177,20 +225,34 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
             lr: hyper.params.lr,
             lr0,
         };
-        run.clipped = transforms.apply(
-            &mut run.noise,
+        let point = if run.x_eval.is_empty() {
+            &run.x
+        } else {
+            &run.x_eval
+        };
+        run.grad_step = transforms.apply(
             &mut run.rng_noise,
             at,
             f,
-            &run.x,
+            point,
             &mut run.g,
             &mut run.scratch,
         );
         observer.before_update(t, &run.x);
         run.x_prev.copy_from_slice(&run.x);
-        update.apply(&hyper, &mut run.x, &run.g, &mut run.optimizer);
-        storage.store(&mut run.x);
-        observer.after_update(t, loss, &hyper, update.optimizer(), f, &run);
+        run.underflow = None;
+        if !run.grad_step.skipped {
+            update.apply(
+                t,
+                &hyper,
+                &mut run.x,
+                &run.g,
+                &mut run.optimizer,
+                &mut run.group_states,
+            );
+            run.underflow = storage.store(&mut run.x, &run.x_prev);
+        }
+        observer.after_update(t, loss, &hyper, &update, f, &run);
         std::mem::swap(&mut run.g, &mut run.g_prev);
     }
 

@@ -12,13 +12,12 @@
 //! allocates its own workspace.
 
 use super::trace::{TraceColumns, TraceRow};
-use super::update::Hyper;
+use super::update::{Hyper, Update};
 use super::{Prepared, RunRow, RunState};
 use crate::config::plan::Settings;
 use crate::config::{Plan, RunSpec};
 use crate::curvature;
 use crate::landscape::{KnownPoint, Landscape};
-use crate::optimizer::Optimizer;
 use crate::rng::{rng_for, RunRng, Stream};
 use crate::vecmath::{distance, dot, norm};
 
@@ -40,6 +39,11 @@ pub struct Observer<'a> {
     /// Where `best_loss` was met, when kept (else empty).
     best_x: Vec<f64>,
     clipped_steps: Option<u64>,
+    skipped_steps: Option<u64>,
+    /// Whether storage rounds (so updates can round away).
+    rounds: bool,
+    /// The first update of the current run of updates that all rounded away.
+    stall_from: Option<u64>,
 }
 
 impl<'a> Observer<'a> {
@@ -49,6 +53,7 @@ impl<'a> Observer<'a> {
         spec: &RunSpec,
         f: &dyn Landscape,
         lr0: f64,
+        groups: usize,
     ) -> Self {
         let settings = &plan.settings;
         let dim = f.dim();
@@ -71,7 +76,8 @@ impl<'a> Observer<'a> {
                 plan.trace_rows_per_run() as usize + 1,
                 position_dim,
                 labels,
-            ),
+            )
+            .with_groups(groups),
             position_dim,
             threshold: f64::INFINITY,
             initial_loss: f64::NAN,
@@ -89,12 +95,27 @@ impl<'a> Observer<'a> {
                 .clip
                 .is_active()
                 .then_some(0),
+            skipped_steps: plan.optimizers[spec.optimizer]
+                .precision
+                .grad_dtype
+                .map(|_| 0),
+            rounds: plan.optimizers[spec.optimizer]
+                .precision
+                .rounds_parameters(),
+            stall_from: None,
         }
     }
 
     /// Sees the oracle's value and gradient at the start of update `t`;
     /// returns whether the run diverged there (its row is then traced).
-    pub fn diverged(&mut self, t: u64, loss: f64, hyper: &Hyper, run: &RunState) -> bool {
+    pub fn diverged(
+        &mut self,
+        t: u64,
+        loss: f64,
+        hyper: &Hyper,
+        update: &Update,
+        run: &RunState,
+    ) -> bool {
         self.lr = hyper.params.lr;
         if t == 0 {
             self.initial_loss = loss;
@@ -120,7 +141,11 @@ impl<'a> Observer<'a> {
             batch_loss: None,
             preclip_norm: None,
             clipped: None,
+            loss_scale: None,
+            skipped: None,
+            update_underflow: None,
         });
+        update.push_group_lrs(t, hyper, &mut self.trace.group_lr);
         self.push_position(&run.x);
         true
     }
@@ -166,13 +191,25 @@ impl<'a> Observer<'a> {
         t: u64,
         loss: f64,
         hyper: &Hyper,
-        optimizer: &dyn Optimizer,
+        update: &Update,
         f: &dyn Landscape,
         run: &RunState,
     ) {
-        let clipped = run.clipped;
+        let step = run.grad_step;
+        let clipped = step.clipped;
         if let (Some(n), Some(c)) = (self.clipped_steps.as_mut(), clipped) {
             *n += u64::from(c.fired);
+        }
+        if let Some(n) = self.skipped_steps.as_mut() {
+            *n += u64::from(step.skipped);
+        }
+        let dim = run.x.len();
+        if self.rounds {
+            if run.underflow == Some(dim) {
+                self.stall_from.get_or_insert(t);
+            } else {
+                self.stall_from = None;
+            }
         }
         if !self.settings.traced(t) {
             return;
@@ -197,12 +234,18 @@ impl<'a> Observer<'a> {
             update_norm: Some(update_norm),
             grad_cosine,
             effective_step: (sgd_step > 0.0).then(|| update_norm / sgd_step),
-            shrink: optimizer.decoupled_shrink(&hyper.params),
+            shrink: update.optimizer().decoupled_shrink(&hyper.params),
             sharpness,
-            batch_loss: run.noise.batch_loss,
+            batch_loss: run.grad_step.batch_loss,
             preclip_norm: clipped.map(|c| c.norm),
             clipped: clipped.map(|c| c.fired),
+            loss_scale: step.loss_scale,
+            skipped: self.skipped_steps.map(|_| step.skipped),
+            update_underflow: self
+                .rounds
+                .then(|| run.underflow.unwrap_or(0) as f64 / dim as f64),
         });
+        update.push_group_lrs(t, hyper, &mut self.trace.group_lr);
     }
 
     /// The run's row of results, at its last point `run.x`.
@@ -260,6 +303,8 @@ impl<'a> Observer<'a> {
             best_position: (!self.best_x.is_empty() && self.best_loss.is_finite())
                 .then_some(self.best_x),
             clipped_steps: self.clipped_steps,
+            skipped_steps: self.skipped_steps,
+            stalled_at: self.stall_from,
         };
         (row, self.trace, self.position_dim)
     }

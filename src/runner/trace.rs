@@ -21,6 +21,17 @@ pub struct TraceColumns {
     /// clipping).
     pub preclip_norm: Vec<Option<f64>>,
     pub clipped: Vec<Option<bool>>,
+    /// The loss scale of the update (null without `grad_dtype`).
+    pub loss_scale: Vec<Option<f64>>,
+    /// Whether the update was skipped (null without `grad_dtype`).
+    pub skipped: Vec<Option<bool>>,
+    /// Fraction of coordinates whose update rounded away in storage (null
+    /// in f64).
+    pub update_underflow: Vec<Option<f64>>,
+    /// `groups` values per row: the lr of each parameter group (empty
+    /// without groups).
+    pub group_lr: Vec<f64>,
+    pub groups: usize,
     /// `dim` values per row when positions are traced, else empty.
     pub position: Vec<f64>,
     /// Per row where positions are traced: the index in [`Self::basin_labels`]
@@ -46,6 +57,9 @@ pub struct TraceRow {
     pub batch_loss: Option<f64>,
     pub preclip_norm: Option<f64>,
     pub clipped: Option<bool>,
+    pub loss_scale: Option<f64>,
+    pub skipped: Option<bool>,
+    pub update_underflow: Option<f64>,
 }
 
 impl TraceColumns {
@@ -66,10 +80,27 @@ impl TraceColumns {
             batch_loss: Vec::with_capacity(rows),
             preclip_norm: Vec::with_capacity(rows),
             clipped: Vec::with_capacity(rows),
+            loss_scale: Vec::with_capacity(rows),
+            skipped: Vec::with_capacity(rows),
+            update_underflow: Vec::with_capacity(rows),
+            group_lr: Vec::new(),
+            groups: 0,
             position: Vec::with_capacity(positions * position_len),
             basin: Vec::with_capacity(positions),
             basin_labels,
         }
+    }
+
+    /// Reserves the per-group lr columns of `groups` parameter groups.
+    pub fn with_groups(mut self, groups: usize) -> Self {
+        self.groups = groups;
+        self.group_lr = Vec::with_capacity(self.step.capacity() * groups);
+        self
+    }
+
+    /// The group lrs of row `i` (empty without groups).
+    pub fn group_lrs(&self, i: usize) -> &[f64] {
+        &self.group_lr[i * self.groups..(i + 1) * self.groups]
     }
 
     /// Appends the columns of one traced step (positions separately).
@@ -87,6 +118,9 @@ impl TraceColumns {
         self.batch_loss.push(row.batch_loss);
         self.preclip_norm.push(row.preclip_norm);
         self.clipped.push(row.clipped);
+        self.loss_scale.push(row.loss_scale);
+        self.skipped.push(row.skipped);
+        self.update_underflow.push(row.update_underflow);
     }
 
     /// The basin label of row `i`, where positions are traced.

@@ -1,9 +1,17 @@
 //! Stage 3 of a step, the optimizer update: the schedule gives update t its
 //! learning rate and, where it cycles momentum, SGD's momentum or Adam's β₁;
 //! the optimizer (functional, as in burn) updates `x` and its state.
+//!
+//! With parameter groups ([`crate::optimizer::groups`]) the update is one
+//! optimizer step per group over the group's coordinate range, with the
+//! group's lr (its schedule, or the run's, times its `lr_scale`), its
+//! optimizer fields and its own state, as PyTorch loops over
+//! `param_groups`. Without groups the run takes the single step it always
+//! took.
 
 use crate::config::plan::WeightDecayMode;
 use crate::config::{Plan, RunSpec};
+use crate::optimizer::groups::Segment;
 use crate::optimizer::{OptState, Optimizer, StepParams};
 use crate::schedule::Schedule;
 
@@ -21,17 +29,37 @@ pub struct Update<'a> {
     schedule: &'a Schedule,
     weight_decay_mode: WeightDecayMode,
     lr0: f64,
+    /// The groups' segments in coordinate order (empty without groups).
+    segments: Vec<Segment<'a>>,
+    /// For explicit group k, the index of its segment.
+    group_segment: Vec<usize>,
 }
 
 impl<'a> Update<'a> {
-    pub fn new(plan: &'a Plan, spec: &RunSpec) -> Self {
+    pub fn new(plan: &'a Plan, spec: &RunSpec, dim: usize) -> Self {
         let resolved = &plan.optimizers[spec.optimizer];
         let schedule = &plan.schedules[spec.schedule].schedule;
+        let segments = resolved
+            .groups
+            .as_ref()
+            .map(|g| g.segments(dim))
+            .unwrap_or_default();
+        let groups = resolved.groups.as_ref().map_or(0, |g| g.count());
+        let group_segment = (0..groups)
+            .map(|k| {
+                segments
+                    .iter()
+                    .position(|s| s.group == Some(k))
+                    .expect("every group has a segment")
+            })
+            .collect();
         Self {
             optimizer: resolved.kind.spec(),
             schedule,
             weight_decay_mode: resolved.weight_decay_mode,
             lr0: schedule.lr(0),
+            segments,
+            group_segment,
         }
     }
 
@@ -39,23 +67,60 @@ impl<'a> Update<'a> {
         self.optimizer
     }
 
+    /// Number of explicit parameter groups (0 without groups).
+    pub fn groups(&self) -> usize {
+        self.group_segment.len()
+    }
+
+    fn weight_decay_scale(&self, lr: f64, lr0: f64) -> f64 {
+        match self.weight_decay_mode {
+            WeightDecayMode::Fixed => 1.0,
+            WeightDecayMode::LrCompensated if lr > 0.0 => lr0 / lr,
+            WeightDecayMode::LrCompensated => 1.0,
+        }
+    }
+
     /// The hyperparameters of update `t`. With `weight_decay_mode =
     /// "lr_compensated"` the weight decay scales by lr(0)/lr(t).
     pub fn at(&self, t: u64) -> Hyper {
         let lr = self.schedule.lr(t);
         let scheduled = self.schedule.momentum(t);
-        let weight_decay_scale = match self.weight_decay_mode {
-            WeightDecayMode::Fixed => 1.0,
-            WeightDecayMode::LrCompensated if lr > 0.0 => self.lr0 / lr,
-            WeightDecayMode::LrCompensated => 1.0,
-        };
         Hyper {
             params: StepParams {
                 lr,
                 momentum: scheduled,
-                weight_decay_scale,
+                weight_decay_scale: self.weight_decay_scale(lr, self.lr0),
             },
             momentum: scheduled.or_else(|| self.optimizer.momentum()),
+        }
+    }
+
+    /// The step parameters of a segment at update `t`.
+    fn segment_params(&self, s: &Segment, t: u64, hyper: &Hyper) -> StepParams {
+        match s.schedule {
+            None => {
+                let lr = hyper.params.lr * s.lr_scale;
+                StepParams {
+                    lr,
+                    momentum: hyper.params.momentum,
+                    weight_decay_scale: self.weight_decay_scale(lr, self.lr0 * s.lr_scale),
+                }
+            }
+            Some(own) => {
+                let lr = own.lr(t) * s.lr_scale;
+                StepParams {
+                    lr,
+                    momentum: own.momentum(t),
+                    weight_decay_scale: self.weight_decay_scale(lr, own.lr(0) * s.lr_scale),
+                }
+            }
+        }
+    }
+
+    /// Appends the lr of every explicit group at update `t` (group order).
+    pub fn push_group_lrs(&self, t: u64, hyper: &Hyper, out: &mut Vec<f64>) {
+        for &i in &self.group_segment {
+            out.push(self.segment_params(&self.segments[i], t, hyper).lr);
         }
     }
 
@@ -64,8 +129,41 @@ impl<'a> Update<'a> {
         self.optimizer.init_state(dim)
     }
 
-    /// Updates `x` in place with the transformed gradient `g`.
-    pub fn apply(&self, hyper: &Hyper, x: &mut [f64], g: &[f64], state: &mut OptState) {
-        self.optimizer.step(&hyper.params, x, g, state);
+    /// Fresh state for each group segment (empty without groups).
+    pub fn init_group_states(&self) -> Vec<OptState> {
+        self.segments
+            .iter()
+            .map(|s| {
+                s.optimizer
+                    .unwrap_or(self.optimizer)
+                    .init_state(s.end - s.start)
+            })
+            .collect()
+    }
+
+    /// Updates `x` in place with the transformed gradient `g`: one step, or
+    /// one step per group segment with `group_states`.
+    pub fn apply(
+        &self,
+        t: u64,
+        hyper: &Hyper,
+        x: &mut [f64],
+        g: &[f64],
+        state: &mut OptState,
+        group_states: &mut [OptState],
+    ) {
+        if self.segments.is_empty() {
+            self.optimizer.step(&hyper.params, x, g, state);
+            return;
+        }
+        for (s, st) in self.segments.iter().zip(group_states) {
+            let params = self.segment_params(s, t, hyper);
+            s.optimizer.unwrap_or(self.optimizer).step(
+                &params,
+                &mut x[s.range()],
+                &g[s.range()],
+                st,
+            );
+        }
     }
 }
