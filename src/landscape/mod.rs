@@ -10,6 +10,7 @@
 //! variant to [`LandscapeKind`].
 
 pub mod descent;
+pub mod dual;
 pub mod muller_brown;
 pub mod protein_ab;
 pub mod quadratic;
