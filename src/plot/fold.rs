@@ -42,9 +42,16 @@ const BOND: plotters::style::RGBColor = plotters::style::RGBColor(90, 90, 90);
 const COLS: usize = 2;
 const PANEL: (u32, u32) = (700, 560);
 
+/// Where a drawn conformation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Best,
+    Final,
+}
+
 /// One conformation per run id: `best_position` where set, else
 /// `final_position`; runs with neither are absent.
-pub fn conformations(dir: &Path) -> Result<HashMap<String, Vec<f64>>> {
+pub fn conformations(dir: &Path) -> Result<HashMap<String, (Vec<f64>, Source)>> {
     let path = dir.join(RUNS_FILE);
     let bad = |m: String| ValleyError::invalid(&path, None, "", m);
     let file = File::open(&path).map_err(|e| bad(format!("cannot open: {e}")))?;
@@ -80,46 +87,67 @@ pub fn conformations(dir: &Path) -> Result<HashMap<String, Vec<f64>>> {
     let last = lists(rc::FINAL_POSITION)?;
     let mut out = HashMap::new();
     for (i, id) in ids.iter().enumerate() {
-        let pick = |col: &Option<Vec<Option<Vec<f64>>>>| col.as_ref().and_then(|c| c[i].clone());
-        if let (Some(id), Some(x)) = (id, pick(&best).or_else(|| pick(&last))) {
-            out.insert(id.to_string(), x);
+        let pick = |col: &Option<Vec<Option<Vec<f64>>>>, src| {
+            col.as_ref().and_then(|c| c[i].clone()).map(|x| (x, src))
+        };
+        let found = pick(&best, Source::Best).or_else(|| pick(&last, Source::Final));
+        if let (Some(id), Some(found)) = (id, found) {
+            out.insert(id.to_string(), found);
         }
     }
     Ok(out)
 }
 
-/// The lowest-energy conformation among `runs`: (run, angles, energy).
+/// The lowest-energy conformation among `runs`: (run, angles, source,
+/// energy).
 fn lowest<'a>(
     chain: &ProteinAb,
     runs: &[&'a Run],
-    conf: &'a HashMap<String, Vec<f64>>,
-) -> Option<(&'a Run, &'a [f64], f64)> {
+    conf: &'a HashMap<String, (Vec<f64>, Source)>,
+) -> Option<(&'a Run, &'a [f64], Source, f64)> {
     runs.iter()
         .filter_map(|r| {
-            let x = conf.get(&r.run_id)?;
+            let (x, src) = conf.get(&r.run_id)?;
             (x.len() == chain.dim() && x.iter().all(|v| v.is_finite()))
-                .then(|| (*r, x.as_slice(), chain.value(x)))
+                .then(|| (*r, x.as_slice(), *src, chain.value(x)))
         })
-        .filter(|c| c.2.is_finite())
-        .min_by(|a, b| a.2.total_cmp(&b.2))
+        .filter(|c| c.3.is_finite())
+        .min_by(|a, b| a.3.total_cmp(&b.3))
 }
 
-/// Axis ranges around `pts` at equal scales for a plot area of the given
-/// pixel aspect (width / height), with a margin of one bead.
-fn equal_ranges(pts: &[(f64, f64)], aspect: f64) -> ((f64, f64), (f64, f64)) {
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for &(x, y) in pts {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
+/// Axis ranges centred on `pts`, at equal scales for a plot area of pixel
+/// aspect `aspect` (width / height), with half-height `half_h` (the caller
+/// shares it between projections so that they have one scale).
+fn equal_ranges(pts: &[(f64, f64)], aspect: f64, half_h: f64) -> ((f64, f64), (f64, f64)) {
+    let (x0, x1, y0, y1) = bounds(pts);
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-    let half_h = ((y1 - y0) / 2.0 + 0.8).max(((x1 - x0) / 2.0 + 0.8) / aspect);
     let half_w = half_h * aspect;
     ((cx - half_w, cx + half_w), (cy - half_h, cy + half_h))
+}
+
+/// (x_min, x_max, y_min, y_max) of `pts`.
+fn bounds(pts: &[(f64, f64)]) -> (f64, f64, f64, f64) {
+    pts.iter().fold(
+        (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(x0, x1, y0, y1), &(x, y)| (x0.min(x), x1.max(x), y0.min(y), y1.max(y)),
+    )
+}
+
+/// The half-height that fits every projection of `r` on `axes` at equal
+/// scales, with a margin of 0.8 bond lengths.
+fn shared_half_height(r: &[[f64; 3]], axes: &[(usize, usize)], aspect: f64) -> f64 {
+    axes.iter()
+        .map(|&(a, b)| {
+            let pts: Vec<(f64, f64)> = r.iter().map(|q| (q[a], q[b])).collect();
+            let (x0, x1, y0, y1) = bounds(&pts);
+            ((y1 - y0) / 2.0 + 0.8).max(((x1 - x0) / 2.0 + 0.8) / aspect)
+        })
+        .fold(0.0, f64::max)
 }
 
 /// The chain projected on axes (a, b): bonds, then A and B beads, bead 0
@@ -130,11 +158,12 @@ fn chain_panel(
     r: &[[f64; 3]],
     (a, b): (usize, usize),
     aspect: f64,
+    half_h: f64,
 ) -> Panel {
     let names = ["x", "y", "z"];
     let mut p = Panel::new(title, names[a], names[b]);
     let pts: Vec<(f64, f64)> = r.iter().map(|q| (q[a], q[b])).collect();
-    let (xr, yr) = equal_ranges(&pts, aspect);
+    let (xr, yr) = equal_ranges(&pts, aspect, half_h);
     p.x_range = Some(xr);
     p.y_range = Some(yr);
     p.legend = Legend::UpperRight;
@@ -219,7 +248,7 @@ fn energy_panel(
 pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
     let index_to_landscape: HashMap<usize, usize> =
         plan.runs.iter().map(|r| (r.index, r.landscape)).collect();
-    let mut conf: Option<HashMap<String, Vec<f64>>> = None;
+    let mut conf: Option<HashMap<String, (Vec<f64>, Source)>> = None;
     let mut out = Vec::new();
     for (li, l) in plan.landscapes.iter().enumerate() {
         let LandscapeKind::ProteinAb(spec) = &l.kind else {
@@ -238,7 +267,7 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
             None => conf.insert(conformations(&res.dir)?),
         };
         let chain = spec.build();
-        let Some((best, x, energy)) = lowest(&chain, &runs, conf) else {
+        let Some((best, x, source, energy)) = lowest(&chain, &runs, conf) else {
             continue;
         };
         let ground = chain.best_known_value();
@@ -270,6 +299,7 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
         let rows = panels_n.div_ceil(COLS);
         // Plot-area aspect: the panel less its caption, label areas and margins.
         let aspect = (PANEL.0 as f64 - 78.0 - 24.0) / (PANEL.1 as f64 - 52.0 - 24.0 - 30.0);
+        let half_h = shared_half_height(&r, projections, aspect);
         let mut panels = Vec::new();
         for &(a, b) in projections {
             let title = if chain.dims() == 2 {
@@ -281,7 +311,14 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
                     ["x", "y", "z"][b]
                 )
             };
-            panels.push(chain_panel(title, chain.sequence(), &r, (a, b), aspect));
+            panels.push(chain_panel(
+                title,
+                chain.sequence(),
+                &r,
+                (a, b),
+                aspect,
+                half_h,
+            ));
         }
         let cap = ground.map_or(1.0, |g| g.abs().max(1.0));
         for o in &optimizers {
@@ -289,8 +326,12 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
         }
         let mut fig = Figure::grid(
             format!(
-                "{label} ({}-D, {letters}): lowest conformation of {} runs ({} · {}, seed {})",
+                "{label} ({}-D, {letters}): lowest {} conformation of {} runs ({} · {}, seed {})",
                 chain.dims(),
+                match source {
+                    Source::Best => "best-so-far",
+                    Source::Final => "final",
+                },
                 runs.len(),
                 best.optimizer,
                 best.schedule,
@@ -303,4 +344,165 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
         out.push((format!("fold_{}", super::contour::slug(&label)), fig));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::SweepArgs;
+    use crate::landscape::protein_ab::ProteinAbSpec;
+
+    const SWEEP: &str = r#"
+name = "fold_test"
+steps = 200
+seeds = 3
+trace_every = 10
+trace_positions = true
+hessian = false
+
+[[landscape]]
+name = "fib13"
+kind = "protein_ab"
+sequence = "fibonacci:13"
+dims = 2
+
+[[landscape]]
+name = "fib8_3d"
+kind = "protein_ab"
+sequence = "BABABBAB"
+dims = 3
+
+[[landscape]]
+name = "bowl"
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 2.0]
+
+[[optimizer]]
+kind = "adam"
+
+[[schedule]]
+kind = "constant"
+lr = 0.002
+"#;
+
+    #[test]
+    fn one_figure_per_protein_landscape_from_the_stored_conformations() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("fold_test.toml");
+        std::fs::write(&file, SWEEP).unwrap();
+        let dir = tmp.path().join("results");
+        crate::commands::sweep::run(SweepArgs {
+            file,
+            out: Some(dir.clone()),
+            threads: Some(2),
+            force: false,
+            resume: false,
+            shard: None,
+            dry_run: false,
+            plot: false,
+            quiet: true,
+        })
+        .unwrap();
+        let res = Results::read(&dir).unwrap();
+        let (plan, _) = crate::commands::merge::recorded_plan(&dir).unwrap();
+        let figs = folds(&res, &plan).unwrap();
+        let stems: Vec<&str> = figs.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(stems, ["fold_fib13", "fold_fib8_3d"]);
+        // 2-D: one chain panel and one energy panel; 3-D: two projections.
+        assert_eq!(figs[0].1.panels.len(), 2);
+        assert_eq!(figs[1].1.panels.len(), 3);
+        // The drawn conformation is the run with the lowest final loss as the
+        // runner recorded it, and its energy in the title is that loss.
+        let conf = conformations(&dir).unwrap();
+        for (stem, fig) in &figs {
+            let label = stem.strip_prefix("fold_").unwrap();
+            let runs: Vec<&Run> = res.runs.iter().filter(|r| r.landscape == label).collect();
+            assert_eq!(runs.len(), 3);
+            let best = runs
+                .iter()
+                .min_by(|a, b| a.final_loss.total_cmp(&b.final_loss))
+                .unwrap();
+            assert!(
+                fig.title.contains(&format!("seed {})", best.seed)),
+                "{}",
+                fig.title
+            );
+            assert!(fig.title.contains("lowest final conformation of 3 runs"));
+            let e = format!("E = {:.4}", best.final_loss);
+            assert!(
+                fig.panels[0].title.starts_with(&e),
+                "{} vs {e}",
+                fig.panels[0].title
+            );
+            assert_eq!(conf[&best.run_id].1, Source::Final);
+            // The beads drawn are one bond length apart.
+            let beads = &fig.panels[0].series[0].points;
+            if label == "fib13" {
+                assert_eq!(beads.len(), 13);
+                for w in beads.windows(2) {
+                    let d = ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt();
+                    assert!((d - 1.0).abs() < 1e-12, "{d}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn best_position_is_preferred_where_present() {
+        use polars::prelude::Series as PlSeries;
+        let tmp = tempfile::tempdir().unwrap();
+        let final_pos = PlSeries::new(
+            rc::FINAL_POSITION.into(),
+            [
+                PlSeries::new("".into(), [1.0, 2.0]),
+                PlSeries::new("".into(), [3.0, 4.0]),
+            ],
+        );
+        let best_pos = PlSeries::new(
+            BEST_POSITION.into(),
+            [Some(PlSeries::new("".into(), [5.0, 6.0])), None],
+        );
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new(rc::RUN_ID.into(), ["a", "b"]),
+                final_pos.into(),
+                best_pos.into(),
+            ],
+        )
+        .unwrap();
+        let path = tmp.path().join(RUNS_FILE);
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let conf = conformations(tmp.path()).unwrap();
+        assert_eq!(conf["a"], (vec![5.0, 6.0], Source::Best));
+        assert_eq!(conf["b"], (vec![3.0, 4.0], Source::Final));
+    }
+
+    #[test]
+    fn projections_share_one_scale() {
+        // A 3-D chain drawn in two panels: equal units per pixel on every axis
+        // of both (the plot area's aspect), every bead inside.
+        let chain = ProteinAbSpec {
+            sequence: "fibonacci:13".into(),
+            dims: 3,
+        }
+        .build();
+        let x: Vec<f64> = (0..chain.dim()).map(|i| (1.3 * i as f64).sin()).collect();
+        let r = chain.to_positions(&x);
+        let axes = [(0, 1), (0, 2)];
+        let aspect = 1.4;
+        let h = shared_half_height(&r, &axes, aspect);
+        for (a, b) in axes {
+            let pts: Vec<(f64, f64)> = r.iter().map(|q| (q[a], q[b])).collect();
+            let ((x0, x1), (y0, y1)) = equal_ranges(&pts, aspect, h);
+            assert!(((x1 - x0) / (y1 - y0) - aspect).abs() < 1e-12);
+            assert!((y1 - y0 - 2.0 * h).abs() < 1e-12);
+            for p in &pts {
+                assert!(p.0 > x0 && p.0 < x1 && p.1 > y0 && p.1 < y1);
+            }
+        }
+    }
 }
