@@ -349,7 +349,6 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::SweepArgs;
     use crate::landscape::protein_ab::ProteinAbSpec;
 
     const SWEEP: &str = r#"
@@ -388,22 +387,7 @@ lr = 0.002
 
     #[test]
     fn one_figure_per_protein_landscape_from_the_stored_conformations() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("fold_test.toml");
-        std::fs::write(&file, SWEEP).unwrap();
-        let dir = tmp.path().join("results");
-        crate::commands::sweep::run(SweepArgs {
-            file,
-            out: Some(dir.clone()),
-            threads: Some(2),
-            force: false,
-            resume: false,
-            shard: None,
-            dry_run: false,
-            plot: false,
-            quiet: true,
-        })
-        .unwrap();
+        let (_tmp, dir) = crate::plot::tests::run_sweep(SWEEP);
         let res = Results::read(&dir).unwrap();
         let (plan, _) = crate::commands::merge::recorded_plan(&dir).unwrap();
         let figs = folds(&res, &plan).unwrap();
