@@ -43,6 +43,7 @@ Usage (inside a venv made from scripts/requirements-golden.txt):
     python3 benches/peers/protein_peers.py --check [--valley target/release/valley]
         # gradient against central differences; energy and gradient against
         # `valley inspect` at the published ground states and random points
+        # -> benches/peers/protein_peers_check.json
 
 Run it under `nice`; the race takes about 10 minutes on one core.
 """
@@ -374,6 +375,7 @@ def check(args):
     assert worst_fd < 1e-6
     valley = args.valley or os.path.join(ROOT, "target", "release", "valley")
     worst_e = worst_g = 0.0
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in ["2d_fib13", "2d_fib21", "2d_fib34", "2d_fib55", "3d_fib13", "3d_fib21", "3d_fib34", "3d_fib55"]:
             fx = published(name)
@@ -392,11 +394,23 @@ def check(args):
                 de = abs(got["value"] - e) / max(1.0, abs(e))
                 dg = np.max(np.abs(np.array(got["gradient"]) - g)) / max(1.0, np.max(np.abs(g)))
                 worst_e, worst_g = max(worst_e, de), max(worst_g, dg)
+                rows.append({"landscape": name, "point": label, "numpy": e, "valley": got["value"], "gradient_rel_diff": dg})
                 print(f"{name} {label:9s}: numpy E = {e: .10f}, valley {got['value']: .10f}, rel. diff E {de:.1e}, gradient {dg:.1e}")
                 if label == "published":
                     assert abs(e - fx["energy_from_positions"]) < 1e-8, (name, e)
     print(f"against valley inspect: max relative difference energy {worst_e:.1e}, gradient {worst_g:.1e}")
     assert worst_e < 1e-10 and worst_g < 1e-8
+    write(
+        args.out or os.path.join(HERE, "protein_peers_check.json"),
+        {
+            "script": "benches/peers/protein_peers.py --check",
+            "gradient_vs_central_differences_max_rel": worst_fd,
+            "valley_inspect_max_rel_energy": worst_e,
+            "valley_inspect_max_rel_gradient": worst_g,
+            "points": rows,
+            "versions": versions(),
+        },
+    )
 
 
 def main():
