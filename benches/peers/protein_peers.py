@@ -45,7 +45,10 @@ Usage (inside a venv made from scripts/requirements-golden.txt):
         # `valley inspect` at the published ground states and random points
         # -> benches/peers/protein_peers_check.json
 
-Run it under `nice`; the race takes about 10 minutes on one core.
+Run it under `nice`. Measured on a 2-core machine shared with several Rust
+builds: the race took 70 minutes (per method and landscape 1 to 15 minutes,
+see "seconds" in the JSON), the budget curve with --runs 10 about 25 minutes;
+--runs N trims both.
 """
 
 import argparse
