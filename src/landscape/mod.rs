@@ -10,6 +10,7 @@
 //! its `mod` line and its line in [`LandscapeKind`]. See CONTRIBUTING.md.
 
 pub mod descent;
+pub mod dual;
 pub mod muller_brown;
 // Data-defined landscapes (issue 15).
 pub mod data;

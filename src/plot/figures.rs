@@ -49,7 +49,7 @@ fn grid(res: &Results, title: &str, mut fill: impl FnMut(&str, &str, &mut Panel)
 
 /// Median line and 10–90 % band of `metric` over the non-diverged runs of a
 /// group. Returns the number of diverged runs.
-fn add_band(
+pub(super) fn add_band(
     p: &mut Panel,
     res: &Results,
     runs: &[&Run],

@@ -12,14 +12,16 @@
 //! | `sharpness` | final sharpness vs final loss, with 2(1+β)/lr_final (C3) |
 //! | `sharpness_trace` | sharpness during the run vs 2/lr_t, 2(1+β)/lr_t |
 //! | `contour_<landscape>` | 2-D landscapes: contours, trajectories, minima |
+//! | `fold_<landscape>` | protein_ab: lowest conformation kept, energy against step |
 //!
 //! Statistics are in [`stats`] (numpy-linear quantiles, ECDF), figure
-//! contents in [`figures`] and [`contour`], drawing in [`render`]. The same
+//! contents in [`figures`], [`contour`] and [`fold`], drawing in [`render`]. The same
 //! data give byte-identical files.
 
 pub mod contour;
 pub mod data;
 pub mod figures;
+pub mod fold;
 pub mod precision;
 pub mod render;
 pub mod stats;
@@ -81,6 +83,9 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
         save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in contour::contours(&res, &plan) {
+        save_both(&out, &stem, &f, &mut written)?;
+    }
+    for (stem, f) in fold::folds(&res, &plan)? {
         save_both(&out, &stem, &f, &mut written)?;
     }
     Ok(written)

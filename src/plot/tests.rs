@@ -58,9 +58,15 @@ lr = 0.6
 
 /// Runs the sweep into a fresh temporary folder; returns (guard, results dir).
 fn sweep() -> (tempfile::TempDir, PathBuf) {
+    run_sweep(SWEEP)
+}
+
+/// Runs the sweep file `text` into a fresh temporary folder; returns (guard,
+/// results dir).
+pub(super) fn run_sweep(text: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("plot_test.toml");
-    std::fs::write(&file, SWEEP).unwrap();
+    std::fs::write(&file, text).unwrap();
     let out = tmp.path().join("results");
     let plan = crate::config::load(&file).unwrap();
     let runs = plan.runs.clone();
