@@ -27,6 +27,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// Join the shards of a sharded sweep (DIR/shard-K-of-N/).
     Merge(MergeArgs),
+    /// Print the reference as Markdown: commands, exit codes, sweep-file
+    /// fields, every kind with its fields and defaults, Parquet columns.
+    Reference,
 }
 
 #[derive(Debug, Args)]

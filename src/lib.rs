@@ -15,6 +15,7 @@ pub mod landscape;
 pub mod optimizer;
 pub mod output;
 pub mod plot;
+pub mod reference;
 pub mod registry;
 pub mod rng;
 pub mod runner;

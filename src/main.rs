@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Plot(a) => commands::plot::run(a),
         Command::Merge(a) => commands::merge::run(a),
+        Command::Reference => commands::reference::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,39 @@ pub mod runs {
     /// The final point, for landscapes of dimension <= 2 or with
     /// `trace_positions = true` (list of f64).
     pub const FINAL_POSITION: &str = "final_position";
+
+    /// Every column with its type and unit, and its meaning (printed by
+    /// `valley reference`). Sweep-axis columns, named by their path, come on
+    /// top.
+    pub const COLUMNS: &[(&str, &str, &str)] = &[
+        (RUN_ID, "string", "hash of the run's resolved parameters (FNV-1a 64 of their canonical JSON, hex): the same parameters give the same id on every machine"),
+        (RUN_INDEX, "int", "position of the run in the plan (grid order)"),
+        (LANDSCAPE, "string", "the landscape table's label (`name`, default its kind)"),
+        (OPTIMIZER, "string", "the optimizer table's label"),
+        (SCHEDULE, "string", "the schedule table's label"),
+        (LANDSCAPE_KIND, "string", "the landscape's `kind`"),
+        (OPTIMIZER_KIND, "string", "the optimizer's `kind`"),
+        (SCHEDULE_KIND, "string", "the schedule's `kind`"),
+        (NOISE, "string", "the noise model's `kind`"),
+        (DIM, "int", "number of coordinates of the landscape"),
+        (SEED, "int", "the replicate's seed"),
+        (INITIAL_LOSS, "float, loss units", "f(x_0); null if not finite"),
+        (FINAL_LOSS, "float, loss units", "f at the last point reached"),
+        (MIN_LOSS, "float, loss units", "smallest loss seen at the steps of the run; null if not finite"),
+        (FINAL_GRAD_NORM, "float, loss per coordinate unit", "norm of the exact gradient at the final point; null if not finite"),
+        (FINAL_LR, "float", "the lr of the last update"),
+        (SHARPNESS, "float, loss per coordinate unit squared", "largest Hessian eigenvalue at the final point; null without curvature (`hessian = false`, diverged)"),
+        (HESSIAN_MIN_EIG, "float, loss per coordinate unit squared", "smallest Hessian eigenvalue at the final point"),
+        (HESSIAN_TRACE, "float, loss per coordinate unit squared", "trace of the Hessian at the final point"),
+        (HESSIAN_TRACE_STDERR, "float, as hessian_trace", "standard error of `hessian_trace`: null where the curvature is exact"),
+        (CURVATURE_METHOD, "string", "how the curvature columns were computed: `dense` or `lanczos`"),
+        (DIVERGED, "bool", "the run stopped because loss > diverge_factor·max(1, |initial loss|) or a value was not finite"),
+        (STEPS_RUN, "int", "updates taken (less than `steps` when diverged)"),
+        (BASIN, "string", "label of the known minimum whose basin holds the final point (landscapes with known minima; null otherwise or when diverged)"),
+        (DISTANCE_TO_MIN, "float, coordinate units", "Euclidean distance from the final point to that minimum; null with `basin`"),
+        (ENERGY_GAP, "float, loss units", "final loss minus the best known minimum's value, where one is known; null when diverged"),
+        (FINAL_POSITION, "list of float, coordinate units", "the final point, for landscapes of dimension <= 2 or with `trace_positions = true`"),
+    ];
 }
 
 /// `trace.parquet`: one row per traced step; row t describes update t.
@@ -64,4 +97,22 @@ pub mod trace {
     pub const POSITION: &str = "position";
     /// The basin x_t belongs to, where positions are traced and minima known.
     pub const BASIN: &str = "basin";
+
+    /// Every column with its type and unit, and its meaning (printed by
+    /// `valley reference`).
+    pub const COLUMNS: &[(&str, &str, &str)] = &[
+        (RUN_ID, "string", "the run (see runs.parquet)"),
+        (STEP, "int", "t, the index of the update this row describes (every `trace_every` steps and the last step)"),
+        (LR, "float", "the learning rate update t used"),
+        (MOMENTUM, "float", "the momentum (SGD momentum, Adam beta1) update t used; null where the optimizer has none"),
+        (LOSS, "float, loss units", "f(x_t), at the point update t starts from"),
+        (GRAD_NORM, "float, loss per coordinate unit", "||g_t||, the (noisy) gradient update t used"),
+        (UPDATE_NORM, "float, coordinate units", "||x_(t+1) - x_t||"),
+        (GRAD_COSINE, "float, in [-1, 1]", "cosine between the gradients of updates t-1 and t; null at t = 0"),
+        (EFFECTIVE_STEP, "float, dimensionless", "update_norm / (lr_t·grad_norm): 1 for plain SGD (claim C6)"),
+        (SHRINK, "float, dimensionless", "decoupled weight-decay shrink factor 1 - lr_t·wd_t; null where weight decay is not decoupled"),
+        (SHARPNESS, "float, loss per coordinate unit squared", "largest Hessian eigenvalue at x_t, on rows where `hessian_every` asks; null elsewhere"),
+        (POSITION, "list of float, coordinate units", "x_t, where positions are traced"),
+        (BASIN, "string", "the known minimum x_t is nearest to, where positions are traced and minima known"),
+    ];
 }

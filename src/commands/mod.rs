@@ -4,6 +4,7 @@
 pub mod inspect;
 pub mod merge;
 pub mod plot;
+pub mod reference;
 pub mod schedule;
 pub mod sweep;
 

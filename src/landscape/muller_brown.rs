@@ -87,6 +87,13 @@ pub struct MullerBrownSpec {
     pub scale: f64,
 }
 
+impl crate::registry::Documented for MullerBrownSpec {
+    const SUMMARY: &'static str =
+        "The Müller–Brown potential (2-D) times `scale`: three minima A, B, C and two saddles.";
+    const CONVENTION: &'static str = "Müller and Brown, Theor. Chim. Acta 53, 75 (1979).";
+    const EXAMPLE: &'static str = "";
+}
+
 impl LandscapeSpec for MullerBrownSpec {
     fn validate(&self) -> Result<(), SpecError> {
         MullerBrownSpec::validate(self)

@@ -50,6 +50,53 @@ pub enum NoiseSpec {
     },
 }
 
+impl NoiseSpec {
+    /// The documentation of every noise model, in the order of the enum.
+    pub fn docs() -> Vec<crate::registry::KindDoc> {
+        let doc = |kind, summary, convention, example| crate::registry::KindDoc {
+            kind,
+            summary,
+            convention,
+            example,
+            resolve: |kind, body| {
+                crate::registry::resolve_tagged::<NoiseSpec>(kind, body, NoiseSpec::validate)
+            },
+        };
+        vec![
+            doc(
+                "none",
+                "No noise: the exact gradient.",
+                "—",
+                "",
+            ),
+            doc(
+                "gaussian",
+                "ξ ~ N(0, std²·I) added to the exact gradient.",
+                "Isotropic Gaussian gradient noise (Langevin-style).",
+                "std = 0.1",
+            ),
+            doc(
+                "student_t",
+                "ξ_i = std·√((ν−2)/ν)·t_i, t_i ~ Student-t(ν = dof) i.i.d.: every component has standard deviation std, with heavy tails; dof > 2.",
+                "rand_distr `StudentT`, rescaled to the given std.",
+                "std = 0.1\ndof = 3.0",
+            ),
+            doc(
+                "curvature",
+                "ξ_i = √(scale·max(h_ii, 0))·z_i: covariance proportional to the Hessian diagonal, clamped at 0 where it is negative.",
+                "Zhu et al. (2019), \"The anisotropic noise in SGD\".",
+                "scale = 0.01",
+            ),
+            doc(
+                "dp",
+                "DP-SGD: g ← g·min(1, clip/‖g‖), then ξ ~ N(0, (multiplier·clip)²·I).",
+                "Abadi et al. (2016), Algorithm 1, one example per batch.",
+                "clip = 1.0\nmultiplier = 1.0",
+            ),
+        ]
+    }
+}
+
 /// The factor that gives a Student-t(ν) variable standard deviation `std`:
 /// std·√((ν−2)/ν).
 pub fn student_t_scale(std: f64, dof: f64) -> f64 {
