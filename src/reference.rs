@@ -706,42 +706,4 @@ mod tests {
             assert!(toml::from_str::<SweepFile>(&rest).is_err(), "{key}");
         }
     }
-
-    #[test]
-    fn every_written_column_is_documented() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("s.toml");
-        std::fs::write(
-            &file,
-            "name = \"s\"\nsteps = 4\ntrace_every = 2\nhessian_every = 2\n\
-             [[landscape]]\nkind = \"muller_brown\"\n\
-             [[optimizer]]\nkind = \"adamw\"\n\
-             [[schedule]]\nkind = \"constant\"\nlr = 0.001\n",
-        )
-        .unwrap();
-        let out = dir.path().join("out");
-        let argv = ["valley", "sweep", "--threads", "1", "--quiet", "--out"];
-        let cli = <Cli as clap::Parser>::try_parse_from(
-            argv.iter()
-                .map(std::ffi::OsStr::new)
-                .chain([out.as_os_str(), file.as_os_str()]),
-        )
-        .unwrap();
-        let crate::cli::Command::Sweep(args) = cli.command else {
-            unreachable!("parsed a sweep command")
-        };
-        crate::commands::sweep::run(args).unwrap();
-        for (name, cols) in [
-            ("runs.parquet", schema::runs::COLUMNS),
-            ("trace.parquet", schema::trace::COLUMNS),
-        ] {
-            let df = crate::output::read_parquet(&out.join(name)).unwrap();
-            for c in df.get_column_names() {
-                assert!(
-                    cols.iter().any(|(n, _, _)| *n == c.as_str()),
-                    "{name}: column `{c}` is not in schema's COLUMNS"
-                );
-            }
-        }
-    }
 }
