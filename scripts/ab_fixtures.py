@@ -28,13 +28,18 @@ conformation converted to the crate's angle coordinates:
 The script rebuilds the chain from the angles (an independent numpy
 implementation of the chart documented in protein_ab.rs), checks that the
 rebuilt chain has the same internal distances as the published one and the same
-energy, and prints both energies. Run: /work/venv/bin/python scripts/ab_fixtures.py
+energy, and prints both energies.
+
+Run inside the golden environment (docs/goldens.md):
+    python3 scripts/ab_fixtures.py
 """
 
 import json
 import os
 
 import numpy as np
+
+from golden_env import versions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "tests", "fixtures", "landscapes", "zcom")
@@ -155,6 +160,7 @@ def main():
         out = {
             "source": f"https://github.com/3ki5tj/zcom/blob/{commit}/{path}",
             "note": "angles converted from the published bead positions by scripts/ab_fixtures.py",
+            "versions": versions("numpy"),
             "sequence": seq,
             "dims": dims,
             "published_energy": published,

@@ -29,7 +29,8 @@ OptState layout ({"step", "slots", "started"}; slot order as in
 src/optimizer/{sgd,adam,rmsprop}.rs), so a test can replay every single step
 from torch's own (x, state) even where the free-running trajectory is chaotic.
 
-Run: /work/venv/bin/python scripts/golden_optimizers.py
+Run inside the golden environment (docs/goldens.md):
+    python3 scripts/golden_optimizers.py
 """
 import json
 import math
@@ -37,6 +38,8 @@ import os
 
 import numpy as np
 import torch
+
+from golden_env import versions
 
 torch.set_default_dtype(torch.float64)
 
@@ -233,8 +236,7 @@ def main():
             )
     out = {
         "generator": "scripts/golden_optimizers.py",
-        "torch": torch.__version__,
-        "numpy": np.__version__,
+        "versions": versions("torch", "numpy"),
         "steps": STEPS,
         "cases": cases,
     }

@@ -15,7 +15,11 @@ For the schedules PyTorch computes recursively (chainable form) it also
 evaluates `_get_closed_form_lr` at every step and records the largest relative
 difference as `recursive_vs_closed_max_rel` (printed as well).
 
-Usage: /work/venv/bin/python scripts/golden_schedules.py
+Each case also carries `versions` (Python, torch, jax, optax, transformers), the
+same in every case: the file is a bare list, which the Rust readers expect.
+
+Run inside the golden environment (docs/goldens.md):
+    python3 scripts/golden_schedules.py
 """
 
 import json
@@ -32,6 +36,8 @@ jax.config.update("jax_enable_x64", True)
 import optax  # noqa: E402
 import transformers  # noqa: E402
 from torch.optim import lr_scheduler as L  # noqa: E402
+
+from golden_env import versions  # noqa: E402
 
 OUT = os.path.join(
     os.path.dirname(os.path.abspath(__file__)),
@@ -265,6 +271,9 @@ run_torch("sequential_restarts_child",
                                        L.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2, eta_min=0.001)],
                                    milestones=[25]), 0.1, N)
 
+VERSIONS = versions("torch", "jax", "optax", "transformers")
+for case in CASES:
+    case["versions"] = VERSIONS
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as f:
     json.dump(CASES, f, indent=1)

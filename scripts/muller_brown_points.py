@@ -9,13 +9,13 @@ Starting points: the rounded minima and saddles quoted in the literature
 Newton iterations use mpmath at 50 digits with analytic derivatives written out
 here (independently of the Rust code) and stop when |grad| < 1e-30. The printed
 17-digit coordinates and values are the constants in src/landscape/muller_brown.rs.
-Run: /work/venv/bin/python scripts/muller_brown_points.py
+scripts/rebuild_goldens.sh checks that every printed x, y and V is still in that file.
+
+Run inside the golden environment (docs/goldens.md):
+    python3 scripts/muller_brown_points.py
 """
 
-try:
-    import mpmath as mp
-except ImportError:  # mpmath ships with sympy/torch; fall back to float64
-    mp = None
+import mpmath as mp
 
 A = [-200, -100, -170, 15]
 a = [-1, -1, -6.5, 0.7]
@@ -37,7 +37,7 @@ def derivs(x, y, num):
         dx = x - num(X0[k])
         dy = y - num(Y0[k])
         q = ak * dx * dx + bk * dx * dy + ck * dy * dy
-        e = num(A[k]) * (mp.exp(q) if mp else __import__("math").exp(q))
+        e = num(A[k]) * mp.exp(q)
         qx = 2 * ak * dx + bk * dy
         qy = bk * dx + 2 * ck * dy
         v += e
@@ -63,11 +63,9 @@ def newton(x, y, num):
 
 
 def main():
-    if mp:
-        mp.mp.dps = 50
-        num = mp.mpf
-    else:
-        num = float
+    mp.mp.dps = 50
+    num = mp.mpf
+    print(f"mpmath {mp.__version__}, {mp.mp.dps} digits")
     starts = [
         ("A", (-0.558, 1.442)),
         ("B", (0.623, 0.028)),

@@ -15,6 +15,7 @@
 
 use crate::config::plan::render_value;
 use crate::config::Plan;
+use crate::curvature::CurvatureMethod;
 use crate::error::{Result, ValleyError};
 use crate::runner::{RunResult, RunRow, TraceColumns};
 use crate::schema::{runs as rc, trace as tc};
@@ -265,17 +266,28 @@ impl<'a> PartWriter<'a> {
     }
 }
 
-/// A nullable list-of-f64 column.
-fn list_column(name: &str, values: Vec<Option<Series>>) -> Result<Column> {
-    let s = Series::new(name.into(), values).cast(&DataType::List(Box::new(DataType::Float64)))?;
-    Ok(s.into())
+/// A nullable list-of-f64 column, built from slices without a `Series` per
+/// row.
+fn list_column<'v>(
+    name: &str,
+    len: usize,
+    values: impl Iterator<Item = Option<&'v [f64]>>,
+) -> Column {
+    let mut builder =
+        ListPrimitiveChunkedBuilder::<Float64Type>::new(name.into(), len, len, DataType::Float64);
+    for v in values {
+        match v {
+            Some(v) => builder.append_slice(v),
+            None => builder.append_null(),
+        }
+    }
+    builder.finish().into_series().into()
 }
 
 /// The trace rows of several runs as one frame.
 pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame> {
     let n: usize = traces.iter().map(|(_, t, _)| t.len()).sum();
     let mut run_id: Vec<&str> = Vec::with_capacity(n);
-    let mut positions: Vec<Option<Series>> = Vec::with_capacity(n);
     let mut basin: Vec<Option<&str>> = Vec::with_capacity(n);
     macro_rules! gather {
         ($field:ident) => {
@@ -285,20 +297,21 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
                 .collect::<Vec<_>>()
         };
     }
-    for (id, t, dim) in traces {
+    for (id, t, _) in traces {
         run_id.extend(std::iter::repeat_n(id.as_str(), t.len()));
-        for i in 0..t.len() {
-            positions.push(
-                (*dim > 0).then(|| Series::new("".into(), &t.position[i * dim..(i + 1) * dim])),
-            );
-            basin.push(t.basin_label(i));
-        }
+        basin.extend((0..t.len()).map(|i| t.basin_label(i)));
     }
     let step: Vec<i64> = traces
         .iter()
         .flat_map(|(_, t, _)| t.step.iter().map(|&s| s as i64))
         .collect();
-    let position = list_column(tc::POSITION, positions)?;
+    let position = list_column(
+        tc::POSITION,
+        n,
+        traces.iter().flat_map(|(_, t, dim)| {
+            (0..t.len()).map(move |i| (*dim > 0).then(|| &t.position[i * dim..(i + 1) * dim]))
+        }),
+    );
     let columns = vec![
         Column::new(tc::RUN_ID.into(), run_id),
         Column::new(tc::STEP.into(), step),
@@ -311,6 +324,8 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         Column::new(tc::EFFECTIVE_STEP.into(), gather!(effective_step)),
         Column::new(tc::SHRINK.into(), gather!(shrink)),
         Column::new(tc::SHARPNESS.into(), gather!(sharpness)),
+        Column::new(tc::PRECLIP_NORM.into(), gather!(preclip_norm)),
+        Column::new(tc::CLIPPED.into(), gather!(clipped)),
         position,
         Column::new(tc::BASIN.into(), basin),
     ];
@@ -425,6 +440,12 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
         f64_col(rc::HESSIAN_TRACE, &|r| {
             r.curvature.as_ref().map(|c| c.trace)
         }),
+        f64_col(rc::HESSIAN_TRACE_STDERR, &|r| {
+            r.curvature
+                .as_ref()
+                .filter(|c| c.method != CurvatureMethod::Dense)
+                .map(|c| c.trace_stderr)
+        }),
         Column::new(
             rc::CURVATURE_METHOD.into(),
             rows.iter()
@@ -449,12 +470,31 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             r.basin.as_ref().map(|b| b.distance)
         }),
         f64_col(rc::ENERGY_GAP, &|r| r.energy_gap),
+        f64_col(rc::BEST_LOSS, &|r| finite(r.best_loss)),
+        Column::new(
+            rc::BEST_STEP.into(),
+            rows.iter()
+                .map(|r| r.best_loss.is_finite().then_some(r.best_step as i64))
+                .collect::<Vec<_>>(),
+        ),
+        f64_col(rc::BEST_ENERGY_GAP, &|r| r.best_energy_gap),
+        Column::new(
+            rc::CLIPPED_STEPS.into(),
+            rows.iter()
+                .map(|r| r.clipped_steps.map(|n| n as i64))
+                .collect::<Vec<_>>(),
+        ),
     ]);
-    let positions: Vec<Option<Series>> = rows
-        .iter()
-        .map(|r| r.final_position.as_ref().map(|p| Series::new("".into(), p)))
-        .collect();
-    columns.push(list_column(rc::FINAL_POSITION, positions)?);
+    columns.push(list_column(
+        rc::FINAL_POSITION,
+        n,
+        rows.iter().map(|r| r.final_position.as_deref()),
+    ));
+    columns.push(list_column(
+        rc::BEST_POSITION,
+        n,
+        rows.iter().map(|r| r.best_position.as_deref()),
+    ));
     Ok(DataFrame::new(n, columns)?)
 }
 

@@ -357,7 +357,9 @@ fn sweep_file(out: &mut String) -> Result<(), String> {
          | every section | `name` | the kind | the table's label in the outputs; labels must be distinct |\n\
          | `[[landscape]]` | `init` | per landscape (below) | the initial point, see [Init forms](#init-forms) |\n\
          | `[[optimizer]]` | `noise` | `{{ kind = \"none\" }}` | gradient noise, see [Noise models](#noise-models) |\n\
-         | `[[optimizer]]` | `weight_decay_mode` | `\"{}\"` | one of {}: `fixed` keeps wd; `lr_compensated` uses wd·lr_0/lr_t, so lr_t·wd(t) stays constant |\n",
+         | `[[optimizer]]` | `weight_decay_mode` | `\"{}\"` | one of {}: `fixed` keeps wd; `lr_compensated` uses wd·lr_0/lr_t, so lr_t·wd(t) stays constant |\n\
+         | `[[optimizer]]` | `clip_grad_norm` | optional (no clipping) | c > 0: g ← g·min(1, c/(‖g‖ + 1e-6)) after the noise, as torch `clip_grad_norm_` |\n\
+         | `[[optimizer]]` | `clip_grad_value` | optional (no clipping) | c > 0: every coordinate of g clamped to [−c, c] after the noise (and after `clip_grad_norm`), as torch `clip_grad_value_` |\n",
         serde_json::to_value(crate::config::plan::WeightDecayMode::default())
             .ok()
             .as_ref()

@@ -24,8 +24,8 @@ pub mod runs {
     pub const SHARPNESS: &str = "sharpness";
     pub const HESSIAN_MIN_EIG: &str = "hessian_min_eig";
     pub const HESSIAN_TRACE: &str = "hessian_trace";
-    /// Standard error of `hessian_trace` (0 when exact: dense; Hutchinson
-    /// above the dense limit).
+    /// Standard error of the Hutchinson estimate of `hessian_trace` above the
+    /// dense limit; null where the trace is exact (dense).
     pub const HESSIAN_TRACE_STDERR: &str = "hessian_trace_stderr";
     /// Which method produced the curvature columns (`dense`, `lanczos`).
     pub const CURVATURE_METHOD: &str = "curvature_method";
@@ -37,6 +37,17 @@ pub mod runs {
     /// The final point, for landscapes of dimension <= 2 or with
     /// `trace_positions = true` (list of f64).
     pub const FINAL_POSITION: &str = "final_position";
+    /// The lowest loss met during the run (at any x_t or the final point).
+    pub const BEST_LOSS: &str = "best_loss";
+    /// The step of `best_loss` (the number of updates before that point).
+    pub const BEST_STEP: &str = "best_step";
+    /// `best_loss` minus the best known value of the landscape.
+    pub const BEST_ENERGY_GAP: &str = "best_energy_gap";
+    /// The point of `best_loss` (list of f64), where positions are traced or
+    /// the landscape keeps it (protein_ab: the best conformation's angles).
+    pub const BEST_POSITION: &str = "best_position";
+    /// Updates whose gradient was clipped (null without clipping).
+    pub const CLIPPED_STEPS: &str = "clipped_steps";
 
     /// Every column with its type and unit, and its meaning (printed by
     /// `valley reference`). Sweep-axis columns, named by their path, come on
@@ -61,7 +72,7 @@ pub mod runs {
         (SHARPNESS, "float, loss per coordinate unit squared", "largest Hessian eigenvalue at the final point; null without curvature (`hessian = false`, diverged)"),
         (HESSIAN_MIN_EIG, "float, loss per coordinate unit squared", "smallest Hessian eigenvalue at the final point"),
         (HESSIAN_TRACE, "float, loss per coordinate unit squared", "trace of the Hessian at the final point"),
-        (HESSIAN_TRACE_STDERR, "float, as hessian_trace", "standard error of `hessian_trace`: null where the curvature is exact"),
+        (HESSIAN_TRACE_STDERR, "float, as hessian_trace", "standard error of the Hutchinson estimate of `hessian_trace` above the dense limit; null where the trace is exact (dense)"),
         (CURVATURE_METHOD, "string", "how the curvature columns were computed: `dense` or `lanczos`"),
         (DIVERGED, "bool", "the run stopped because loss > diverge_factor·max(1, |initial loss|) or a value was not finite"),
         (STEPS_RUN, "int", "updates taken (less than `steps` when diverged)"),
@@ -69,6 +80,11 @@ pub mod runs {
         (DISTANCE_TO_MIN, "float, coordinate units", "Euclidean distance from the final point to that minimum; null with `basin`"),
         (ENERGY_GAP, "float, loss units", "final loss minus the best known minimum's value, where one is known; null when diverged"),
         (FINAL_POSITION, "list of float, coordinate units", "the final point, for landscapes of dimension <= 2 or with `trace_positions = true`"),
+        (BEST_LOSS, "float, loss units", "the lowest loss met during the run (at any x_t or the final point); null if not finite"),
+        (BEST_STEP, "int", "the step of `best_loss`: the number of updates before that point"),
+        (BEST_ENERGY_GAP, "float, loss units", "`best_loss` minus the best known value of the landscape, where one is known"),
+        (BEST_POSITION, "list of float, coordinate units", "the point of `best_loss`, where positions are traced or the landscape keeps it (protein_ab: the best conformation's angles)"),
+        (CLIPPED_STEPS, "int", "updates whose gradient was clipped; null without clipping"),
     ];
 }
 
@@ -95,8 +111,15 @@ pub mod trace {
     pub const SHARPNESS: &str = "sharpness";
     /// x_t (list of f64) where positions are traced.
     pub const POSITION: &str = "position";
-    /// The basin x_t belongs to, where positions are traced and minima known.
+    /// The known minimum nearest to x_t (Euclidean), where positions are
+    /// traced and minima known. (runs.parquet's `basin` is the basin of
+    /// attraction of the final point, by descent.)
     pub const BASIN: &str = "basin";
+    /// ‖g‖ after the noise and before clipping (null without clipping).
+    pub const PRECLIP_NORM: &str = "preclip_norm";
+    /// Whether clipping changed the gradient of this update (null without
+    /// clipping).
+    pub const CLIPPED: &str = "clipped";
 
     /// Every column with its type and unit, and its meaning (printed by
     /// `valley reference`).
@@ -106,13 +129,15 @@ pub mod trace {
         (LR, "float", "the learning rate update t used"),
         (MOMENTUM, "float", "the momentum (SGD momentum, Adam beta1) update t used; null where the optimizer has none"),
         (LOSS, "float, loss units", "f(x_t), at the point update t starts from"),
-        (GRAD_NORM, "float, loss per coordinate unit", "||g_t||, the (noisy) gradient update t used"),
+        (GRAD_NORM, "float, loss per coordinate unit", "||g_t||, the gradient update t used (after noise and clipping)"),
         (UPDATE_NORM, "float, coordinate units", "||x_(t+1) - x_t||"),
         (GRAD_COSINE, "float, in [-1, 1]", "cosine between the gradients of updates t-1 and t; null at t = 0"),
         (EFFECTIVE_STEP, "float, dimensionless", "update_norm / (lr_t·grad_norm): 1 for plain SGD (claim C6)"),
         (SHRINK, "float, dimensionless", "decoupled weight-decay shrink factor 1 - lr_t·wd_t; null where weight decay is not decoupled"),
         (SHARPNESS, "float, loss per coordinate unit squared", "largest Hessian eigenvalue at x_t, on rows where `hessian_every` asks; null elsewhere"),
         (POSITION, "list of float, coordinate units", "x_t, where positions are traced"),
-        (BASIN, "string", "the known minimum x_t is nearest to, where positions are traced and minima known"),
+        (BASIN, "string", "the known minimum nearest to x_t (Euclidean), where positions are traced and minima known (runs.parquet's `basin` is the basin of attraction of the final point, by descent)"),
+        (PRECLIP_NORM, "float, loss per coordinate unit", "||g|| after the noise and before clipping; null without clipping"),
+        (CLIPPED, "bool", "whether clipping changed the gradient of this update; null without clipping"),
     ];
 }

@@ -17,6 +17,7 @@ use super::file::{Seeds, SweepFile};
 use super::Reporter;
 use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
+use crate::optimizer::clip::Clip;
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::OptimizerKind;
 use crate::rng::fnv1a64;
@@ -53,6 +54,9 @@ pub struct ResolvedOptimizer {
     pub kind: OptimizerKind,
     pub noise: NoiseSpec,
     pub weight_decay_mode: WeightDecayMode,
+    /// Gradient clipping (absent from run ids when off).
+    #[serde(flatten)]
+    pub clip: Clip,
     #[serde(skip)]
     pub axis_values: AxisValues,
 }
@@ -306,6 +310,11 @@ impl Plan {
                 .validate()
                 .map_err(|e| rep.spec(&format!("{p}.noise"), e))?;
             let weight_decay_mode = take(&rep, &mut t, p, "weight_decay_mode")?.unwrap_or_default();
+            let clip = Clip {
+                clip_grad_norm: take(&rep, &mut t, p, "clip_grad_norm")?,
+                clip_grad_value: take(&rep, &mut t, p, "clip_grad_value")?,
+            };
+            clip.validate().map_err(|e| rep.spec(p, e))?;
             let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
             kind.spec().validate().map_err(|e| rep.spec(p, e))?;
             let label = name.unwrap_or_else(|| kind.kind_name().to_string());
@@ -316,6 +325,7 @@ impl Plan {
                     kind,
                     noise,
                     weight_decay_mode,
+                    clip,
                     axis_values: vec![],
                 },
             ))

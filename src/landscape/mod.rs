@@ -124,6 +124,13 @@ pub trait Landscape: Send + Sync {
         None
     }
 
+    /// Whether a run keeps the point of its lowest loss (`best_position`)
+    /// whatever the dimension: true where the point itself is the answer
+    /// (a protein's conformation).
+    fn keeps_best_point(&self) -> bool {
+        false
+    }
+
     /// The lowest known value (global minimum or best known ground state).
     fn best_known_value(&self) -> Option<f64> {
         self.minima()

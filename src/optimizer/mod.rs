@@ -11,6 +11,7 @@
 //! [`OptimizerKind`]. See CONTRIBUTING.md.
 
 pub mod adam;
+pub mod clip;
 pub mod noise;
 pub mod rmsprop;
 pub mod sgd;

@@ -2,7 +2,18 @@
 //! clipped gradient plus ξ).
 //!
 //! - `none`: ξ = 0.
-//! - `gaussian { std }`: ξ ~ N(0, std²·I).
+//! - `gaussian { std }`: ξ ~ N(0, std(t)²·I); `std` is a number or any
+//!   schedule table read as the standard deviation ([`Level`]).
+//! - `langevin { temperature, T0 }`: ξ ~ N(0, (2·T(t)/lr(t))·I), so that SGD's
+//!   update x ← x − lr·(∇f + ξ) is x − lr·∇f + √(2·lr·T)·z with z ~ N(0, I):
+//!   stochastic gradient Langevin dynamics (Welling & Teh 2011), whose
+//!   stationary density for small lr is ∝ exp(−f/T). `temperature` is a
+//!   number, a schedule table (annealing), or `"with_lr"`: T(t) =
+//!   T0·lr(t)/lr(0). With momentum β the same noise enters the momentum
+//!   buffer (underdamped Langevin with friction (1−β)/lr; the stationary
+//!   temperature is T only in the small-lr limit); with Adam the noise is
+//!   divided by √v̂ like the gradient (preconditioned, not true Langevin).
+//!   A step with lr = 0 gets no noise.
 //! - `student_t { std, dof }`: ξ_i = std·√((ν−2)/ν)·t_i with t_i ~ Student-t(ν)
 //!   i.i.d.; Var t = ν/(ν−2), so every component has standard deviation `std`
 //!   (heavy tails, kurtosis 3 + 6/(ν−4) for ν > 4). Requires ν > 2.
@@ -26,6 +37,7 @@
 use crate::error::{check, SpecError};
 use crate::landscape::Landscape;
 use crate::rng::RunRng;
+use crate::schedule::level::Level;
 use rand_distr::{Distribution, StandardNormal, StudentT};
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +47,12 @@ pub enum NoiseSpec {
     #[default]
     None,
     Gaussian {
-        std: f64,
+        std: Level,
+    },
+    Langevin {
+        temperature: Level,
+        #[serde(rename = "T0", default, skip_serializing_if = "Option::is_none")]
+        t0: Option<f64>,
     },
     StudentT {
         std: f64,
@@ -71,9 +88,15 @@ impl NoiseSpec {
             ),
             doc(
                 "gaussian",
-                "ξ ~ N(0, std²·I) added to the exact gradient.",
-                "Isotropic Gaussian gradient noise (Langevin-style).",
+                "ξ ~ N(0, std(t)²·I) added to the exact gradient; `std` is a number or any schedule table read as the standard deviation at step t.",
+                "Isotropic Gaussian gradient noise.",
                 "std = 0.1",
+            ),
+            doc(
+                "langevin",
+                "ξ ~ N(0, (2·T(t)/lr(t))·I), so SGD's update is x − lr·∇f + √(2·lr·T)·z: stochastic gradient Langevin dynamics, stationary density ∝ exp(−f/T) for small lr. `temperature` is a number, a schedule table (annealing) or \"with_lr\" (T(t) = T0·lr(t)/lr(0), with `T0`). With momentum or Adam it is not exact Langevin dynamics; a step with lr = 0 gets no noise.",
+                "Welling & Teh (2011), SGLD.",
+                "temperature = 0.01",
             ),
             doc(
                 "student_t",
@@ -97,6 +120,24 @@ impl NoiseSpec {
     }
 }
 
+/// The update a noise draw is for: its step and learning rate, and the
+/// learning rate of update 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoiseStep {
+    pub t: u64,
+    pub lr: f64,
+    pub lr0: f64,
+}
+
+impl NoiseStep {
+    /// Update 0 with lr 1 (for models that read neither).
+    pub const FIRST: Self = Self {
+        t: 0,
+        lr: 1.0,
+        lr0: 1.0,
+    };
+}
+
 /// The factor that gives a Student-t(ν) variable standard deviation `std`:
 /// std·√((ν−2)/ν).
 pub fn student_t_scale(std: f64, dof: f64) -> f64 {
@@ -118,7 +159,26 @@ impl NoiseSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             Self::None => Ok(()),
-            Self::Gaussian { std } => check::non_negative("std", *std),
+            Self::Gaussian { std: Level::WithLr } => Err(SpecError::new(
+                "std",
+                "\"with_lr\" is for langevin's temperature; give a number or a schedule table",
+            )),
+            Self::Gaussian { std } => std.validate("std"),
+            Self::Langevin { temperature, t0 } => {
+                temperature.validate("temperature")?;
+                match (temperature, t0) {
+                    (Level::WithLr, None) => Err(SpecError::new(
+                        "T0",
+                        "is needed with temperature = \"with_lr\" (T(t) = T0·lr(t)/lr(0))",
+                    )),
+                    (Level::WithLr, Some(t)) => check::non_negative("T0", *t),
+                    (_, Some(_)) => Err(SpecError::new(
+                        "T0",
+                        "is only read with temperature = \"with_lr\"",
+                    )),
+                    _ => Ok(()),
+                }
+            }
             Self::StudentT { std, dof } => {
                 check::non_negative("std", *std)?;
                 if dof.is_finite() && *dof > 2.0 {
@@ -142,17 +202,20 @@ impl NoiseSpec {
         match self {
             Self::None => "none",
             Self::Gaussian { .. } => "gaussian",
+            Self::Langevin { .. } => "langevin",
             Self::StudentT { .. } => "student_t",
             Self::Curvature { .. } => "curvature",
             Self::Dp { .. } => "dp",
         }
     }
 
-    /// Adds noise to `grad` (the exact gradient at `x`) in place. `scratch` is
-    /// a buffer of length `dim` the model may use. Must not allocate.
+    /// Adds noise to `grad` (the exact gradient at `x`) in place, for the
+    /// update `at`. `scratch` is a buffer of length `dim` the model may use.
+    /// Must not allocate.
     pub fn perturb(
         &self,
         rng: &mut RunRng,
+        at: NoiseStep,
         landscape: &dyn Landscape,
         x: &[f64],
         grad: &mut [f64],
@@ -160,7 +223,13 @@ impl NoiseSpec {
     ) {
         match self {
             Self::None => {}
-            Self::Gaussian { std } => add_gaussian(rng, grad, *std),
+            Self::Gaussian { std } => add_gaussian(rng, grad, std.at(at.t, at.lr, at.lr0, 0.0)),
+            Self::Langevin { temperature, t0 } => {
+                let temp = temperature.at(at.t, at.lr, at.lr0, t0.unwrap_or(0.0));
+                if at.lr > 0.0 {
+                    add_gaussian(rng, grad, (2.0 * temp / at.lr).sqrt());
+                }
+            }
             Self::StudentT { std, dof } => {
                 let t = StudentT::new(*dof).expect("dof validated > 2");
                 let s = student_t_scale(*std, *dof);
@@ -218,7 +287,7 @@ mod tests {
         let mut scratch = vec![0.0; d];
         for _ in 0..N {
             buf.copy_from_slice(g);
-            spec.perturb(&mut rng, f, x, &mut buf, &mut scratch);
+            spec.perturb(&mut rng, NoiseStep::FIRST, f, x, &mut buf, &mut scratch);
             for i in 0..d {
                 let e = buf[i] - center[i];
                 sum[i] += e;
@@ -266,7 +335,9 @@ mod tests {
     fn gaussian_moments() {
         let f = flat(3);
         let g = [1.0, -2.0, 0.5];
-        let spec = NoiseSpec::Gaussian { std: 0.7 };
+        let spec = NoiseSpec::Gaussian {
+            std: Level::Constant(0.7),
+        };
         check_moments(moments(&spec, &f, &[0.0; 3], &g, &g), &[0.7; 3], 3.0);
     }
 
@@ -292,7 +363,14 @@ mod tests {
         let tail = (0..N)
             .filter(|_| {
                 buf[0] = 0.0;
-                spec.perturb(&mut rng, &f1, &[0.0], &mut buf, &mut scratch);
+                spec.perturb(
+                    &mut rng,
+                    NoiseStep::FIRST,
+                    &f1,
+                    &[0.0],
+                    &mut buf,
+                    &mut scratch,
+                );
                 buf[0].abs() > 3.5 * 2.0
             })
             .count() as f64
@@ -337,12 +415,26 @@ mod tests {
             clip: 2.0,
             multiplier: 0.0,
         };
-        quiet.perturb(&mut rng, &f, &[0.0; 2], &mut g, &mut scratch);
+        quiet.perturb(
+            &mut rng,
+            NoiseStep::FIRST,
+            &f,
+            &[0.0; 2],
+            &mut g,
+            &mut scratch,
+        );
         assert!((g[0] - 1.2).abs() < 1e-15 && (g[1] - 1.6).abs() < 1e-15);
         assert!((g[0].hypot(g[1]) - 2.0).abs() <= 4.0 * f64::EPSILON);
         // Below the clip: untouched.
         let mut small = [0.3, -0.4];
-        quiet.perturb(&mut rng, &f, &[0.0; 2], &mut small, &mut scratch);
+        quiet.perturb(
+            &mut rng,
+            NoiseStep::FIRST,
+            &f,
+            &[0.0; 2],
+            &mut small,
+            &mut scratch,
+        );
         assert_eq!(small, [0.3, -0.4]);
         // With noise: mean the clipped gradient, std multiplier·clip = 1.1.
         let spec = NoiseSpec::Dp {
@@ -397,7 +489,9 @@ mod tests {
             momentum: beta,
             ..Default::default()
         };
-        let noise = NoiseSpec::Gaussian { std: sigma };
+        let noise = NoiseSpec::Gaussian {
+            std: Level::Constant(sigma),
+        };
         let p = StepParams::new(lr);
         let (seeds, burn, steps) = (64, 2_000, 100_000);
         let per_seed: Vec<f64> = (0..seeds)
@@ -411,7 +505,7 @@ mod tests {
                     if t >= burn {
                         sum += loss;
                     }
-                    noise.perturb(&mut rng, &f, &x, &mut g, &mut scratch);
+                    noise.perturb(&mut rng, NoiseStep::FIRST, &f, &x, &mut g, &mut scratch);
                     opt.step(&p, &mut x, &g, &mut st);
                 }
                 sum / steps as f64

@@ -35,6 +35,11 @@ pub struct Observer<'a> {
     min_loss: f64,
     lr: f64,
     diverged_at: Option<u64>,
+    best_loss: f64,
+    best_step: u64,
+    /// Where `best_loss` was met, when kept (else empty).
+    best_x: Vec<f64>,
+    clipped_steps: Option<u64>,
 }
 
 impl<'a> Observer<'a> {
@@ -42,10 +47,11 @@ impl<'a> Observer<'a> {
         plan: &'a Plan,
         prepared: &'a Prepared,
         spec: &RunSpec,
-        dim: usize,
+        f: &dyn Landscape,
         lr0: f64,
     ) -> Self {
         let settings = &plan.settings;
+        let dim = f.dim();
         let minima = &prepared.minima[spec.landscape];
         let position_dim = if super::traces_positions(plan, dim) {
             dim
@@ -72,6 +78,17 @@ impl<'a> Observer<'a> {
             min_loss: f64::INFINITY,
             lr: lr0,
             diverged_at: None,
+            best_loss: f64::INFINITY,
+            best_step: 0,
+            best_x: if position_dim > 0 || f.keeps_best_point() {
+                vec![f64::NAN; dim]
+            } else {
+                Vec::new()
+            },
+            clipped_steps: plan.optimizers[spec.optimizer]
+                .clip
+                .is_active()
+                .then_some(0),
         }
     }
 
@@ -84,6 +101,7 @@ impl<'a> Observer<'a> {
             self.threshold = self.settings.diverge_factor * loss.abs().max(1.0);
         }
         self.min_loss = self.min_loss.min(loss);
+        self.see_best(t, loss, &run.x);
         if loss.is_finite() && loss <= self.threshold && run.g.iter().all(|v| v.is_finite()) {
             return false;
         }
@@ -99,9 +117,22 @@ impl<'a> Observer<'a> {
             effective_step: None,
             shrink: None,
             sharpness: None,
+            preclip_norm: None,
+            clipped: None,
         });
         self.push_position(&run.x);
         true
+    }
+
+    /// Keeps the lowest loss met so far, its step and (where kept) point.
+    fn see_best(&mut self, t: u64, loss: f64, x: &[f64]) {
+        if loss < self.best_loss {
+            self.best_loss = loss;
+            self.best_step = t;
+            if !self.best_x.is_empty() {
+                self.best_x.copy_from_slice(x);
+            }
+        }
     }
 
     /// Before update `t`: the position of a traced row.
@@ -138,6 +169,10 @@ impl<'a> Observer<'a> {
         f: &dyn Landscape,
         run: &RunState,
     ) {
+        let clipped = run.clipped;
+        if let (Some(n), Some(c)) = (self.clipped_steps.as_mut(), clipped) {
+            *n += u64::from(c.fired);
+        }
         if !self.settings.traced(t) {
             return;
         }
@@ -163,6 +198,8 @@ impl<'a> Observer<'a> {
             effective_step: (sgd_step > 0.0).then(|| update_norm / sgd_step),
             shrink: optimizer.decoupled_shrink(&hyper.params),
             sharpness,
+            preclip_norm: clipped.map(|c| c.norm),
+            clipped: clipped.map(|c| c.fired),
         });
     }
 
@@ -184,6 +221,9 @@ impl<'a> Observer<'a> {
             self.diverged_at.is_some() || !(final_loss.is_finite() && final_loss <= self.threshold);
         if final_loss.is_finite() {
             self.min_loss = self.min_loss.min(final_loss);
+            if self.diverged_at.is_none() {
+                self.see_best(settings.steps, final_loss, &run.x);
+            }
         }
         let x = &run.x;
         let curvature = (!diverged && settings.hessian)
@@ -209,6 +249,15 @@ impl<'a> Observer<'a> {
             basin,
             energy_gap,
             final_position: (self.position_dim > 0).then(|| x.clone()),
+            best_loss: self.best_loss,
+            best_step: self.best_step,
+            best_energy_gap: f
+                .best_known_value()
+                .filter(|_| self.best_loss.is_finite())
+                .map(|best| self.best_loss - best),
+            best_position: (!self.best_x.is_empty() && self.best_loss.is_finite())
+                .then_some(self.best_x),
+            clipped_steps: self.clipped_steps,
         };
         (row, self.trace, self.position_dim)
     }

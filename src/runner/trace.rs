@@ -15,6 +15,10 @@ pub struct TraceColumns {
     pub effective_step: Vec<Option<f64>>,
     pub shrink: Vec<Option<f64>>,
     pub sharpness: Vec<Option<f64>>,
+    /// ‖g‖ before clipping, and whether clipping changed g (null without
+    /// clipping).
+    pub preclip_norm: Vec<Option<f64>>,
+    pub clipped: Vec<Option<bool>>,
     /// `dim` values per row when positions are traced, else empty.
     pub position: Vec<f64>,
     /// Per row where positions are traced: the index in [`Self::basin_labels`]
@@ -37,6 +41,8 @@ pub struct TraceRow {
     pub effective_step: Option<f64>,
     pub shrink: Option<f64>,
     pub sharpness: Option<f64>,
+    pub preclip_norm: Option<f64>,
+    pub clipped: Option<bool>,
 }
 
 impl TraceColumns {
@@ -54,6 +60,8 @@ impl TraceColumns {
             effective_step: Vec::with_capacity(rows),
             shrink: Vec::with_capacity(rows),
             sharpness: Vec::with_capacity(rows),
+            preclip_norm: Vec::with_capacity(rows),
+            clipped: Vec::with_capacity(rows),
             position: Vec::with_capacity(positions * position_len),
             basin: Vec::with_capacity(positions),
             basin_labels,
@@ -72,6 +80,8 @@ impl TraceColumns {
         self.effective_step.push(row.effective_step);
         self.shrink.push(row.shrink);
         self.sharpness.push(row.sharpness);
+        self.preclip_norm.push(row.preclip_norm);
+        self.clipped.push(row.clipped);
     }
 
     /// The basin label of row `i`, where positions are traced.

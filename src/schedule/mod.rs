@@ -46,6 +46,7 @@ pub mod compose;
 pub mod cosine;
 pub mod cyclic;
 pub mod decay;
+pub mod level;
 
 #[cfg(test)]
 mod golden_tests;
