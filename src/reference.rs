@@ -204,7 +204,7 @@ fn commands(out: &mut String) {
             }
             let help = help.trim().to_string();
             let mut help = match help.chars().last() {
-                Some('.' | '!' | '?' | ')') | None => help,
+                Some('.' | '!' | '?') | None => help,
                 Some(_) => format!("{help}."),
             };
             if a.is_required_set() || (a.is_positional() && defaults.is_empty()) {
