@@ -133,6 +133,12 @@ pub fn parse_fields<T: DeserializeOwned>(value: toml::Value) -> Result<T, String
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
+        // toml's own errors end with "in `field`", which the path now says.
+        let message = message
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("in `"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let path = if path == "." { String::new() } else { path };
         nest(&path, message.trim())
     })
@@ -229,4 +235,64 @@ macro_rules! kinds {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Plan;
+    use std::path::Path;
+
+    /// The field and line an invalid sweep file is reported at.
+    fn error_at(body: &str) -> (String, Option<usize>) {
+        let src = format!("name = \"e\"\nsteps = 5\n{body}");
+        match Plan::from_source(Path::new("e.toml"), &src).err().unwrap() {
+            crate::ValleyError::Invalid { field, line, .. } => (field, line),
+            other => panic!("{other}"),
+        }
+    }
+
+    const LANDSCAPE: &str = "[[landscape]]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1, 2]\n";
+    const OPTIMIZER: &str = "[[optimizer]]\nkind = \"sgd\"\n";
+    const SCHEDULE: &str = "[[schedule]]\nkind = \"constant\"\nlr = 0.1\n";
+
+    /// Inside every family's kind-tagged tables, and inside nested ones, the
+    /// error names the field itself, on its line.
+    #[test]
+    fn errors_name_the_field_inside_kind_tables() {
+        let cases = [
+            (
+                format!("[[landscape]]\nkind = \"quadratic\"\ndim = -3\neigenvalues = [1]\n{OPTIMIZER}{SCHEDULE}"),
+                "landscape[0].dim",
+                5,
+            ),
+            (
+                format!("[[landscape]]\nkind = \"rastrigin\"\ndim = 2\na = \"x\"\n{OPTIMIZER}{SCHEDULE}"),
+                "landscape[0].a",
+                6,
+            ),
+            (
+                format!("{LANDSCAPE}[[optimizer]]\nkind = \"adam\"\nbeta1 = \"high\"\n{SCHEDULE}"),
+                "optimizer[0].beta1",
+                9,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"warmup\"\nwarmup_steps = 2\nthen = {{ kind = \"cosine\", lr = 0.1, total_steps = -1 }}\n"),
+                "schedule[0].then.total_steps",
+                12,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"sequential\"\nmilestones = [2]\nschedules = [{{ kind = \"constant\", lr = 1 }}, {{ kind = \"step\", lr = 1, step_size = 0.5 }}]\n"),
+                "schedule[0].schedules[1].step_size",
+                12,
+            ),
+            (
+                format!("{LANDSCAPE}{OPTIMIZER}[[schedule]]\nkind = \"cosine_annealing\"\nlr = 1\n"),
+                "schedule[0].kind",
+                10,
+            ),
+        ];
+        for (body, field, line) in cases {
+            assert_eq!(error_at(&body), (field.to_string(), Some(line)), "{body}");
+        }
+    }
 }

@@ -504,7 +504,8 @@ fn schedule_command_reproduces_the_reference_libraries() {
         for (t, row) in rows.iter().enumerate() {
             let cols: Vec<&str> = row.split(',').collect();
             assert_eq!(cols[0], t.to_string());
-            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs() || (a - b).abs() <= 1e-15;
+            let close =
+                |a: f64, b: f64| approx::relative_eq!(a, b, epsilon = 1e-15, max_relative = 1e-12);
             let lr: f64 = cols[1].parse().unwrap();
             let want = lrs[t].as_f64().unwrap();
             assert!(close(lr, want), "{name} step {t}: lr {lr} vs {want}");

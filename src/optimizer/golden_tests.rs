@@ -54,7 +54,7 @@ struct TorchState {
 const CHAOS_CUTOFF: f64 = 1e-12;
 
 fn close(ours: f64, theirs: f64) -> bool {
-    (ours - theirs).abs() <= (1e-9 * theirs.abs()).max(1e-12)
+    approx::relative_eq!(ours, theirs, epsilon = 1e-12, max_relative = 1e-9)
 }
 
 fn golden() -> Golden {

@@ -215,7 +215,7 @@ mod tests {
         let c = [(0.0, 2.0), (10.0, 8.0)];
         let got = band([&a[..], &b[..], &c[..]]);
         assert_eq!(got.len(), 3);
-        let close = |x: f64, y: f64| (x - y).abs() < 1e-12;
+        let close = |x: f64, y: f64| approx::abs_diff_eq!(x, y, epsilon = 1e-12);
         assert!(close(got[0].lo, 1.2) && close(got[0].median, 2.0) && close(got[0].hi, 2.8));
         assert_eq!(got[0].count, 3);
         assert!(close(got[1].lo, 4.4) && close(got[1].median, 6.0) && close(got[1].hi, 7.6));

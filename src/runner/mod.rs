@@ -494,7 +494,8 @@ lr = {lr}
             );
             let p = plan(&src);
             let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
-            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs() || (a - b).abs() <= 1e-12;
+            let close =
+                |a: f64, b: f64| approx::relative_eq!(a, b, epsilon = 1e-12, max_relative = 1e-9);
             let xs = case["x"].as_array().unwrap();
             let d = x0.len();
             for t in 0..60 {

@@ -19,7 +19,7 @@ const REL: f64 = 1e-12;
 const ABS: f64 = 1e-15;
 
 fn close(got: f64, want: f64) -> bool {
-    (got - want).abs() <= (REL * want.abs()).max(ABS)
+    approx::relative_eq!(got, want, epsilon = ABS, max_relative = REL)
 }
 
 fn cases() -> Vec<Case> {
