@@ -101,9 +101,9 @@ pub fn render() -> Result<String, String> {
         &mut out,
         "Optimizers",
         "optimizer",
-        "An `[[optimizer]]` table. Every optimizer also takes `name`, `noise` and \
-         `weight_decay_mode` (see [Sweep file](#sweep-file) and \
-         [Noise models](#noise-models)).",
+        "An `[[optimizer]]` table. Every optimizer also takes `name`, `noise`, \
+         `weight_decay_mode`, `clip_grad_norm` and `clip_grad_value` (see \
+         [Sweep file](#sweep-file) and [Noise models](#noise-models)).",
         &OptimizerKind::docs(),
         "[[optimizer]]",
         |_| Ok(None),
@@ -488,7 +488,6 @@ fn default_init(doc: &KindDoc) -> Result<Option<String>, String> {
     )))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn family(
     out: &mut String,
     title: &str,
