@@ -30,6 +30,11 @@ pub enum Command {
     /// Print the reference as Markdown: commands, exit codes, sweep-file
     /// fields, every kind with its fields and defaults, Parquet columns.
     Reference,
+    /// Check that two results folders hold the same rows up to row order
+    /// (exit 0), or name the first difference (exit 1). For scripts without
+    /// a Parquet reader, such as scripts/slurm/selftest.sh.
+    #[command(hide = true)]
+    SameRows(SameRowsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -101,4 +106,12 @@ pub struct PlotArgs {
 pub struct MergeArgs {
     /// The results folder holding shard-K-of-N/ subfolders.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SameRowsArgs {
+    /// A results folder.
+    pub a: PathBuf,
+    /// Another results folder.
+    pub b: PathBuf,
 }

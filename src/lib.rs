@@ -4,7 +4,9 @@
 //! A sweep file (TOML) is parsed into file types ([`config::file`]), expanded
 //! and validated into a [`config::Plan`] in which every run is fully resolved,
 //! and run in parallel by [`runner`], which streams per-run and per-step rows
-//! to Parquet through [`output`]. Column names live in [`schema`].
+//! to Parquet through [`output`] into a results folder ([`results`]: parts,
+//! consolidation, merge, sweep.json, the folder lock). The library never
+//! uses [`commands`], the command-line layer. Column names live in [`schema`].
 
 pub mod cli;
 pub mod commands;
@@ -17,6 +19,7 @@ pub mod output;
 pub mod plot;
 pub mod reference;
 pub mod registry;
+pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod schedule;

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Plot(a) => commands::plot::run(a),
         Command::Merge(a) => commands::merge::run(a),
         Command::Reference => commands::reference::run(),
+        Command::SameRows(a) => commands::merge::same_rows(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

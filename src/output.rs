@@ -1,186 +1,30 @@
-//! Parquet output, written durably as runs finish.
-//!
-//! While a sweep runs, finished runs are buffered and flushed at least every
-//! [`FLUSH_SECONDS`] seconds into numbered part files under `DIR/parts/`: first
-//! `trace-N.parquet`, then `runs-N.parquet`, each written to a temporary name
-//! and renamed, so a part exists only when complete. A run counts as finished
-//! once its `runs` part exists; a sweep killed at any moment loses only the
-//! runs in flight and those finished in the last flush interval. `--resume`
-//! reads the finished run ids from the parts (and from a consolidated
-//! `runs.parquet`), removes trace parts without their runs part, and runs only
-//! what is missing. At the end the parts are joined into `runs.parquet`
-//! (sorted by plan order) and `trace.parquet` (streamed part by part, so memory
-//! does not grow with runs × steps), zstd-compressed, with provenance in the
-//! Parquet key-value metadata.
+//! Parquet frames of finished runs: per-run rows ([`runs_frame`]) and
+//! per-step trace rows ([`trace_frame`]), with provenance in the Parquet
+//! key-value metadata. How they are written to a results folder (parts,
+//! consolidation, merge) is [`crate::results`].
 
 use crate::config::plan::render_value;
 use crate::config::Plan;
 use crate::curvature::CurvatureMethod;
 use crate::error::{Result, ValleyError};
-use crate::runner::{RunResult, RunRow, TraceColumns};
+use crate::runner::{RunRow, TraceColumns};
 use crate::schema::{runs as rc, trace as tc};
 use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;
-use std::collections::HashSet;
-use std::fs::{self, File};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::fs::File;
+use std::path::Path;
 
-/// Longest time finished runs wait in memory before they are flushed.
-pub const FLUSH_SECONDS: u64 = 2;
-/// Buffered trace rows that force a flush.
-const FLUSH_TRACE_ROWS: usize = 500_000;
-
-pub const RUNS_FILE: &str = "runs.parquet";
-pub const TRACE_FILE: &str = "trace.parquet";
-pub const SWEEP_FILE: &str = "sweep.json";
-const PARTS_DIR: &str = "parts";
-
-/// What to do with an existing results folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
-    Refuse,
-    Force,
-    Resume,
-}
-
-/// Checks whether `dir` may be used, without writing anything.
-pub fn check_dir(dir: &Path, mode: Existing) -> Result<()> {
-    let occupied = dir.exists()
-        && fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true);
-    if occupied && mode == Existing::Refuse {
-        return Err(ValleyError::invalid(
-            dir,
-            None,
-            "",
-            "the results folder exists: pass --resume to finish its missing runs or --force to start over",
-        ));
-    }
-    if dir.exists() && !dir.is_dir() {
-        return Err(ValleyError::invalid(
-            dir,
-            None,
-            "",
-            "exists and is not a folder",
-        ));
-    }
-    Ok(())
-}
-
-/// Run ids recorded in `dir`, finished or consolidated.
-fn recorded_ids(dir: &Path) -> Result<HashSet<String>> {
-    let mut files: Vec<PathBuf> = list_parts(&dir.join(PARTS_DIR), "runs")?
-        .into_iter()
-        .map(|(_, p)| p)
-        .collect();
-    if dir.join(RUNS_FILE).exists() {
-        files.push(dir.join(RUNS_FILE));
-    }
-    let mut done = HashSet::new();
-    for path in files {
-        let df = read_parquet(&path)?;
-        for id in df.column(rc::RUN_ID)?.str()?.iter().flatten() {
-            done.insert(id.to_string());
-        }
-    }
-    Ok(done)
-}
-
-/// Makes `dir` ready for writing and returns the run ids already finished
-/// there (empty unless resuming). When resuming, every recorded run must be
-/// one of `planned`, or nothing is touched.
-pub fn prepare_dir(
-    dir: &Path,
-    mode: Existing,
-    planned: &HashSet<String>,
-) -> Result<HashSet<String>> {
-    if mode == Existing::Resume {
-        let foreign = recorded_ids(dir)?.difference(planned).count();
-        if foreign > 0 {
-            return Err(ValleyError::invalid(
-                dir,
-                None,
-                "",
-                format!("{foreign} recorded runs are not in this sweep's plan (the sweep file changed?): use --force to start over"),
-            ));
-        }
-    }
-    if mode == Existing::Force && dir.exists() {
-        fs::remove_dir_all(dir)?;
-    }
-    let parts = dir.join(PARTS_DIR);
-    fs::create_dir_all(&parts)?;
-    if mode != Existing::Resume {
-        return Ok(HashSet::new());
-    }
-    // A consolidated sweep becomes part 0 again.
-    if dir.join(RUNS_FILE).exists() {
-        let seq = next_seq(&parts)?;
-        fs::rename(dir.join(TRACE_FILE), parts.join(part_name("trace", seq)))?;
-        fs::rename(dir.join(RUNS_FILE), parts.join(part_name("runs", seq)))?;
-    }
-    let seqs: HashSet<u64> = list_parts(&parts, "runs")?
-        .iter()
-        .map(|(s, _)| *s)
-        .collect();
-    for (seq, path) in list_parts(&parts, "trace")? {
-        if !seqs.contains(&seq) {
-            fs::remove_file(path)?;
-        }
-    }
-    for entry in fs::read_dir(&parts)? {
-        let p = entry?.path();
-        if p.extension().is_some_and(|e| e == "tmp") {
-            fs::remove_file(p)?;
-        }
-    }
-    recorded_ids(dir)
-}
-
-fn part_name(kind: &str, seq: u64) -> String {
-    format!("{kind}-{seq:06}.parquet")
-}
-
-/// Part files of `kind` in `parts`, by sequence number.
-fn list_parts(parts: &Path, kind: &str) -> Result<Vec<(u64, PathBuf)>> {
-    let mut out = Vec::new();
-    if !parts.exists() {
-        return Ok(out);
-    }
-    for entry in fs::read_dir(parts)? {
-        let path = entry?.path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if let Some(seq) = name
-            .strip_prefix(kind)
-            .and_then(|r| r.strip_prefix('-'))
-            .and_then(|r| r.strip_suffix(".parquet"))
-            .and_then(|r| r.parse().ok())
-        {
-            out.push((seq, path));
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn next_seq(parts: &Path) -> Result<u64> {
-    let last = list_parts(parts, "runs")?
-        .into_iter()
-        .chain(list_parts(parts, "trace")?)
-        .map(|(s, _)| s + 1)
-        .max();
-    Ok(last.unwrap_or(0))
-}
+pub use crate::results::{RUNS_FILE, SWEEP_FILE, TRACE_FILE};
 
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file =
         File::open(path).map_err(|e| ValleyError::Other(format!("{}: {e}", path.display())))?;
-    Ok(ParquetReader::new(file).finish()?)
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| ValleyError::Other(format!("{}: {e}", path.display())))
 }
 
-fn metadata(plan: &Plan) -> KeyValueMetadata {
+pub(crate) fn metadata(plan: &Plan) -> KeyValueMetadata {
     KeyValueMetadata::from_static(vec![
         ("valley_version".into(), env!("CARGO_PKG_VERSION").into()),
         ("valley_sweep".into(), plan.name.clone()),
@@ -189,81 +33,6 @@ fn metadata(plan: &Plan) -> KeyValueMetadata {
             format!("{:016x}", crate::rng::fnv1a64(plan.source.as_bytes())),
         ),
     ])
-}
-
-fn write_parquet(path: &Path, df: &mut DataFrame, plan: &Plan) -> Result<()> {
-    let tmp = path.with_extension("parquet.tmp");
-    let file = File::create(&tmp)?;
-    ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(Some(metadata(plan)))
-        .finish(df)?;
-    fs::rename(&tmp, path)?;
-    Ok(())
-}
-
-/// Buffers finished runs and flushes them into part files.
-pub struct PartWriter<'a> {
-    plan: &'a Plan,
-    parts: PathBuf,
-    seq: u64,
-    rows: Vec<RunRow>,
-    traces: Vec<(String, TraceColumns, usize)>,
-    trace_rows: usize,
-    last_flush: Instant,
-}
-
-impl<'a> PartWriter<'a> {
-    pub fn new(plan: &'a Plan, dir: &Path) -> Result<Self> {
-        let parts = dir.join(PARTS_DIR);
-        let seq = next_seq(&parts)?;
-        Ok(Self {
-            plan,
-            parts,
-            seq,
-            rows: Vec::new(),
-            traces: Vec::new(),
-            trace_rows: 0,
-            last_flush: Instant::now(),
-        })
-    }
-
-    pub fn push(&mut self, r: RunResult) -> Result<()> {
-        self.trace_rows += r.trace.len();
-        self.traces
-            .push((r.row.run_id.clone(), r.trace, r.position_dim));
-        self.rows.push(r.row);
-        if self.trace_rows >= FLUSH_TRACE_ROWS
-            || self.last_flush.elapsed().as_secs() >= FLUSH_SECONDS
-        {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    pub fn flush(&mut self) -> Result<()> {
-        self.last_flush = Instant::now();
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let mut trace = trace_frame(&self.traces)?;
-        write_parquet(
-            &self.parts.join(part_name("trace", self.seq)),
-            &mut trace,
-            self.plan,
-        )?;
-        let mut runs = runs_frame(self.plan, &self.rows)?;
-        write_parquet(
-            &self.parts.join(part_name("runs", self.seq)),
-            &mut runs,
-            self.plan,
-        )?;
-        self.seq += 1;
-        self.rows.clear();
-        self.traces.clear();
-        self.trace_rows = 0;
-        Ok(())
-    }
 }
 
 /// A nullable list-of-f64 column, built from slices without a `Series` per
@@ -496,75 +265,4 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
         rows.iter().map(|r| r.best_position.as_deref()),
     ));
     Ok(DataFrame::new(n, columns)?)
-}
-
-/// Counts of a consolidated results folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Counts {
-    pub runs: usize,
-    pub diverged: usize,
-    pub trace_rows: usize,
-}
-
-/// Joins the parts of `dir` into `runs.parquet` and `trace.parquet` and
-/// removes the parts.
-pub fn consolidate(dir: &Path, plan: &Plan) -> Result<Counts> {
-    let parts = dir.join(PARTS_DIR);
-    let runs_parts = list_parts(&parts, "runs")?;
-    let trace_parts = list_parts(&parts, "trace")?;
-    let counts = join_parts(
-        dir,
-        plan,
-        &runs_parts
-            .iter()
-            .map(|(_, p)| p.clone())
-            .collect::<Vec<_>>(),
-        &trace_parts
-            .iter()
-            .map(|(_, p)| p.clone())
-            .collect::<Vec<_>>(),
-    )?;
-    fs::remove_dir_all(&parts)?;
-    Ok(counts)
-}
-
-/// Writes `dir/runs.parquet` from `runs` files (sorted by plan order) and
-/// `dir/trace.parquet` from `traces` files, one file in memory at a time.
-pub fn join_parts(dir: &Path, plan: &Plan, runs: &[PathBuf], traces: &[PathBuf]) -> Result<Counts> {
-    let mut all = match runs.first() {
-        Some(p) => read_parquet(p)?,
-        None => runs_frame(plan, &[])?,
-    };
-    for p in runs.iter().skip(1) {
-        all.vstack_mut_owned(read_parquet(p)?)?;
-    }
-    all.sort_in_place([rc::RUN_INDEX], SortMultipleOptions::default())?;
-    all.rechunk_mut();
-    let diverged = all.column(rc::DIVERGED)?.bool()?.sum().unwrap_or(0) as usize;
-    let n_runs = all.height();
-    write_parquet(&dir.join(RUNS_FILE), &mut all, plan)?;
-
-    let path = dir.join(TRACE_FILE);
-    let tmp = path.with_extension("parquet.tmp");
-    let empty = trace_frame(&[])?;
-    let mut writer = ParquetWriter::new(File::create(&tmp)?)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(Some(metadata(plan)))
-        .batched(empty.schema())?;
-    let mut trace_rows = 0;
-    if traces.is_empty() {
-        writer.write_batch(&empty)?;
-    }
-    for p in traces {
-        let df = read_parquet(p)?;
-        trace_rows += df.height();
-        writer.write_batch(&df)?;
-    }
-    writer.finish()?;
-    fs::rename(&tmp, &path)?;
-    Ok(Counts {
-        runs: n_runs,
-        diverged,
-        trace_rows,
-    })
 }

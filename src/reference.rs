@@ -136,7 +136,7 @@ fn commands(out: &mut String) {
         cli.get_name(),
         cli.get_about().map(|a| a.to_string()).unwrap_or_default()
     );
-    for sub in cli.get_subcommands() {
+    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name();
         let positionals: Vec<String> = sub
             .get_positionals()

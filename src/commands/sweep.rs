@@ -3,15 +3,56 @@
 //! plan; `--shard K/N` runs every N-th run into `DIR/shard-K-of-N/`.
 
 use crate::cli::SweepArgs;
-use crate::config::{self, Plan};
+use crate::config;
 use crate::error::{Result, ValleyError};
-use crate::output::{self, Counts, Existing, PartWriter};
-use crate::runner;
+use crate::results::sweep::{run_sweep, Progress};
+use crate::results::writer::StopSlot;
+use crate::results::Existing;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::time::{Instant, SystemTime};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// The terminal side of a sweep: the progress bar, the warnings, and
+/// SIGINT/SIGTERM.
+struct Terminal {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    interrupts: Option<Interrupts>,
+}
+
+impl Progress for Terminal {
+    fn started(
+        &mut self,
+        todo: usize,
+        resumed: usize,
+        planned: usize,
+        stop: Arc<StopSlot>,
+    ) -> Result<()> {
+        let bar = if self.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(todo as u64)
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {per_sec}, ETA {eta}",
+            )
+            .expect("a valid progress template"),
+        );
+        self.bar = Some(bar);
+        self.interrupts = Some(exit_on_interrupt(stop, resumed, planned)?);
+        Ok(())
+    }
+
+    fn run_done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+}
 
 /// `K/N` with 1 <= K <= N.
 pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
@@ -34,61 +75,58 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize)> {
     Ok((k, n))
 }
 
-/// The git revision of the source tree valley was built from, where known.
-fn git_revision() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["-C", env!("CARGO_MANIFEST_DIR"), "rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+/// The sweep that SIGINT and SIGTERM interrupt: its writer, runs resumed
+/// and runs planned. `None` outside a sweep.
+type Current = Option<(Arc<StopSlot>, usize, usize)>;
+static CURRENT: Mutex<Current> = Mutex::new(None);
+
+/// Turns SIGINT and SIGTERM (Ctrl-C; Slurm at the time limit) during a sweep
+/// into: flush the finished runs, say how many are kept, exit 130. The runs
+/// in flight are lost; everything on disk is resumable. Outside a sweep the
+/// signals act as by default. One handler thread per process.
+fn exit_on_interrupt(stop: Arc<StopSlot>, resumed: usize, planned: usize) -> Result<Interrupts> {
+    static HANDLER: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    HANDLER
+        .get_or_init(|| {
+            let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
+            std::thread::spawn(move || {
+                for signal in signals.forever() {
+                    let current = CURRENT.lock().ok().and_then(|c| c.clone());
+                    let Some((stop, resumed, planned)) = current else {
+                        let _ = signal_hook::low_level::emulate_default_handler(signal);
+                        continue;
+                    };
+                    match stop.flush_and_stop() {
+                        Ok(written) => eprintln!(
+                            "\ninterrupted: {} of {planned} runs kept; rerun with --resume",
+                            resumed + written
+                        ),
+                        Err(e) => eprintln!(
+                            "\ninterrupted: flushing the finished runs failed ({e}); rerun with --resume"
+                        ),
+                    }
+                    std::process::exit(130);
+                }
+            });
+            Ok(())
+        })
+        .clone()
+        .map_err(ValleyError::Other)?;
+    if let Ok(mut c) = CURRENT.lock() {
+        *c = Some((stop, resumed, planned));
+    }
+    Ok(Interrupts)
 }
 
-/// Everything `sweep.json` records.
-pub struct SweepRecord<'a> {
-    pub plan: &'a Plan,
-    pub shard: Option<(usize, usize)>,
-    pub threads: usize,
-    pub started: SystemTime,
-    pub finished: Option<SystemTime>,
-    pub planned: usize,
-    pub resumed: usize,
-    pub counts: Option<Counts>,
-}
+/// The current sweep's claim on SIGINT and SIGTERM, released on drop.
+struct Interrupts;
 
-pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
-    let ts = |t: SystemTime| humantime::format_rfc3339_seconds(t).to_string();
-    let value = json!({
-        "name": r.plan.name,
-        "description": r.plan.description,
-        "valley_version": env!("CARGO_PKG_VERSION"),
-        "git_revision": git_revision(),
-        "sweep_file": r.plan.file.display().to_string(),
-        "source": r.plan.source,
-        "status": if r.finished.is_some() { "complete" } else { "running" },
-        "shard": r.shard.map(|(k, n)| json!({"k": k, "n": n})),
-        "threads": r.threads,
-        "started_at": ts(r.started),
-        "finished_at": r.finished.map(ts),
-        "wall_seconds": r.finished.and_then(|f| f.duration_since(r.started).ok()).map(|d| d.as_secs_f64()),
-        "runs": {
-            "planned": r.planned,
-            "resumed": r.resumed,
-            "finished": r.counts.map(|c| c.runs),
-            "diverged": r.counts.map(|c| c.diverged),
-        },
-        "trace_rows": r.counts.map(|c| c.trace_rows),
-        "plan": r.plan,
-    });
-    let path = dir.join(output::SWEEP_FILE);
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_string_pretty(&value).expect("json") + "\n",
-    )?;
-    std::fs::rename(tmp, path)?;
-    Ok(())
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        if let Ok(mut c) = CURRENT.lock() {
+            *c = None;
+        }
+    }
 }
 
 pub fn run(args: SweepArgs) -> Result<()> {
@@ -131,65 +169,38 @@ pub fn run(args: SweepArgs) -> Result<()> {
         (_, true) => Existing::Resume,
         _ => Existing::Refuse,
     };
-    output::check_dir(&dir, mode)?;
-    let planned: HashSet<String> = runs.iter().map(|r| r.run_id.clone()).collect();
-    let done = output::prepare_dir(&dir, mode, &planned)?;
-    let todo: Vec<_> = runs
-        .into_iter()
-        .filter(|r| !done.contains(&r.run_id))
-        .collect();
-
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let started = SystemTime::now();
-    let mut record = SweepRecord {
-        plan: &plan,
-        shard,
-        threads,
-        started,
-        finished: None,
-        planned: planned.len(),
-        resumed: done.len(),
-        counts: None,
-    };
-    write_sweep_json(&dir, &record)?;
-
     let clock = Instant::now();
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(todo.len() as u64)
+    let mut terminal = Terminal {
+        bar: None,
+        quiet: args.quiet,
+        interrupts: None,
     };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs, {per_sec}, ETA {eta}",
-        )
-        .expect("a valid progress template"),
-    );
-    let mut writer = PartWriter::new(&plan, &dir)?;
-    runner::execute(&plan, &todo, threads, |result| {
-        bar.inc(1);
-        writer.push(result)
-    })?;
-    writer.flush()?;
-    bar.finish_and_clear();
-    let counts = output::consolidate(&dir, &plan)?;
-    record.finished = Some(SystemTime::now());
-    record.counts = Some(counts);
-    write_sweep_json(&dir, &record)?;
+    let outcome = run_sweep(&plan, &dir, runs, mode, threads, shard, &mut terminal)?;
+    if let Some(bar) = &terminal.bar {
+        bar.finish_and_clear();
+    }
+    let (counts, resumed) = (outcome.counts, outcome.resumed);
+    for path in &outcome.quarantined {
+        eprintln!(
+            "warning: damaged part file set aside: {} (its runs were run again)",
+            path.display()
+        );
+    }
     let secs = clock.elapsed().as_secs_f64();
     eprintln!(
         "{}: {} runs ({} diverged{}), {} trace rows in {:.2} s ({:.0} runs/s, {} threads) -> {}",
         plan.name,
         counts.runs,
         counts.diverged,
-        if done.is_empty() {
+        if resumed == 0 {
             String::new()
         } else {
-            format!(", {} resumed", done.len())
+            format!(", {resumed} resumed")
         },
         counts.trace_rows,
         secs,
-        todo.len() as f64 / secs.max(1e-9),
+        outcome.ran as f64 / secs.max(1e-9),
         threads,
         dir.display()
     );

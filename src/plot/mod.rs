@@ -57,7 +57,7 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
             "has no runs to plot",
         ));
     }
-    let (plan, _) = crate::commands::merge::recorded_plan(dir)?;
+    let (plan, _) = crate::results::recorded_plan(dir)?;
     let out = dir.join(FIGURES_DIR);
     std::fs::create_dir_all(&out)?;
     let mut written = Vec::new();

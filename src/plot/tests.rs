@@ -11,7 +11,6 @@
 use super::data::Results;
 use super::render::{Panel, Series, Style};
 use super::*;
-use crate::cli::SweepArgs;
 
 const SWEEP: &str = r#"
 name = "plot_test"
@@ -63,17 +62,17 @@ fn sweep() -> (tempfile::TempDir, PathBuf) {
     let file = tmp.path().join("plot_test.toml");
     std::fs::write(&file, SWEEP).unwrap();
     let out = tmp.path().join("results");
-    crate::commands::sweep::run(SweepArgs {
-        file,
-        out: Some(out.clone()),
-        threads: Some(2),
-        force: false,
-        resume: false,
-        shard: None,
-        dry_run: false,
-        plot: false,
-        quiet: true,
-    })
+    let plan = crate::config::load(&file).unwrap();
+    let runs = plan.runs.clone();
+    crate::results::sweep::run_sweep(
+        &plan,
+        &out,
+        runs,
+        crate::results::Existing::Refuse,
+        2,
+        None,
+        &mut (),
+    )
     .unwrap();
     (tmp, out)
 }

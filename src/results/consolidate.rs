@@ -1,0 +1,331 @@
+//! Joining finished runs into `runs.parquet` and `trace.parquet`, crash-safe.
+//!
+//! Both files are written to temporaries (`*.parquet.tmp`); then
+//! `trace.parquet` is renamed into place and `runs.parquet` last: its rename
+//! is the commit. The sources (the parts of a sweep, the shards of a merge)
+//! are only retired after that, so a process killed at any point leaves
+//! either the sources intact or a committed pair. Before anything is written
+//! the plan is checked: a missing run is an error that says how many are
+//! missing, never a partial success.
+
+use super::{fault, parts, PARTS_DIR, RETIRED_PARTS_DIR, RUNS_FILE, TRACE_FILE};
+use crate::config::Plan;
+use crate::error::{Result, ValleyError};
+use crate::output::{metadata, read_parquet, runs_frame, trace_frame};
+use crate::schema::{runs as rc, trace as tc};
+use polars::prelude::*;
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+/// Counts of a consolidated results folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub runs: usize,
+    pub diverged: usize,
+    pub trace_rows: usize,
+}
+
+/// One source of runs: its runs rows (already read) and its trace file.
+pub(crate) struct Source {
+    pub runs: DataFrame,
+    pub trace: PathBuf,
+    /// Run ids of this source already taken from an earlier one, whose rows
+    /// are dropped here (a run is never counted twice).
+    pub repeated: HashSet<String>,
+}
+
+/// Reads the runs of `sources` in order, dropping run ids already seen.
+pub(crate) fn sources(pairs: Vec<(PathBuf, PathBuf)>) -> Result<(Vec<Source>, HashSet<String>)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (runs_path, trace) in pairs {
+        let runs = read_parquet(&runs_path)?;
+        let mut repeated = HashSet::new();
+        for id in runs.column(rc::RUN_ID)?.str()?.iter().flatten() {
+            if !seen.insert(id.to_string()) {
+                repeated.insert(id.to_string());
+            }
+        }
+        out.push(Source {
+            runs,
+            trace,
+            repeated,
+        });
+    }
+    Ok((out, seen))
+}
+
+/// Rows of `df` whose run id is not in `drop`.
+fn without(df: DataFrame, column: &str, drop: &HashSet<String>) -> Result<DataFrame> {
+    if drop.is_empty() {
+        return Ok(df);
+    }
+    let mask: BooleanChunked = df
+        .column(column)?
+        .str()?
+        .iter()
+        .map(|id| Some(!id.is_some_and(|id| drop.contains(id))))
+        .collect();
+    Ok(df.filter(&mask)?)
+}
+
+/// Errors when `found` does not hold every run of `planned`.
+pub(crate) fn check_plan(
+    dir: &Path,
+    found: &HashSet<String>,
+    planned: &HashSet<String>,
+) -> Result<()> {
+    let missing = planned.difference(found).count();
+    if missing > 0 {
+        return Err(ValleyError::Other(format!(
+            "{}: {missing} of the plan's {} runs are missing; nothing was consolidated: rerun with --resume",
+            dir.display(),
+            planned.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `dir/runs.parquet` (sorted by plan order) and `dir/trace.parquet`
+/// (streamed source by source, one in memory at a time) from `sources`,
+/// committing by renaming `runs.parquet` last.
+pub(crate) fn commit(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Counts> {
+    let written = write_and_rename(dir, plan, sources);
+    if written.is_err() {
+        // Do not leave a large temporary behind on a full disk.
+        super::remove_temporaries(dir)?;
+    }
+    written
+}
+
+fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Counts> {
+    let runs_path = dir.join(RUNS_FILE);
+    let trace_path = dir.join(TRACE_FILE);
+    let runs_tmp = runs_path.with_extension("parquet.tmp");
+    let trace_tmp = trace_path.with_extension("parquet.tmp");
+
+    // The first source sets the column types (an axis may be text).
+    let mut all: Option<DataFrame> = None;
+    for s in &sources {
+        let df = without(s.runs.clone(), rc::RUN_ID, &s.repeated)?;
+        match all.as_mut() {
+            Some(a) => {
+                a.vstack_mut_owned(df)?;
+            }
+            None => all = Some(df),
+        }
+    }
+    let mut all = match all {
+        Some(a) => a,
+        None => runs_frame(plan, &[])?,
+    };
+    all.sort_in_place([rc::RUN_INDEX], SortMultipleOptions::default())?;
+    all.rechunk_mut();
+    let diverged = all.column(rc::DIVERGED)?.bool()?.sum().unwrap_or(0) as usize;
+    let file = File::create(&runs_tmp)?;
+    ParquetWriter::new(&file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(Some(metadata(plan)))
+        .finish(&mut all)?;
+    file.sync_all()?;
+    fault::point("runs_tmp");
+
+    let empty = trace_frame(&[])?;
+    let file = File::create(&trace_tmp)?;
+    let mut writer = ParquetWriter::new(&file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(Some(metadata(plan)))
+        .batched(empty.schema())?;
+    let mut trace_rows = 0;
+    if sources.is_empty() {
+        writer.write_batch(&empty)?;
+    }
+    for s in &sources {
+        let df = without(read_parquet(&s.trace)?, tc::RUN_ID, &s.repeated)?;
+        trace_rows += df.height();
+        writer.write_batch(&df)?;
+    }
+    writer.finish()?;
+    file.sync_all()?;
+    fault::point("trace_tmp");
+
+    fs::rename(&trace_tmp, &trace_path)?;
+    fault::point("trace_renamed");
+    fs::rename(&runs_tmp, &runs_path)?;
+    fault::point("runs_renamed");
+    Ok(Counts {
+        runs: all.height(),
+        diverged,
+        trace_rows,
+    })
+}
+
+/// Joins the parts of `dir` into `runs.parquet` and `trace.parquet`, after
+/// checking they hold every run of `planned`, then removes the parts.
+/// A part that cannot be read is set aside in `parts/quarantine/` and its
+/// runs count as missing.
+pub fn consolidate(dir: &Path, plan: &Plan, planned: &HashSet<String>) -> Result<Counts> {
+    let parts_dir = dir.join(PARTS_DIR);
+    let mut pairs = Vec::new();
+    let mut damaged = Vec::new();
+    for (_, runs, trace) in parts::pairs(&parts_dir)? {
+        match trace {
+            Some(t) => pairs.push((runs, t)),
+            None => damaged.extend(parts::quarantine(&parts_dir, &runs, None)?),
+        }
+    }
+    let (sources, found) = match sources(pairs.clone()) {
+        Ok(s) => s,
+        Err(_) => {
+            // Find the unreadable runs parts, set them aside, and read again.
+            let mut good = Vec::new();
+            for (runs, trace) in pairs {
+                if super::ids_in(&runs).is_ok() {
+                    good.push((runs, trace));
+                } else {
+                    damaged.extend(parts::quarantine(&parts_dir, &runs, Some(&trace))?);
+                }
+            }
+            sources(good)?
+        }
+    };
+    if !damaged.is_empty() {
+        let names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+        return Err(ValleyError::Other(format!(
+            "damaged part files were set aside: {}; {} of the plan's {} runs are missing: rerun with --resume",
+            names.join(", "),
+            planned.difference(&found).count(),
+            planned.len()
+        )));
+    }
+    check_plan(dir, &found, planned)?;
+    let counts = match commit(dir, plan, sources) {
+        Ok(c) => c,
+        Err(e) => {
+            // A damaged trace part: set it aside so that --resume reruns it.
+            for (_, runs, trace) in parts::pairs(&parts_dir)? {
+                if let Some(t) = trace {
+                    if parts::check_footer(&t).is_err() {
+                        parts::quarantine(&parts_dir, &runs, Some(&t))?;
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
+    retire_parts(dir)?;
+    Ok(counts)
+}
+
+/// Removes `dir/parts/` after a commit: renamed to `parts.old/` in one step
+/// (from then on the committed files are the truth), its quarantine kept as
+/// `dir/quarantine/`, then removed file by file.
+fn retire_parts(dir: &Path) -> Result<()> {
+    let retired = dir.join(RETIRED_PARTS_DIR);
+    fs::rename(dir.join(PARTS_DIR), &retired)?;
+    fault::point("parts_renamed");
+    parts::keep_quarantine(&retired, dir)?;
+    for (i, entry) in fs::read_dir(&retired)?.enumerate() {
+        if i == 1 {
+            fault::point("parts_removing");
+        }
+        let path = entry?.path();
+        if path.is_dir() {
+            fs::remove_dir_all(path)?;
+        } else {
+            fs::remove_file(path)?;
+        }
+    }
+    fs::remove_dir(&retired)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::writer::{write_parts, StopSlot};
+    use crate::runner;
+
+    fn plan() -> Plan {
+        Plan::from_source(
+            Path::new("t.toml"),
+            r#"
+name = "t"
+steps = 20
+seeds = 5
+trace_every = 10
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 2.0]
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = 0.1 }
+[[schedule]]
+kind = "constant"
+lr = 0.1
+"#,
+        )
+        .unwrap()
+    }
+
+    /// Runs `runs` of `plan` into `dir/parts/` as one more part.
+    fn flush(plan: &Plan, dir: &Path, runs: &[crate::config::RunSpec]) {
+        fs::create_dir_all(dir.join(PARTS_DIR)).unwrap();
+        write_parts(plan, dir, &StopSlot::default(), |sink| {
+            runner::execute(plan, runs, 1, &mut *sink)
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn missing_runs_are_an_error_that_says_how_many_and_writes_nothing() {
+        let plan = plan();
+        let tmp = tempfile::tempdir().unwrap();
+        flush(&plan, tmp.path(), &plan.runs[..3]);
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let err = consolidate(tmp.path(), &plan, &planned)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2 of the plan's 5 runs are missing"), "{err}");
+        assert!(err.contains("--resume"), "{err}");
+        assert!(!tmp.path().join(RUNS_FILE).exists());
+        assert!(!tmp.path().join(TRACE_FILE).exists());
+        assert_eq!(parts::pairs(&tmp.path().join(PARTS_DIR)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_run_recorded_twice_is_counted_once() {
+        let plan = plan();
+        let tmp = tempfile::tempdir().unwrap();
+        // Runs 0..3, then 2..5 again: runs 2 is in two parts.
+        flush(&plan, tmp.path(), &plan.runs[..3]);
+        flush(&plan, tmp.path(), &plan.runs[2..]);
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
+        // Steps 0, 10 and the last, 19: three trace rows per run.
+        assert_eq!(
+            counts,
+            Counts {
+                runs: 5,
+                diverged: 0,
+                trace_rows: 15
+            }
+        );
+        let runs = read_parquet(&tmp.path().join(RUNS_FILE)).unwrap();
+        let ids: Vec<i64> = runs
+            .column(rc::RUN_INDEX)
+            .unwrap()
+            .i64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4]);
+        assert_eq!(
+            read_parquet(&tmp.path().join(TRACE_FILE)).unwrap().height(),
+            15
+        );
+        assert!(!tmp.path().join(PARTS_DIR).exists());
+    }
+}

@@ -1,0 +1,251 @@
+//! What a results folder is: its files, its lock, its parts, how they are
+//! consolidated, and how shards are merged. The commands (`sweep`, `merge`,
+//! `plot`) use this module; it knows nothing of the command line.
+//!
+//! A results folder `DIR` holds, while a sweep runs:
+//!
+//! | path | what |
+//! |---|---|
+//! | `.valley.lock` | the writer's lock (an advisory `flock`), with its pid ([`lock`]) |
+//! | `sweep.json` | the resolved plan and the run counts ([`record`]) |
+//! | `parts/runs-N.parquet`, `parts/trace-N.parquet` | finished runs, flushed as they finish ([`parts`]) |
+//! | `parts/quarantine/` | damaged parts set aside on resume; their runs are run again |
+//!
+//! and once complete, `runs.parquet` and `trace.parquet` instead of `parts/`.
+//!
+//! **The parts are the truth while `parts/` exists.** Consolidation
+//! ([`consolidate`]) writes both consolidated files to temporary names,
+//! renames `trace.parquet` into place and then `runs.parquet`, the commit
+//! marker, then renames `parts/` to `parts.old/` in one step and removes it.
+//! Opening a folder to resume ([`open`]) first brings it back to a state of
+//! that sequence: temporaries and `parts.new/` are removed; with `parts/`
+//! present, consolidated files are stale and removed; `parts.old/` is
+//! removed (its runs are in the committed `runs.parquet`). So a sweep or a
+//! merge killed at any moment (`kill -9` included) loses no finished run and
+//! counts none twice.
+
+pub mod compare;
+pub mod consolidate;
+mod fault;
+pub mod lock;
+pub mod merge;
+pub mod parts;
+pub mod record;
+pub mod sweep;
+pub mod writer;
+
+pub use consolidate::{consolidate, Counts};
+pub use lock::FolderLock;
+pub use merge::merge;
+pub use record::{recorded_plan, write_sweep_json, SweepRecord};
+
+use crate::error::{Result, ValleyError};
+use crate::output::read_parquet;
+use crate::schema::runs as rc;
+use std::collections::HashSet;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+pub const RUNS_FILE: &str = "runs.parquet";
+pub const TRACE_FILE: &str = "trace.parquet";
+pub const SWEEP_FILE: &str = "sweep.json";
+pub const LOCK_FILE: &str = ".valley.lock";
+pub const PARTS_DIR: &str = "parts";
+/// `parts/` after its runs were committed to `runs.parquet`, being removed.
+pub const RETIRED_PARTS_DIR: &str = "parts.old";
+/// Parts being made from a consolidated folder on resume.
+pub const STAGED_PARTS_DIR: &str = "parts.new";
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// What to do with an existing results folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    Refuse,
+    Force,
+    Resume,
+}
+
+/// True when `dir` holds anything besides its lock file.
+fn occupied(dir: &Path) -> bool {
+    dir.exists()
+        && fs::read_dir(dir)
+            .map(|d| d.flatten().any(|e| e.file_name() != LOCK_FILE))
+            .unwrap_or(true)
+}
+
+/// Checks whether `dir` may be used, without writing anything.
+pub fn check_dir(dir: &Path, mode: Existing) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            "exists and is not a folder",
+        ));
+    }
+    if mode == Existing::Refuse && occupied(dir) {
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            "the results folder exists: pass --resume to finish its missing runs or --force to start over",
+        ));
+    }
+    Ok(())
+}
+
+/// A results folder opened for writing: locked, and brought to a state from
+/// which the sweep can go on.
+pub struct Opened {
+    pub lock: FolderLock,
+    /// Runs already finished (empty unless resuming).
+    pub done: HashSet<String>,
+    /// Damaged part files set aside in `parts/quarantine/`: their runs are
+    /// missing from `done` and will be run again.
+    pub quarantined: Vec<PathBuf>,
+}
+
+/// Locks `dir` (creating it) and makes it ready for writing. `Force` empties
+/// it; `Resume` recovers from any interrupted write and returns the finished
+/// run ids, each of which must be one of `planned` or nothing is changed.
+pub fn open(dir: &Path, mode: Existing, planned: &HashSet<String>) -> Result<Opened> {
+    check_dir(dir, mode)?;
+    fs::create_dir_all(dir)?;
+    let lock = FolderLock::acquire(dir)?;
+    // Another process may have filled the folder between the check and the lock.
+    check_dir(dir, mode)?;
+    let parts = dir.join(PARTS_DIR);
+    match mode {
+        Existing::Refuse => {}
+        Existing::Force => remove_all_but_lock(dir)?,
+        Existing::Resume => {
+            recover(dir)?;
+            let (done, quarantined) = if parts.exists() {
+                parts::finished_ids(&parts)?
+            } else if dir.join(RUNS_FILE).exists() {
+                (ids_in(&dir.join(RUNS_FILE))?, Vec::new())
+            } else {
+                (HashSet::new(), Vec::new())
+            };
+            let foreign = done.difference(planned).count();
+            if foreign > 0 {
+                return Err(ValleyError::invalid(
+                    dir,
+                    None,
+                    "",
+                    format!("{foreign} recorded runs are not in this sweep's plan (the sweep file changed?): use --force to start over"),
+                ));
+            }
+            if !parts.exists() && dir.join(RUNS_FILE).exists() {
+                reopen_consolidated(dir)?;
+            }
+            fs::create_dir_all(&parts)?;
+            return Ok(Opened {
+                lock,
+                done,
+                quarantined,
+            });
+        }
+    }
+    fs::create_dir_all(&parts)?;
+    Ok(Opened {
+        lock,
+        done: HashSet::new(),
+        quarantined: Vec::new(),
+    })
+}
+
+/// The run ids of a runs file.
+pub fn ids_in(path: &Path) -> Result<HashSet<String>> {
+    let df = read_parquet(path)?;
+    let ids = df.column(rc::RUN_ID)?.str()?;
+    Ok(ids.iter().flatten().map(str::to_string).collect())
+}
+
+fn remove_all_but_lock(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name() == LOCK_FILE {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes `path`, file or folder, if it exists.
+pub(crate) fn remove_if_exists(path: &Path) -> Result<()> {
+    let r = if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    match r {
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+/// Removes the temporary files of interrupted writes in `dir` (`*.tmp`).
+pub(crate) fn remove_temporaries(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "tmp") && path.is_file() {
+            fs::remove_file(path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Brings a folder left by an interrupted sweep, resume or consolidation back
+/// to a consistent state (see the module header). Changes no finished run.
+fn recover(dir: &Path) -> Result<()> {
+    remove_temporaries(dir)?;
+    // Staging from a consolidated folder did not finish: that folder is intact.
+    remove_if_exists(&dir.join(STAGED_PARTS_DIR))?;
+    let retired = dir.join(RETIRED_PARTS_DIR);
+    if retired.exists() {
+        parts::keep_quarantine(&retired, dir)?;
+        remove_if_exists(&retired)?;
+    }
+    if dir.join(PARTS_DIR).exists() {
+        // The parts are the truth; whatever was consolidated from them is
+        // stale or half-written.
+        remove_if_exists(&dir.join(RUNS_FILE))?;
+        remove_if_exists(&dir.join(TRACE_FILE))?;
+        parts::remove_orphans(&dir.join(PARTS_DIR))?;
+    } else if dir.join(RUNS_FILE).exists() && !dir.join(TRACE_FILE).exists() {
+        return Err(ValleyError::Other(format!(
+            "{}: runs.parquet without trace.parquet and no parts/: this folder was not written by this version of valley; use --force to start over",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Turns a consolidated folder back into parts (part 0), so that resuming it
+/// goes through the same path as any other: the consolidated files are
+/// hard-linked (or copied) into `parts.new/`, which is renamed to `parts/` in
+/// one step, and only then are they removed.
+fn reopen_consolidated(dir: &Path) -> Result<()> {
+    let staged = dir.join(STAGED_PARTS_DIR);
+    fs::create_dir_all(&staged)?;
+    for (file, kind) in [(TRACE_FILE, "trace"), (RUNS_FILE, "runs")] {
+        let to = staged.join(parts::part_name(kind, 0));
+        if fs::hard_link(dir.join(file), &to).is_err() {
+            fs::copy(dir.join(file), &to)?;
+        }
+        fault::point("staging");
+    }
+    fs::rename(&staged, dir.join(PARTS_DIR))?;
+    fault::point("staged");
+    fs::remove_file(dir.join(RUNS_FILE))?;
+    fs::remove_file(dir.join(TRACE_FILE))?;
+    Ok(())
+}
