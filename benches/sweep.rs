@@ -20,6 +20,7 @@ fn args(out: PathBuf) -> SweepArgs {
         shard: None,
         dry_run: false,
         plot: false,
+        report: false,
         quiet: true,
     }
 }

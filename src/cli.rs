@@ -1,7 +1,7 @@
 //! Command-line arguments (clap). Raw arguments only: the commands resolve
 //! them (ripgrep's LowArgs/HiArgs split).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -35,6 +35,12 @@ pub enum Command {
     /// a Parquet reader, such as scripts/slurm/selftest.sh.
     #[command(hide = true)]
     SameRows(SameRowsArgs),
+    /// Compare the levels of one factor on paired runs (same seed): median
+    /// difference, bootstrap CI, Wilcoxon p-value, Holm, verdict.
+    Compare(CompareArgs),
+    /// Write DIR/report.html: one self-contained page with the sweep, its
+    /// figures and a compare table per factor.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +68,9 @@ pub struct SweepArgs {
     /// Draw the figures when the sweep ends.
     #[arg(long)]
     pub plot: bool,
+    /// Write DIR/report.html when the sweep ends.
+    #[arg(long)]
+    pub report: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -114,4 +123,41 @@ pub struct SameRowsArgs {
     pub a: PathBuf,
     /// Another results folder.
     pub b: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// Aligned for a terminal.
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A results folder (with runs.parquet and sweep.json).
+    pub dir: PathBuf,
+    /// The metric: any numeric column of runs.parquet.
+    #[arg(long, default_value = "final_loss")]
+    pub metric: String,
+    /// The factor whose levels are compared: `landscape`, `optimizer`,
+    /// `schedule` or a sweep-axis column such as `optimizer.momentum`.
+    #[arg(long, default_value = "schedule")]
+    pub by: String,
+    /// The level every other level is compared with (default: the first in
+    /// plan order).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Larger values of the metric are better (default: smaller is better).
+    #[arg(long)]
+    pub higher_is_better: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results folder (with runs.parquet, trace.parquet, sweep.json).
+    pub dir: PathBuf,
 }

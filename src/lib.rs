@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod curvature;
 pub mod error;
@@ -19,11 +20,13 @@ pub mod output;
 pub mod plot;
 pub mod reference;
 pub mod registry;
+pub mod report;
 pub mod results;
 pub mod rng;
 pub mod runner;
 pub mod schedule;
 pub mod schema;
+pub mod stats;
 pub mod vecmath;
 
 pub use error::{Result, SpecError, ValleyError};

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::Merge(a) => commands::merge::run(a),
         Command::Reference => commands::reference::run(),
         Command::SameRows(a) => commands::merge::same_rows(a),
+        Command::Compare(a) => commands::compare::run(a),
+        Command::Report(a) => commands::report::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,12 @@
 //! One file per command. Each resolves its raw arguments, does its work, and
 //! returns a [`crate::ValleyError`]; invalid input writes nothing.
 
+pub mod compare;
 pub mod inspect;
 pub mod merge;
 pub mod plot;
 pub mod reference;
+pub mod report;
 pub mod schedule;
 pub mod sweep;
 

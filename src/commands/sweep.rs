@@ -207,5 +207,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if args.plot {
         crate::plot::plot_dir(&dir)?;
     }
+    if args.report {
+        super::report::write(&dir)?;
+    }
     Ok(())
 }

@@ -1,0 +1,35 @@
+//! `valley compare DIR`: paired comparison of the levels of one factor
+//! (see [`crate::compare`]), printed as a table, CSV or JSON.
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::compare::{self, Options};
+use crate::error::{Result, ValleyError};
+
+pub fn run(args: CompareArgs) -> Result<()> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            "no such results folder",
+        ));
+    }
+    let (plan, _) = crate::results::recorded_plan(dir)?;
+    let opts = Options {
+        metric: args.metric,
+        by: args.by,
+        baseline: args.baseline,
+        higher_is_better: args.higher_is_better,
+    };
+    let c = compare::compare_dir(dir, &plan, &opts)?;
+    match args.format {
+        CompareFormat::Table => print!("{}", c.to_table()),
+        CompareFormat::Csv => print!("{}", c.to_csv()),
+        CompareFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&c.to_json()).expect("json values serialize")
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! `valley compare` and `valley report` on real tiny sweeps, through the
+//! binary.
+
+use polars::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn valley(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_valley"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the valley binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// 2 landscapes (one 2-D) x 2 momenta x 3 schedules x 10 seeds; the `hot`
+/// schedule diverges on the quadratic (lr·λ_max = 4.4 > 2(1+β)). Ten seeds:
+/// the smallest exact p-value, 2/2^10, survives Holm over eight rows.
+const SWEEP: &str = r#"
+name = "cmp"
+description = "compare test"
+steps = 60
+seeds = 10
+trace_every = 10
+diverge_factor = 1e3
+
+[[landscape]]
+kind = "quadratic"
+dim = 4
+eigenvalues = { kind = "geometric", min = 0.1, max = 4.0 }
+rotate = true
+
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+
+[[optimizer]]
+kind = "sgd"
+momentum = { sweep = [0.0, 0.5] }
+noise = { kind = "gaussian", std = 0.1 }
+
+[[schedule]]
+name = "step"
+kind = "step"
+lr = 0.02
+step_size = 20
+gamma = 0.5
+
+[[schedule]]
+name = "exp"
+kind = "exponential"
+lr = 0.02
+gamma = 0.5
+decay_steps = 20
+
+[[schedule]]
+name = "hot"
+kind = "constant"
+lr = 1.1
+"#;
+
+/// Runs the sweep once per test into a fresh folder.
+fn sweep(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("cmp.toml"), SWEEP).unwrap();
+    let mut args = vec!["sweep", "cmp.toml", "--out", "out", "--quiet"];
+    args.extend_from_slice(extra);
+    let o = valley(&args, tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dir = tmp.path().join("out");
+    (tmp, dir)
+}
+
+fn csv_rows(s: &str) -> Vec<Vec<String>> {
+    s.lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn compare_prints_table_csv_and_json_that_agree_with_the_parquet_file() {
+    let (tmp, dir) = sweep(&[]);
+    let d = dir.to_str().unwrap();
+    let table = valley(
+        &["compare", d, "--by", "schedule", "--baseline", "step"],
+        tmp.path(),
+    );
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let table = text(&table.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    // summary, header, 2 landscapes x 2 momenta x 2 candidates.
+    assert_eq!(lines.len(), 2 + 8, "{table}");
+    for col in [
+        "landscape",
+        "optimizer.momentum",
+        "candidate",
+        "median_diff",
+        "p_holm",
+        "verdict",
+    ] {
+        assert!(lines[1].contains(col), "{}", lines[1]);
+    }
+
+    let csv = valley(
+        &["compare", d, "--baseline", "step", "--format", "csv"],
+        tmp.path(),
+    );
+    assert!(csv.status.success());
+    let rows = csv_rows(&text(&csv.stdout));
+    let header = &rows[0];
+    assert_eq!(rows.len(), 9);
+    assert!(rows[1..].iter().all(|r| r.len() == header.len()));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+
+    let json = valley(
+        &["compare", d, "--baseline", "step", "--format", "json"],
+        tmp.path(),
+    );
+    assert!(json.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let jrows = json["rows"].as_array().unwrap();
+    assert_eq!(jrows.len(), 8);
+    assert_eq!(json["baseline"], "step");
+
+    // An independent reading of runs.parquet: pair by seed, medians by sorting.
+    let runs = ParquetReader::new(fs::File::open(dir.join("runs.parquet")).unwrap())
+        .finish()
+        .unwrap();
+    let s = |c: &str| -> Vec<String> {
+        let c = runs.column(c).unwrap().cast(&DataType::String).unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect()
+    };
+    let (land, sched, mom, seed) = (
+        s("landscape"),
+        s("schedule"),
+        s("optimizer.momentum"),
+        s("seed"),
+    );
+    let loss: Vec<f64> = runs
+        .column("final_loss")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    let div: Vec<bool> = runs
+        .column("diverged")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    let value = |i: usize| if div[i] { f64::INFINITY } else { loss[i] };
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    for (r, j) in rows[1..].iter().zip(jrows) {
+        let (l, m, cand) = (
+            &r[col("landscape")],
+            &r[col("optimizer.momentum")],
+            &r[col("candidate")],
+        );
+        assert_eq!(j["candidate"], cand.as_str());
+        let pick = |sch: &str| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..runs.height())
+                .filter(|&i| {
+                    &land[i] == l
+                        && mom[i].parse::<f64>().unwrap().to_string() == *m
+                        && sched[i] == sch
+                })
+                .collect();
+            idx.sort_by_key(|&i| seed[i].parse::<u64>().unwrap());
+            idx
+        };
+        let (ci, bi) = (pick(cand), pick("step"));
+        assert_eq!(ci.len(), 10);
+        assert_eq!(r[col("n_pairs")], "10");
+        let mc = median(ci.iter().map(|&i| value(i)).collect());
+        let mb = median(bi.iter().map(|&i| value(i)).collect());
+        let got = |name: &str| -> f64 { r[col(name)].parse().unwrap() };
+        assert_eq!(got("median_candidate"), mc, "{r:?}");
+        assert_eq!(got("median_baseline"), mb, "{r:?}");
+        let wins = ci
+            .iter()
+            .zip(&bi)
+            .filter(|(&c, &b)| {
+                let d = if div[c] && div[b] {
+                    0.0
+                } else {
+                    value(c) - value(b)
+                };
+                d < 0.0
+            })
+            .count();
+        assert_eq!(got("win_rate"), wins as f64 / 10.0);
+        let nd = ci.iter().filter(|&&i| div[i]).count();
+        assert_eq!(r[col("n_diverged_candidate")], nd.to_string());
+        if cand == "hot" && l == "quadratic" {
+            // Every hot run diverges on the quadratic: the worst outcome.
+            assert_eq!(nd, 10);
+            assert_eq!(r[col("median_diff")], "inf");
+            assert_eq!(j["median_diff"], "inf");
+            assert_eq!(got("win_rate"), 0.0);
+            assert_eq!(r[col("verdict")], "worse");
+        }
+        // JSON and CSV agree to the last digit.
+        let p: f64 = r[col("p_value")].parse().unwrap();
+        assert_eq!(j["p_value"].as_f64().unwrap(), p);
+        let ph: f64 = r[col("p_holm")].parse().unwrap();
+        assert!(ph >= p && ph <= 1.0);
+        assert_eq!(j["verdict"], r[col("verdict")].as_str());
+    }
+    // Same output every time (the bootstrap is seeded).
+    let again = valley(
+        &["compare", d, "--baseline", "step", "--format", "csv"],
+        tmp.path(),
+    );
+    assert_eq!(again.stdout, csv.stdout);
+}
+
+#[test]
+fn compare_by_an_axis_and_higher_is_better() {
+    let (tmp, dir) = sweep(&[]);
+    let d = dir.to_str().unwrap();
+    let o = valley(
+        &[
+            "compare",
+            d,
+            "--by",
+            "optimizer.momentum",
+            "--metric",
+            "steps_run",
+            "--higher-is-better",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["baseline"], "0");
+    assert_eq!(json["higher_is_better"], true);
+    // landscapes x schedules, one candidate (0.5).
+    assert_eq!(json["rows"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        json["group_columns"],
+        serde_json::json!(["landscape", "schedule"])
+    );
+}
+
+#[test]
+fn bad_flags_exit_2_and_name_what_exists() {
+    let (tmp, dir) = sweep(&[]);
+    let d = dir.to_str().unwrap();
+    let before: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--metric", "nope"],
+            &["--metric", "nope", "final_loss", "sharpness"],
+        ),
+        (
+            &["--metric", "schedule"],
+            &["--metric", "not numeric", "final_loss"],
+        ),
+        (
+            &["--by", "colour"],
+            &["--by", "colour", "schedule", "optimizer.momentum"],
+        ),
+        (&["--by", "optimizer"], &["--by", "one level", "sgd"]),
+        (
+            &["--baseline", "cosine"],
+            &["--baseline", "cosine", "step, exp, hot"],
+        ),
+        (&["--format", "xml"], &["xml", "table", "csv", "json"]),
+    ];
+    for (flags, needles) in cases {
+        let mut args = vec!["compare", d];
+        args.extend_from_slice(flags);
+        let o = valley(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", text(&o.stderr));
+        let err = text(&o.stderr);
+        for n in needles {
+            assert!(err.contains(n), "{flags:?}: `{n}` not in {err}");
+        }
+        assert!(o.stdout.is_empty());
+    }
+    for args in [vec!["compare", "missing"], vec!["report", "missing"]] {
+        let o = valley(&args, tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("missing"));
+    }
+    assert!(!tmp.path().join("missing").exists());
+    let after: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after);
+}
+
+/// Count of non-overlapping occurrences.
+fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
+
+#[test]
+fn report_is_one_self_contained_page_with_every_figure_and_table() {
+    let (tmp, dir) = sweep(&["--report"]);
+    let path = dir.join("report.html");
+    let html = fs::read_to_string(&path).expect("sweep --report writes report.html");
+    let svgs = fs::read_dir(dir.join("figures"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "svg")
+        })
+        .count();
+    // lr, update_norm, loss, final_loss, sharpness, contour of the 2-D rastrigin.
+    assert!(svgs >= 6, "{svgs}");
+    assert!(dir.join("figures/contour_rastrigin.svg").exists());
+    assert_eq!(count(&html, "<svg"), svgs);
+    assert_eq!(count(&html, "<figure"), svgs);
+    assert_eq!(count(&html, "<figcaption>"), svgs);
+    // A compare table per factor with two levels: landscape, schedule, momentum.
+    assert_eq!(count(&html, "<table class=\"compare\">"), 3);
+    for id in ["cmp-landscape", "cmp-schedule", "cmp-optimizer.momentum"] {
+        assert!(html.contains(id), "{id}");
+    }
+    assert!(
+        html.contains("class=\"verdict worse\""),
+        "hot loses on the quadratic"
+    );
+    // Diverged runs by group, the plan, provenance and the sweep file.
+    assert!(html.contains("id=\"diverged\"") && html.contains("10 / 10</td>"));
+    assert!(html.contains("name = &quot;cmp&quot;"));
+    assert!(html.contains("compare test"));
+    // Nothing from the network, no scripts, no stylesheets, no fonts.
+    for bad in [
+        "<script",
+        "<link",
+        "@import",
+        "@font-face",
+        "url(",
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+    ] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+    // Every href is an in-page anchor.
+    for (i, _) in html.match_indices("href=\"") {
+        assert_eq!(&html[i + 6..i + 7], "#", "{}", &html[i..i + 40]);
+    }
+    // `valley report` rewrites the same page (up to nothing: same data).
+    let before = html;
+    let o = valley(&["report", dir.to_str().unwrap()], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(fs::read_to_string(&path).unwrap(), before);
+}
