@@ -194,19 +194,19 @@ fn commands(out: &mut String) {
                 .filter(|v| !v.is_hide_set())
                 .map(|v| format!("`{}`", v.get_name()))
                 .collect();
-            let mut help = a
+            let help = a
                 .get_long_help()
                 .or(a.get_help())
                 .map(|h| h.to_string())
                 .unwrap_or_default();
+            let help = help.trim();
+            let mut help = match help.chars().last() {
+                Some('.' | '!' | '?') | None => help.to_string(),
+                Some(_) => format!("{help}."),
+            };
             if !values.is_empty() && a.get_action().takes_values() {
                 let _ = write!(help, " One of {}.", values.join(", "));
             }
-            let help = help.trim().to_string();
-            let mut help = match help.chars().last() {
-                Some('.' | '!' | '?') | None => help,
-                Some(_) => format!("{help}."),
-            };
             if a.is_required_set() || (a.is_positional() && defaults.is_empty()) {
                 help.push_str(" Required.");
             }
