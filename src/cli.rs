@@ -27,6 +27,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// Join the shards of a sharded sweep (DIR/shard-K-of-N/).
     Merge(MergeArgs),
+    /// Print the reference as Markdown: commands, exit codes, sweep-file
+    /// fields, every kind with its fields and defaults, Parquet columns.
+    Reference,
     /// Check that two results folders hold the same rows up to row order
     /// (exit 0), or name the first difference (exit 1). For scripts without
     /// a Parquet reader, such as scripts/slurm/selftest.sh.

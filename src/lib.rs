@@ -18,6 +18,7 @@ pub mod landscape;
 pub mod optimizer;
 pub mod output;
 pub mod plot;
+pub mod reference;
 pub mod registry;
 pub mod report;
 pub mod results;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Plot(a) => commands::plot::run(a),
         Command::Merge(a) => commands::merge::run(a),
+        Command::Reference => commands::reference::run(),
         Command::SameRows(a) => commands::merge::same_rows(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Report(a) => commands::report::run(a),

@@ -13,8 +13,80 @@
 //!
 //! Serialization is serde's internally tagged form, unchanged, so run ids (a
 //! hash of each resolved table's canonical JSON) stay what they were.
+//!
+//! Documentation: every registered kind implements [`Documented`] next to its
+//! spec struct, and the macro collects them into `docs()` ([`KindDoc`]). The
+//! fields and defaults are not written by hand: [`crate::reference`] derives
+//! them by resolving the kind's `EXAMPLE`.
 
+use crate::error::SpecError;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A kind's documentation, written in the kind's own file next to its spec
+/// struct. Fields and defaults are derived from the code, not written here.
+pub trait Documented {
+    /// What the kind is: one or two sentences, with its formula.
+    const SUMMARY: &'static str;
+    /// The library (and function) whose convention it follows.
+    const CONVENTION: &'static str;
+    /// A TOML table body (without `kind`) holding only the required fields.
+    const EXAMPLE: &'static str;
+}
+
+/// The documentation of one kind of a family, as collected by `docs()`.
+#[derive(Debug, Clone, Copy)]
+pub struct KindDoc {
+    pub kind: &'static str,
+    pub summary: &'static str,
+    pub convention: &'static str,
+    pub example: &'static str,
+    /// Parses a table body of kind `kind` (the body without its `kind`
+    /// line), validates it and returns its fields as JSON, every default
+    /// filled in.
+    pub resolve: fn(&str, &str) -> Result<serde_json::Value, String>,
+}
+
+impl KindDoc {
+    /// A kind of a [`kinds!`] enum: `S` is its spec struct.
+    pub fn of<S: Documented>(
+        kind: &'static str,
+        resolve: fn(&str, &str) -> Result<serde_json::Value, String>,
+    ) -> Self {
+        Self {
+            kind,
+            summary: S::SUMMARY,
+            convention: S::CONVENTION,
+            example: S::EXAMPLE,
+            resolve,
+        }
+    }
+}
+
+/// Parses `src` as a `T`, validates it and serializes it back to JSON.
+pub fn resolve<T: DeserializeOwned + Serialize>(
+    src: &str,
+    validate: impl Fn(&T) -> Result<(), SpecError>,
+) -> Result<serde_json::Value, String> {
+    let spec: T = toml::from_str(src).map_err(|e| e.message().to_string())?;
+    validate(&spec).map_err(|e| e.to_string())?;
+    serde_json::to_value(&spec).map_err(|e| e.to_string())
+}
+
+/// [`resolve`] for one variant of a plain serde enum tagged by `kind`
+/// (noise models, init forms): the `kind` is put back before parsing and
+/// taken out of the result.
+pub fn resolve_tagged<T: DeserializeOwned + Serialize>(
+    kind: &str,
+    body: &str,
+    validate: impl Fn(&T) -> Result<(), SpecError>,
+) -> Result<serde_json::Value, String> {
+    let mut value = resolve(&format!("kind = \"{kind}\"\n{body}"), validate)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("kind");
+    }
+    Ok(value)
+}
 
 /// Delimits a field path carried inside an error message.
 pub const PATH_MARK: char = '\u{E000}';
@@ -106,7 +178,8 @@ pub fn split_marked(message: &str) -> Option<(String, String)> {
 
 /// Declares a kind-tagged enum: `Variant(Spec) = "name"` per line. Generates
 /// the enum (serialized with `kind`), `KINDS`, `kind_name`, `spec()` (the
-/// kind behind the family's trait) and path-keeping deserialization.
+/// kind behind the family's trait), path-keeping deserialization and
+/// `docs()` (every spec must implement [`Documented`]).
 #[macro_export]
 macro_rules! kinds {
     (
@@ -139,6 +212,16 @@ macro_rules! kinds {
             /// The kind behind its family's trait, mutably.
             pub fn spec_mut(&mut self) -> &mut dyn $Trait {
                 match self { $(Self::$Variant(s) => s,)+ }
+            }
+
+            /// The documentation of every registered kind, in registration
+            /// order.
+            pub fn docs() -> Vec<$crate::registry::KindDoc> {
+                vec![$(
+                    $crate::registry::KindDoc::of::<$Spec>($name, |_, src| {
+                        $crate::registry::resolve::<$Spec>(src, |s| <$Spec as $Trait>::validate(s))
+                    }),
+                )+]
             }
         }
 

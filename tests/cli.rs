@@ -638,3 +638,42 @@ fn precision_and_groups_inputs_and_columns() {
     let scale = trace.column("loss_scale").unwrap().f64().unwrap().get(0);
     assert_eq!(scale, Some(65536.0));
 }
+
+/// Every column a sweep writes is documented in `schema::*::COLUMNS` (and so
+/// in docs/reference.md), apart from the sweep-axis columns.
+#[test]
+fn every_written_column_is_documented() {
+    let src = "name = \"cols\"\nsteps = 4\ntrace_every = 2\nhessian_every = 2\n\
+               [[landscape]]\nkind = \"muller_brown\"\n\
+               [[optimizer]]\nkind = \"adamw\"\nbeta1 = { sweep = [0.8, 0.9] }\n\
+               [[schedule]]\nkind = \"constant\"\nlr = 0.0001\n";
+    let (dir, file) = setup(src);
+    let out = dir.path().join("out");
+    let o = valley(
+        &[
+            "sweep",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (name, cols, axes) in [
+        (
+            "runs.parquet",
+            valley::schema::runs::COLUMNS,
+            &["optimizer.beta1"][..],
+        ),
+        ("trace.parquet", valley::schema::trace::COLUMNS, &[][..]),
+    ] {
+        let df = read(&out.join(name));
+        for c in df.get_column_names() {
+            assert!(
+                cols.iter().any(|(n, _, _)| *n == c.as_str()) || axes.contains(&c.as_str()),
+                "{name}: column `{c}` is not in schema's COLUMNS (docs/reference.md)"
+            );
+        }
+    }
+}

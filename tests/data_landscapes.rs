@@ -357,7 +357,7 @@ fn descend(f: &dyn Landscape, noise: &NoiseSpec, steps: usize) -> Vec<Vec<f64>> 
 fn batch_of_every_sample_is_full_batch_gradient_descent() {
     for (table, f) in generated() {
         let Some(n) = f.samples() else { continue };
-        let full = descend(f.as_ref(), &NoiseSpec::None, 30);
+        let full = descend(f.as_ref(), &NoiseSpec::None {}, 30);
         let batched = descend(f.as_ref(), &minibatch(n, false), 30);
         assert_eq!(full, batched, "{table}: bit for bit");
         // A real minibatch does differ.

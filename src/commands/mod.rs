@@ -5,6 +5,7 @@ pub mod compare;
 pub mod inspect;
 pub mod merge;
 pub mod plot;
+pub mod reference;
 pub mod report;
 pub mod schedule;
 pub mod sweep;

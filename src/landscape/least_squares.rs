@@ -34,6 +34,13 @@ pub struct LeastSquaresSpec {
     pub data: DataSpec,
 }
 
+impl crate::registry::Documented for LeastSquaresSpec {
+    const SUMMARY: &'static str = "f(w) = ‖Xw − y‖²/(2n) on a data set: generated (`data = { n, d, covariance, rotate, label_noise }`, labels from a random teacher plus noise) or read from CSV/Parquet (`data = { file, target }`). Exact gradient and Hessian XᵀX/n; the minimizer solves the normal equations.";
+    const CONVENTION: &'static str =
+        "Ordinary least squares; the Hessian and minimizer in closed form.";
+    const EXAMPLE: &'static str = "";
+}
+
 impl LandscapeSpec for LeastSquaresSpec {
     fn validate(&self) -> Result<(), SpecError> {
         LeastSquaresSpec::validate(self)

@@ -71,6 +71,13 @@ fn default_imbalance() -> f64 {
     1.0
 }
 
+impl crate::registry::Documented for MatrixFactorizationSpec {
+    const SUMMARY: &'static str = "f(U, V) = ‖UVᵀ − M‖²_F/2 for a target M (generated with `rows`, `cols`, `target_rank`, `singular_values`, or read from a file) and factors of inner dimension `rank`; `init_scale` and `imbalance` set balanced or unbalanced initial factors. Best known value by Eckart–Young.";
+    const CONVENTION: &'static str =
+        "Matrix sensing/factorization as in the Edge of Stability literature (Cohen et al. 2021).";
+    const EXAMPLE: &'static str = "";
+}
+
 impl LandscapeSpec for MatrixFactorizationSpec {
     fn validate(&self) -> Result<(), SpecError> {
         MatrixFactorizationSpec::validate(self)

@@ -86,6 +86,13 @@ pub struct MlpSpec {
     pub data: DataSpec,
 }
 
+impl crate::registry::Documented for MlpSpec {
+    const SUMMARY: &'static str = "A two-layer network x ↦ aᵀσ(Wx) (σ = tanh or relu, `width` hidden units) fitted by mean squared error to labels of a random teacher network (`teacher_width`) on generated Gaussian inputs, or to a data file. Exact Hessian-vector products by the R-operator.";
+    const CONVENTION: &'static str =
+        "Teacher–student two-layer networks (Saad & Solla 1995); MSE/2 as in Cohen et al. 2021.";
+    const EXAMPLE: &'static str = "";
+}
+
 impl LandscapeSpec for MlpSpec {
     fn validate(&self) -> Result<(), SpecError> {
         MlpSpec::validate(self)

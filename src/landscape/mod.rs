@@ -235,6 +235,46 @@ pub enum InitSpec {
 }
 
 impl InitSpec {
+    /// The documentation of every init form, in the order of the enum.
+    pub fn docs() -> Vec<crate::registry::KindDoc> {
+        let doc = |kind, summary, convention, example| crate::registry::KindDoc {
+            kind,
+            summary,
+            convention,
+            example,
+            resolve: |kind, body| {
+                crate::registry::resolve_tagged::<InitSpec>(kind, body, |s: &InitSpec| {
+                    s.validate(match s {
+                        InitSpec::Point { x } => x.len(),
+                        _ => 2,
+                    })
+                })
+            },
+        };
+        vec![
+            doc(
+                "uniform",
+                "Coordinate i uniform in [low_i, high_i): one bound for every coordinate (`low = -2.0`) or one per coordinate (`low = [-1.5, -0.5]`).",
+                "numpy `uniform(low, high)`.",
+                "low = -2.0\nhigh = 2.0",
+            ),
+            doc(
+                "normal",
+                "Each coordinate normal with mean `mean` and standard deviation `std`.",
+                "numpy `normal(mean, std)`.",
+                "std = 1.0",
+            ),
+            doc(
+                "point",
+                "A fixed point `x` (one value per coordinate).",
+                "—",
+                "x = [0.5, -0.5]",
+            ),
+        ]
+    }
+}
+
+impl InitSpec {
     pub fn validate(&self, dim: usize) -> Result<(), SpecError> {
         match self {
             Self::Uniform { low, high } => {

@@ -88,6 +88,13 @@ pub struct MullerBrownSpec {
     pub scale: f64,
 }
 
+impl crate::registry::Documented for MullerBrownSpec {
+    const SUMMARY: &'static str =
+        "The Müller–Brown potential (2-D) times `scale`: three minima A, B, C and two saddles.";
+    const CONVENTION: &'static str = "Müller and Brown, Theor. Chim. Acta 53, 75 (1979).";
+    const EXAMPLE: &'static str = "";
+}
+
 impl LandscapeSpec for MullerBrownSpec {
     /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
     fn memory(&self) -> Vec<Allocation> {

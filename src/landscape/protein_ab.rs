@@ -90,6 +90,12 @@ pub struct ProteinAbSpec {
     pub dims: usize,
 }
 
+impl crate::registry::Documented for ProteinAbSpec {
+    const SUMMARY: &'static str = "Stillinger's off-lattice AB protein with unit bonds; `sequence` \"fibonacci:N\" or letters A/B; `dims` 2 (n−2 turn angles) or 3 (n−2 bends then n−3 IUPAC torsions). Exact Hessian and Hessian-vector products (forward-mode dual numbers over the analytic gradient).";
+    const CONVENTION: &'static str = "Stillinger, Head-Gordon and Hirshfeld, Phys. Rev. E 48, 1469 (1993); 3-D as Irbäck et al., J. Chem. Phys. 107, 1310 (1997); best known energies from published ground states.";
+    const EXAMPLE: &'static str = "sequence = \"fibonacci:13\"";
+}
+
 /// The Fibonacci sequence S_k of length `n`: S_1 = A, S_2 = B,
 /// S_k = S_(k−2)·S_(k−1); `None` unless `n` is one of the lengths 2, 3, 5, 8, …
 pub fn fibonacci_sequence(n: usize) -> Option<String> {

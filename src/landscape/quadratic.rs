@@ -39,6 +39,13 @@ pub struct QuadraticSpec {
     pub rotate: bool,
 }
 
+impl crate::registry::Documented for QuadraticSpec {
+    const SUMMARY: &'static str = "f(x) = x'Hx/2, H = Q·diag(λ)·Q'; minimum 0 at the origin. `eigenvalues`: a list of dim values, or `{ kind = \"geometric\" | \"linear\", min, max }`; `rotate`: Q Haar-random from the landscape's seed, else Q = I.";
+    const CONVENTION: &'static str = "Textbook quadratic; Haar rotation as in Mezzadri (2007).";
+    const EXAMPLE: &'static str =
+        "dim = 10\neigenvalues = { kind = \"geometric\", min = 0.01, max = 10.0 }";
+}
+
 /// λ_0..λ_(d-1), ascending for the rules.
 pub fn eigenvalues(spectrum: &Spectrum, dim: usize) -> Vec<f64> {
     match spectrum {

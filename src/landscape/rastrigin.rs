@@ -27,6 +27,12 @@ pub struct RastriginSpec {
     pub amplitude: f64,
 }
 
+impl crate::registry::Documented for RastriginSpec {
+    const SUMMARY: &'static str = "f(x) = A·d + Σ (x_i² − A·cos(2π·x_i)), A = amplitude; global minimum 0 at the origin, a local minimum near every integer lattice point (its basin).";
+    const CONVENTION: &'static str = "Rastrigin (1974); Mühlenbein et al. (1991).";
+    const EXAMPLE: &'static str = "dim = 10";
+}
+
 impl LandscapeSpec for RastriginSpec {
     /// What it allocates, for the memory estimate ([`crate::config::estimate`]).
     fn memory(&self) -> Vec<Allocation> {

@@ -61,6 +61,13 @@ impl TransferSpec {
     }
 }
 
+impl crate::registry::Documented for TransferSpec {
+    const SUMMARY: &'static str = "f(x) = Σ_b Σ_(i in b) λ_i x_i²/2 over blocks of coordinates with their own spectra; block b starts uniformly in [−init_radius, init_radius]: small for a pretrained block, large for the head.";
+    const CONVENTION: &'static str = "valley's own construction for discriminative (layer-wise) learning rates (ULMFiT, Howard & Ruder 2018).";
+    const EXAMPLE: &'static str =
+        "blocks = [{ dim = 2, eigenvalues = [1.0, 2.0], init_radius = 0.1 }]";
+}
+
 impl LandscapeSpec for TransferSpec {
     fn validate(&self) -> Result<(), SpecError> {
         if self.blocks.is_empty() {

@@ -68,6 +68,14 @@ pub struct WellsSpec {
     pub generate: Option<WellGenerator>,
 }
 
+impl crate::registry::Documented for WellsSpec {
+    const SUMMARY: &'static str = "f(x) = bowl/2·‖x‖² − Σ_k depth_k·exp(−‖x − c_k‖²/(2·width_k²)); wells listed (`wells = [{ center, depth, width }]`) or generated (`generate = { count, depth = [lo, hi], width = [lo, hi], radius }`): give one of the two.";
+    const CONVENTION: &'static str =
+        "valley's own construction (flat and sharp basins of chosen depth).";
+    const EXAMPLE: &'static str =
+        "dim = 2\nwells = [{ center = [1.0, 0.0], depth = 1.0, width = 0.5 }]";
+}
+
 fn check_range(field: &str, r: [f64; 2]) -> Result<(), SpecError> {
     check::positive(&format!("{field}[0]"), r[0])?;
     check::positive(&format!("{field}[1]"), r[1])?;

@@ -52,6 +52,13 @@ pub struct AdamSpec {
     pub amsgrad: bool,
 }
 
+impl crate::registry::Documented for AdamSpec {
+    const SUMMARY: &'static str = "Adam with coupled L2 weight decay (g ← g + λ·x), bias correction, ε added to the bias-corrected √v̂; amsgrad keeps max(v̂, v).";
+    const CONVENTION: &'static str =
+        "torch.optim.Adam (`_single_tensor_adam`), PyTorch defaults and order of operations.";
+    const EXAMPLE: &'static str = "";
+}
+
 impl Default for AdamSpec {
     fn default() -> Self {
         Self {
@@ -79,6 +86,13 @@ pub struct AdamWSpec {
     pub weight_decay: f64,
     #[serde(default)]
     pub amsgrad: bool,
+}
+
+impl crate::registry::Documented for AdamWSpec {
+    const SUMMARY: &'static str =
+        "Adam with decoupled weight decay: x ← x·(1 − lr·λ) before the Adam step.";
+    const CONVENTION: &'static str = "torch.optim.AdamW, PyTorch defaults (weight_decay 0.01).";
+    const EXAMPLE: &'static str = "";
 }
 
 impl Default for AdamWSpec {

@@ -55,11 +55,12 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal, StudentT};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum NoiseSpec {
-    #[default]
-    None,
+    /// A struct variant (not a unit one) so that `deny_unknown_fields`
+    /// rejects `{ kind = "none", foo = 1 }`; it serializes as before.
+    None {},
     Gaussian {
         std: Level,
     },
@@ -109,6 +110,71 @@ impl NoiseState {
     }
 }
 
+impl NoiseSpec {
+    /// The documentation of every noise model, in the order of the enum.
+    pub fn docs() -> Vec<crate::registry::KindDoc> {
+        let doc = |kind, summary, convention, example| crate::registry::KindDoc {
+            kind,
+            summary,
+            convention,
+            example,
+            resolve: |kind, body| {
+                crate::registry::resolve_tagged::<NoiseSpec>(kind, body, NoiseSpec::validate)
+            },
+        };
+        vec![
+            doc(
+                "none",
+                "No noise: the exact gradient.",
+                "—",
+                "",
+            ),
+            doc(
+                "gaussian",
+                "ξ ~ N(0, std(t)²·I) added to the exact gradient; `std` is a number or any schedule table read as the standard deviation at step t.",
+                "Isotropic Gaussian gradient noise.",
+                "std = 0.1",
+            ),
+            doc(
+                "langevin",
+                "ξ ~ N(0, (2·T(t)/lr(t))·I), so SGD's update is x − lr·∇f + √(2·lr·T)·z: stochastic gradient Langevin dynamics, stationary density ∝ exp(−f/T) for small lr. `temperature` is a number, a schedule table (annealing) or \"with_lr\" (T(t) = T0·lr(t)/lr(0), with `T0`). With momentum or Adam it is not exact Langevin dynamics; a step with lr = 0 gets no noise.",
+                "Welling & Teh (2011), SGLD.",
+                "temperature = 0.01",
+            ),
+            doc(
+                "student_t",
+                "ξ_i = std·√((ν−2)/ν)·t_i, t_i ~ Student-t(ν = dof) i.i.d.: every component has standard deviation std, with heavy tails; dof > 2.",
+                "rand_distr `StudentT`, rescaled to the given std.",
+                "std = 0.1\ndof = 3.0",
+            ),
+            doc(
+                "curvature",
+                "ξ_i = √(scale·max(h_ii, 0))·z_i: covariance proportional to the Hessian diagonal, clamped at 0 where it is negative.",
+                "Zhu et al. (2019), \"The anisotropic noise in SGD\".",
+                "scale = 0.01",
+            ),
+            doc(
+                "dp",
+                "DP-SGD: g ← g·min(1, clip/‖g‖), then ξ ~ N(0, (multiplier·clip)²·I).",
+                "Abadi et al. (2016), Algorithm 1, one example per batch.",
+                "clip = 1.0\nmultiplier = 1.0",
+            ),
+            doc(
+                "minibatch",
+                "The gradient of a minibatch of `batch_size` samples of a data-defined landscape replaces the exact gradient (the trace keeps the full-data loss and adds `batch_loss`). Without replacement (default): epoch shuffling, a fresh permutation each epoch from the run's noise generator, every sample once per epoch; with `replacement = true`: i.i.d. draws. `batch_size = n` is full-batch GD bit for bit.",
+                "PyTorch `DataLoader(shuffle=True, drop_last=False)` order; the mean loss over the batch.",
+                "batch_size = 32",
+            ),
+        ]
+    }
+}
+
+impl Default for NoiseSpec {
+    fn default() -> Self {
+        Self::None {}
+    }
+}
+
 /// The update a noise draw is for: its step and learning rate, and the
 /// learning rate of update 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,7 +213,7 @@ pub fn clip_to_norm(g: &mut [f64], clip: f64) -> f64 {
 impl NoiseSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
-            Self::None => Ok(()),
+            Self::None {} => Ok(()),
             Self::Gaussian { std: Level::WithLr } => Err(SpecError::new(
                 "std",
                 "\"with_lr\" is for langevin's temperature; give a number or a schedule table",
@@ -239,7 +305,7 @@ impl NoiseSpec {
 
     pub fn kind_name(&self) -> &'static str {
         match self {
-            Self::None => "none",
+            Self::None {} => "none",
             Self::Gaussian { .. } => "gaussian",
             Self::Langevin { .. } => "langevin",
             Self::StudentT { .. } => "student_t",
@@ -289,7 +355,7 @@ impl NoiseSpec {
         scratch: &mut [f64],
     ) {
         match self {
-            Self::None => {}
+            Self::None {} => {}
             Self::Gaussian { std } => add_gaussian(rng, grad, std.at(at.t, at.lr, at.lr0, 0.0)),
             Self::Langevin { temperature, t0 } => {
                 let temp = temperature.at(at.t, at.lr, at.lr0, t0.unwrap_or(0.0));

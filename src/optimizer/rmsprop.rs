@@ -43,6 +43,13 @@ pub struct RmspropSpec {
     pub weight_decay: f64,
 }
 
+impl crate::registry::Documented for RmspropSpec {
+    const SUMMARY: &'static str = "s ← α·s + (1 − α)·g²; x ← x − lr·g/(√s + ε) (centered: s − a², a the running mean of g; momentum μ: a buffer b ← μ·b + g/r); no bias correction.";
+    const CONVENTION: &'static str =
+        "torch.optim.RMSprop (`_single_tensor_rmsprop`), PyTorch defaults.";
+    const EXAMPLE: &'static str = "";
+}
+
 impl Default for RmspropSpec {
     fn default() -> Self {
         Self {

@@ -38,6 +38,13 @@ pub struct SgdSpec {
     pub weight_decay: f64,
 }
 
+impl crate::registry::Documented for SgdSpec {
+    const SUMMARY: &'static str = "SGD with momentum μ, dampening, Nesterov and coupled weight decay. momentum_form \"pytorch\": b ← μ·b + g, x ← x − lr·b; \"classic\": v ← μ·v − lr·g, x ← x + v.";
+    const CONVENTION: &'static str =
+        "torch.optim.SGD (pytorch form, PyTorch defaults); classic form: Sutskever et al. (2013).";
+    const EXAMPLE: &'static str = "";
+}
+
 impl SgdSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         check::in_half_open("momentum", self.momentum, 0.0, 1.0)?;

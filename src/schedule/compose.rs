@@ -35,6 +35,12 @@ pub struct Warmup {
     pub then: Box<Schedule>,
 }
 
+impl crate::registry::Documented for Warmup {
+    const SUMMARY: &'static str = "Linear warm-up in front of the schedule `then`: t < W: then(0)·(s + (1 − s)·t/W); t ≥ W: then(t − W), W = warmup_steps, s = start_factor.";
+    const CONVENTION: &'static str = "HF `get_*_schedule_with_warmup` (s = 0); PyTorch `SequentialLR([LinearLR, then])` (s > 0); optax `warmup_*` (s = init/peak).";
+    const EXAMPLE: &'static str = "warmup_steps = 100\nthen = { kind = \"constant\", lr = 0.1 }";
+}
+
 impl Warmup {
     /// The warm-up factor at step `t < warmup_steps`.
     pub fn factor(&self, t: u64) -> f64 {
@@ -79,6 +85,12 @@ impl ScheduleFn for Warmup {
 pub struct Sequential {
     pub schedules: Vec<Schedule>,
     pub milestones: Vec<u64>,
+}
+
+impl crate::registry::Documented for Sequential {
+    const SUMMARY: &'static str = "Children in turn: with i = number of milestones ≤ t, lr(t) = schedules[i](t − m_i); each child counts its own steps from its milestone and carries its own lr.";
+    const CONVENTION: &'static str = "PyTorch `SequentialLR`.";
+    const EXAMPLE: &'static str = "milestones = [100]\nschedules = [{ kind = \"constant\", lr = 0.1 }, { kind = \"cosine\", lr = 0.1, total_steps = 900 }]";
 }
 
 impl Sequential {

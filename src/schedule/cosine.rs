@@ -36,6 +36,12 @@ pub struct Cosine {
     pub eta_min: f64,
 }
 
+impl crate::registry::Documented for Cosine {
+    const SUMMARY: &'static str = "lr(t) = eta_min + (lr − eta_min)·(1 + cos(π·min(t, T)/T))/2, T = total_steps; held at eta_min after T.";
+    const CONVENTION: &'static str = "PyTorch `CosineAnnealingLR` for t ≤ T; after T, optax `cosine_decay_schedule` (held, PyTorch rises again).";
+    const EXAMPLE: &'static str = "lr = 0.1\ntotal_steps = 1000";
+}
+
 impl ScheduleFn for Cosine {
     fn validate(&self) -> Result<(), SpecError> {
         check::non_negative("lr", self.lr)?;
@@ -64,6 +70,12 @@ pub struct CosineRestarts {
     pub t_mult: u64,
     #[serde(default)]
     pub eta_min: f64,
+}
+
+impl crate::registry::Documented for CosineRestarts {
+    const SUMMARY: &'static str = "SGDR: cycle i lasts T_0·T_mult^i steps; inside a cycle lr = eta_min + (lr − eta_min)·(1 + cos(π·T_cur/T_i))/2.";
+    const CONVENTION: &'static str = "PyTorch `CosineAnnealingWarmRestarts` (integer T_mult).";
+    const EXAMPLE: &'static str = "lr = 0.1\nT_0 = 100";
 }
 
 impl CosineRestarts {

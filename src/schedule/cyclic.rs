@@ -83,6 +83,12 @@ pub struct Cyclic {
     pub max_momentum: f64,
 }
 
+impl crate::registry::Documented for Cyclic {
+    const SUMMARY: &'static str = "Triangular cycles between base_lr and max_lr (step_size_down defaults to step_size_up); mode triangular, triangular2 or exp_range; momentum cycles inversely between max_momentum and base_momentum when cycle_momentum.";
+    const CONVENTION: &'static str = "PyTorch `CyclicLR`, momentum included.";
+    const EXAMPLE: &'static str = "base_lr = 0.001\nmax_lr = 0.1";
+}
+
 fn default_cyclic_base_momentum() -> f64 {
     0.8
 }
@@ -212,6 +218,12 @@ pub struct OneCycle {
     pub base_momentum: f64,
     #[serde(default = "default_onecycle_max_momentum")]
     pub max_momentum: f64,
+}
+
+impl crate::registry::Documented for OneCycle {
+    const SUMMARY: &'static str = "lr rises from max_lr/div_factor to max_lr over pct_start of total_steps, then anneals (cos or linear) to max_lr/(div_factor·final_div_factor); three_phase adds a return to the start value; momentum anneals inversely; final values held from step N − 1.";
+    const CONVENTION: &'static str = "PyTorch `OneCycleLR`, momentum included.";
+    const EXAMPLE: &'static str = "max_lr = 0.1\ntotal_steps = 1000";
 }
 
 /// Which end of a phase a value comes from.

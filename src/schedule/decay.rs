@@ -113,6 +113,12 @@ pub struct Constant {
     pub lr: f64,
 }
 
+impl crate::registry::Documented for Constant {
+    const SUMMARY: &'static str = "lr(t) = lr.";
+    const CONVENTION: &'static str = "PyTorch (no scheduler); optax `constant_schedule`.";
+    const EXAMPLE: &'static str = "lr = 0.1";
+}
+
 impl ScheduleFn for Constant {
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)
@@ -135,6 +141,12 @@ pub struct StepDecay {
     /// Steps for the lr to halve (alternative to `gamma`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub half_life: Option<f64>,
+}
+
+impl crate::registry::Documented for StepDecay {
+    const SUMMARY: &'static str = "lr(t) = lr·γ^⌊t/step_size⌋; give `gamma` (0.1 when neither is given) or `half_life` (γ = 2^(−step_size/half_life)).";
+    const CONVENTION: &'static str = "PyTorch `StepLR`.";
+    const EXAMPLE: &'static str = "lr = 0.1\nstep_size = 100";
 }
 
 impl StepDecay {
@@ -168,6 +180,12 @@ pub struct MultiStep {
     pub milestones: Vec<u64>,
     #[serde(default = "default_gamma")]
     pub gamma: f64,
+}
+
+impl crate::registry::Documented for MultiStep {
+    const SUMMARY: &'static str = "lr(t) = lr·γ^(number of milestones ≤ t).";
+    const CONVENTION: &'static str = "PyTorch `MultiStepLR`.";
+    const EXAMPLE: &'static str = "lr = 0.1\nmilestones = [100, 200]";
 }
 
 /// Checks that `milestones` is strictly increasing.
@@ -212,6 +230,13 @@ pub struct Exponential {
     pub staircase: bool,
 }
 
+impl crate::registry::Documented for Exponential {
+    const SUMMARY: &'static str = "lr(t) = lr·γ^(t/decay_steps), the exponent floored when `staircase`; give `gamma` or `half_life` (γ = 2^(−decay_steps/half_life)).";
+    const CONVENTION: &'static str =
+        "optax `exponential_decay` (decay_steps = 1 is PyTorch `ExponentialLR`).";
+    const EXAMPLE: &'static str = "lr = 0.1\ngamma = 0.99";
+}
+
 impl Exponential {
     /// The effective decay factor per `decay_steps` steps.
     pub fn gamma(&self) -> f64 {
@@ -253,6 +278,14 @@ pub struct Polynomial {
     pub end_lr: f64,
 }
 
+impl crate::registry::Documented for Polynomial {
+    const SUMMARY: &'static str =
+        "lr(t) = end_lr + (lr − end_lr)·(1 − min(t, T)/T)^power, T = total_steps, held after T.";
+    const CONVENTION: &'static str =
+        "PyTorch `PolynomialLR` (end_lr = 0); optax `polynomial_schedule`.";
+    const EXAMPLE: &'static str = "lr = 0.1\ntotal_steps = 1000";
+}
+
 impl ScheduleFn for Polynomial {
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
@@ -278,6 +311,13 @@ pub struct Linear {
     pub end_factor: f64,
     #[serde(default = "five")]
     pub total_steps: u64,
+}
+
+impl crate::registry::Documented for Linear {
+    const SUMMARY: &'static str =
+        "lr(t) = lr·(s + (e − s)·min(t, T)/T), s = start_factor, e = end_factor, T = total_steps.";
+    const CONVENTION: &'static str = "PyTorch `LinearLR`.";
+    const EXAMPLE: &'static str = "lr = 0.1";
 }
 
 impl ScheduleFn for Linear {
@@ -318,6 +358,14 @@ pub struct InverseTime {
     pub staircase: bool,
 }
 
+impl crate::registry::Documented for InverseTime {
+    const SUMMARY: &'static str =
+        "lr(t) = lr/(1 + decay_rate·t/decay_steps), t/decay_steps floored when `staircase`.";
+    const CONVENTION: &'static str =
+        "Keras `InverseTimeDecay` (formula re-implemented, see the golden script).";
+    const EXAMPLE: &'static str = "lr = 0.1\ndecay_rate = 0.5";
+}
+
 impl ScheduleFn for InverseTime {
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
@@ -342,6 +390,12 @@ pub struct InverseSqrt {
     pub lr: f64,
     #[serde(default = "one_f")]
     pub timescale: f64,
+}
+
+impl crate::registry::Documented for InverseSqrt {
+    const SUMMARY: &'static str = "lr(t) = lr/√(1 + t/timescale).";
+    const CONVENTION: &'static str = "HF transformers `get_inverse_sqrt_schedule` without warm-up.";
+    const EXAMPLE: &'static str = "lr = 0.1";
 }
 
 impl ScheduleFn for InverseSqrt {
