@@ -182,12 +182,38 @@ pub fn split_marked(message: &str) -> Option<(String, String)> {
 /// `docs()` (every spec must implement [`Documented`]).
 #[macro_export]
 macro_rules! kinds {
+    (@dispatch $Enum:ident, $Trait:path, $variants:tt) => {};
+    (@dispatch $Enum:ident, $Trait:path, $variants:tt static dispatch { $($methods:tt)* }) => {
+        $crate::kinds!(@forward $Enum, $Trait, $variants $($methods)*);
+    };
+    (@forward $Enum:ident, $Trait:path, $variants:tt) => {};
+    (@forward $Enum:ident, $Trait:path, $variants:tt
+        $(#[$fmeta:meta])* fn $method:ident(&self, $arg:ident: $argty:ty) -> $ret:ty; $($rest:tt)*) => {
+        $crate::kinds!(@method $Enum, $Trait, $variants, $(#[$fmeta])* $method, $arg, $argty, $ret);
+        $crate::kinds!(@forward $Enum, $Trait, $variants $($rest)*);
+    };
+    (@method $Enum:ident, $Trait:path, [$($Variant:ident $Spec:ty),+],
+        $(#[$fmeta:meta])* $method:ident, $arg:ident, $argty:ty, $ret:ty) => {
+        impl $Enum {
+            $(#[$fmeta])*
+            #[inline]
+            pub fn $method(&self, $arg: $argty) -> $ret {
+                match self { $(Self::$Variant(s) => <$Spec as $Trait>::$method(s, $arg),)+ }
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $vis:vis enum $Enum:ident: dyn $Trait:path {
             $( $(#[$vmeta:meta])* $Variant:ident($Spec:ty) = $name:literal, )+
         }
+        // Optionally `static dispatch { fn m(&self, a: T) -> R; ... }`:
+        // methods called in the step loop, dispatched by a match on the kind
+        // (inlined) rather than through `spec()`.
+        $($dispatch:tt)*
     ) => {
+        $crate::kinds!(@dispatch $Enum, $Trait, [$($Variant $Spec),+] $($dispatch)*);
+
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "kind")]

@@ -29,6 +29,8 @@ pub struct Update<'a> {
     schedule: &'a Schedule,
     weight_decay_mode: WeightDecayMode,
     lr0: f64,
+    /// The optimizer's own momentum (asked once, not every step).
+    own_momentum: Option<f64>,
     /// The groups' segments in coordinate order (empty without groups).
     segments: Vec<Segment<'a>>,
     /// For explicit group k, the index of its segment.
@@ -58,6 +60,7 @@ impl<'a> Update<'a> {
             schedule,
             weight_decay_mode: resolved.weight_decay_mode,
             lr0: schedule.lr(0),
+            own_momentum: resolved.kind.spec().momentum(),
             segments,
             group_segment,
         }
@@ -91,7 +94,7 @@ impl<'a> Update<'a> {
                 momentum: scheduled,
                 weight_decay_scale: self.weight_decay_scale(lr, self.lr0),
             },
-            momentum: scheduled.or_else(|| self.optimizer.momentum()),
+            momentum: scheduled.or(self.own_momentum),
         }
     }
 

@@ -96,19 +96,17 @@ crate::kinds! {
         Warmup(compose::Warmup) = "warmup",
         Sequential(compose::Sequential) = "sequential",
     }
+    static dispatch {
+        /// The learning rate of update `t`.
+        fn lr(&self, t: u64) -> f64;
+        /// The momentum this schedule sets for update `t`, if any.
+        fn momentum(&self, t: u64) -> Option<f64>;
+    }
 }
 
 impl Schedule {
     pub fn validate(&self) -> Result<(), SpecError> {
         self.spec().validate()
-    }
-
-    pub fn lr(&self, t: u64) -> f64 {
-        self.spec().lr(t)
-    }
-
-    pub fn momentum(&self, t: u64) -> Option<f64> {
-        self.spec().momentum(t)
     }
 
     pub fn sets_momentum(&self) -> bool {
