@@ -18,7 +18,10 @@ use crate::config::plan::render_value;
 use crate::config::{Plan, Reporter};
 use crate::error::Result;
 use crate::schema::runs as rc;
+use crate::schema::trace as tc;
 use crate::stats;
+use polars::prelude::*;
+use std::collections::HashMap;
 use std::path::Path;
 use toml::{Table, Value};
 
@@ -73,7 +76,59 @@ struct RawClaim {
     expect: String,
     #[serde(default, rename = "where")]
     restrict: Option<Table>,
+    #[serde(default)]
+    window: Option<RawWindow>,
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    from: u64,
+    to: u64,
+    stat: String,
+}
+
+/// How a trace window is summarised per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    Mean,
+    Max,
+    Min,
+}
+
+impl Stat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Max => "max",
+            Stat::Min => "min",
+        }
+    }
+}
+
+/// A trace metric summarised over the traced steps `from <= step < to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: u64,
+    pub to: u64,
+    pub stat: Stat,
+}
+
+/// The numeric columns of trace.parquet a windowed claim may name.
+pub const TRACE_METRICS: [&str; 12] = [
+    tc::LOSS,
+    tc::LR,
+    tc::MOMENTUM,
+    tc::GRAD_NORM,
+    tc::UPDATE_NORM,
+    tc::GRAD_COSINE,
+    tc::EFFECTIVE_STEP,
+    tc::SHRINK,
+    tc::SHARPNESS,
+    tc::BATCH_LOSS,
+    tc::PRECLIP_NORM,
+    tc::UPDATE_UNDERFLOW,
+];
 
 /// A validated claim: its factor, levels and restrictions exist in the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +142,20 @@ pub struct Claim {
     pub expect: Expect,
     /// (factor, level) pairs a group must match.
     pub restrict: Vec<(String, String)>,
+    /// `Some`: `metric` is a trace.parquet column summarised over a window.
+    pub window: Option<Window>,
+}
+
+impl Claim {
+    /// The metric as compared: the runs.parquet column, or
+    /// `metric.stat@from..to` for a trace window (steps from..to, end
+    /// excluded).
+    pub fn metric_label(&self) -> String {
+        match &self.window {
+            None => self.metric.clone(),
+            Some(w) => format!("{}.{}@{}..{}", self.metric, w.stat.as_str(), w.from, w.to),
+        }
+    }
 }
 
 /// Parses and validates the `[[claim]]` tables of `plan`'s file against the
@@ -104,7 +173,11 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
                 format!("duplicate claim id `{}`", raw.id),
             ));
         }
-        if !METRICS.contains(&raw.metric.as_str()) {
+        let window = match &raw.window {
+            None => None,
+            Some(w) => Some(parse_window(rep, &p, w, &raw.metric, plan)?),
+        };
+        if window.is_none() && !METRICS.contains(&raw.metric.as_str()) {
             return Err(rep.at(
                 &format!("{p}.metric"),
                 format!(
@@ -200,9 +273,143 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
             baseline,
             expect,
             restrict,
+            window,
         });
     }
     Ok(out)
+}
+
+/// Checks a `window` table: a trace metric, 0 <= from < to <= steps, and at
+/// least one traced step inside.
+fn parse_window(
+    rep: &Reporter,
+    p: &str,
+    w: &RawWindow,
+    metric: &str,
+    plan: &Plan,
+) -> Result<Window> {
+    if !TRACE_METRICS.contains(&metric) {
+        return Err(rep.at(
+            &format!("{p}.metric"),
+            format!(
+                "`{metric}` is not a numeric column of trace.parquet (a `window` claim); trace metrics: {}",
+                TRACE_METRICS.join(", ")
+            ),
+        ));
+    }
+    let stat = match w.stat.as_str() {
+        "mean" => Stat::Mean,
+        "max" => Stat::Max,
+        "min" => Stat::Min,
+        other => {
+            return Err(rep.at(
+                &format!("{p}.window"),
+                format!("stat must be \"mean\", \"max\" or \"min\", got \"{other}\""),
+            ))
+        }
+    };
+    let steps = plan.settings.steps;
+    if w.from >= w.to || w.to > steps {
+        return Err(rep.at(
+            &format!("{p}.window"),
+            format!(
+                "needs from < to <= steps ({steps}), got from = {}, to = {}",
+                w.from, w.to
+            ),
+        ));
+    }
+    let every = plan.settings.trace_every;
+    let first_multiple = w.from.div_ceil(every).saturating_mul(every);
+    if first_multiple >= w.to && w.to < steps {
+        return Err(rep.at(
+            &format!("{p}.window"),
+            format!(
+                "no traced step in [{}, {}) with trace_every = {every}",
+                w.from, w.to
+            ),
+        ));
+    }
+    Ok(Window {
+        from: w.from,
+        to: w.to,
+        stat,
+    })
+}
+
+/// Adds the column [`Claim::metric_label`] to `runs`: per run, the claim's
+/// trace metric summarised over its window (null where the run has no
+/// non-null value in it).
+fn add_window_column(runs: &mut DataFrame, dir: &Path, claim: &Claim, w: &Window) -> Result<()> {
+    let path = dir.join(crate::output::TRACE_FILE);
+    let bad = |e: PolarsError| {
+        crate::error::ValleyError::invalid(&path, None, "", format!("not a readable trace: {e}"))
+    };
+    let file = std::fs::File::open(&path).map_err(|e| {
+        crate::error::ValleyError::invalid(&path, None, "", format!("cannot open: {e}"))
+    })?;
+    let trace = ParquetReader::new(file)
+        .with_columns(Some(vec![
+            tc::RUN_ID.into(),
+            tc::STEP.into(),
+            claim.metric.clone(),
+        ]))
+        .finish()
+        .map_err(bad)?;
+    let ids = trace
+        .column(tc::RUN_ID)
+        .map_err(bad)?
+        .str()
+        .map_err(bad)?
+        .clone();
+    let step = trace
+        .column(tc::STEP)
+        .map_err(bad)?
+        .cast(&DataType::UInt64)
+        .map_err(bad)?;
+    let step = step.u64().map_err(bad)?;
+    let value = trace
+        .column(&claim.metric)
+        .map_err(bad)?
+        .cast(&DataType::Float64)
+        .map_err(bad)?;
+    let value = value.f64().map_err(bad)?;
+    // run_id -> (sum, count, max, min)
+    let mut acc: HashMap<String, (f64, usize, f64, f64)> = HashMap::new();
+    for ((id, t), v) in ids.iter().zip(step.iter()).zip(value.iter()) {
+        let (Some(id), Some(t), Some(v)) = (id, t, v) else {
+            continue;
+        };
+        if t < w.from || t >= w.to || v.is_nan() {
+            continue;
+        }
+        let e = acc
+            .entry(id.to_string())
+            .or_insert((0.0, 0, f64::NEG_INFINITY, f64::INFINITY));
+        e.0 += v;
+        e.1 += 1;
+        e.2 = e.2.max(v);
+        e.3 = e.3.min(v);
+    }
+    let run_ids = runs
+        .column(rc::RUN_ID)
+        .map_err(bad)?
+        .str()
+        .map_err(bad)?
+        .clone();
+    let column: Vec<Option<f64>> = run_ids
+        .iter()
+        .map(|id| {
+            let (sum, n, max, min) = *acc.get(id?)?;
+            Some(match w.stat {
+                Stat::Mean => sum / n as f64,
+                Stat::Max => max,
+                Stat::Min => min,
+            })
+        })
+        .collect();
+    runs.with_column(Column::new(claim.metric_label().into(), column))
+        .map_err(bad)?;
+    Ok(())
 }
 
 /// The outcome of a claim.
@@ -321,13 +528,18 @@ pub fn evaluate_dir(dir: &Path, plan: &Plan) -> Result<Vec<Evaluation>> {
     if plan.claims.is_empty() {
         return Ok(Vec::new());
     }
-    let runs = compare::read_runs(dir)?;
+    let mut runs = compare::read_runs(dir)?;
     let path = dir.join(crate::output::RUNS_FILE);
+    for c in &plan.claims {
+        if let Some(w) = &c.window {
+            add_window_column(&mut runs, dir, c, w)?;
+        }
+    }
     plan.claims
         .iter()
         .map(|c| {
             let opts = Options {
-                metric: c.metric.clone(),
+                metric: c.metric_label(),
                 by: c.by.clone(),
                 baseline: Some(c.baseline.clone()),
                 higher_is_better: c.expect == Expect::Higher,
@@ -373,7 +585,7 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
         rows.push(vec![
             e.claim.id.clone(),
             e.verdict.as_str().into(),
-            e.claim.metric.clone(),
+            e.claim.metric_label(),
             e.claim.candidate.clone(),
             e.claim.baseline.clone(),
             e.claim.expect.as_str().into(),

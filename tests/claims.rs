@@ -96,6 +96,16 @@ candidate = "fast"
 baseline = "slow"
 expect = "lower"
 where = { "optimizer.momentum" = 0.5 }
+
+[[claim]]
+id = "LR"
+statement = "The traced lr of fast is higher over its first 40 steps"
+metric = "lr"
+window = { from = 0, to = 40, stat = "mean" }
+by = "schedule"
+candidate = "fast"
+baseline = "slow"
+expect = "higher"
 "#;
 
 fn csv_rows(s: &str) -> Vec<Vec<String>> {
@@ -146,6 +156,12 @@ fn verdicts_follow_the_data() {
     assert_eq!(w[8], "10", "only the momentum 0.5 group");
     // Within one group Holm over one row is the exact p-value itself.
     assert!((num(&w, 9) - 2.0 / 1024.0).abs() < 1e-12, "{csv}");
+    // A trace window: the mean traced lr is the constant lr itself, so the
+    // difference is 0.1 - 0.001 in every pair.
+    let l = row("LR");
+    assert_eq!(l[3], "supported", "{csv}");
+    assert_eq!(l[4], "lr.mean@0..40");
+    assert!((num(&l, 5) - 0.099).abs() < 1e-12, "{csv}");
     // The Parquet file and the page exist; stdout has the table.
     assert!(tmp.path().join("out/verdicts.parquet").is_file());
     let html = fs::read_to_string(tmp.path().join("out/index.html")).unwrap();
@@ -272,6 +288,23 @@ fn malformed_claims_exit_2_naming_the_field() {
     refused(&c, "claim[0].where", l + 1);
     let (c, l) = claim_with(6, "expect = \"lower\"\nexpected = \"lower\"");
     refused(&c, "claim[0].expected", l + 1);
+    // Windows: no traced step inside (trace_every = 10), a runs.parquet
+    // column as a trace metric, a bad statistic.
+    let (c, l) = claim_with(
+        2,
+        "metric = \"loss\"\nwindow = { from = 1, to = 5, stat = \"mean\" }",
+    );
+    refused(&c, "claim[0].window", l + 1);
+    let (c, l) = claim_with(
+        2,
+        "metric = \"loss\"\nwindow = { from = 0, to = 40, stat = \"median\" }",
+    );
+    refused(&c, "claim[0].window", l + 1);
+    let (c, _) = claim_with(
+        6,
+        "expect = \"lower\"\nwindow = { from = 0, to = 40, stat = \"mean\" }",
+    );
+    refused(&c, "claim[0].metric", SWEEP.lines().count() + 3 + 2);
 }
 
 #[test]
@@ -283,5 +316,5 @@ fn claims_do_not_change_run_ids() {
         |p: &valley::config::Plan| p.runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&plain), ids(&with));
     assert!(plain.claims.is_empty());
-    assert_eq!(with.claims.len(), 4);
+    assert_eq!(with.claims.len(), 5);
 }
