@@ -27,7 +27,6 @@ MISSING = {
     "C1": "a property of the schedule at every step (claim-language extension not built)",
     "C5": "the basin over time (runs.parquet `basin` is a label, not a number)",
     "C6": "a within-run comparison of Adam's effective step (early window against later)",
-    "C7": "the shrink column against a formula (formula agreement not built)",
     "C8": "no single metric: a documented recipe rather than a test",
 }
 
