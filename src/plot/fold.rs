@@ -423,8 +423,7 @@ lr = 0.002
                 fig.title
             );
             assert!(
-                fig.title
-                    .contains("lowest best-so-far conformation of 3 runs"),
+                fig.title.contains("lowest best-so-far conformation of 3 runs"),
                 "{}",
                 fig.title
             );
