@@ -41,6 +41,28 @@ pub enum Command {
     /// Write DIR/report.html: one self-contained page with the sweep, its
     /// figures and a compare table per factor.
     Report(ReportArgs),
+    /// Run the claim files' sweeps (resuming), evaluate their `[[claim]]`
+    /// tables, write OUT/verdicts.csv, verdicts.parquet and index.html.
+    Claims(ClaimsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Sweep files with `[[claim]]` tables (default:
+    /// experiments/claims/*.toml).
+    pub files: Vec<PathBuf>,
+    /// Output folder: one results folder per file, and the verdicts.
+    #[arg(long, default_value = "results/claims")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Skip each sweep's report.html (and its figures).
+    #[arg(long)]
+    pub no_report: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

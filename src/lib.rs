@@ -8,6 +8,7 @@
 //! consolidation, merge, sweep.json, the folder lock). The library never
 //! uses [`commands`], the command-line layer. Column names live in [`schema`].
 
+pub mod claims;
 pub mod cli;
 pub mod commands;
 pub mod compare;

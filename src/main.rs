@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::SameRows(a) => commands::merge::same_rows(a),
         Command::Compare(a) => commands::compare::run(a),
         Command::Report(a) => commands::report::run(a),
+        Command::Claims(a) => commands::claims::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

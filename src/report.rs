@@ -69,7 +69,7 @@ fn inline_svg(path: &Path) -> Result<String> {
     Ok(text[start..].trim_end().to_string())
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { --ink: #1f2328; --muted: #59636e; --rule: #d8dee4; --bg: #ffffff; --panel: #f6f8fa;
         --good: #1a7f37; --good-bg: #dcf5e3; --bad: #b42318; --bad-bg: #fde4e1; --same-bg: #eef1f4; }
 * { box-sizing: border-box; }

@@ -269,10 +269,16 @@ fn max_runs_is_a_boundary() {
 #[test]
 fn the_run_count_is_the_size_of_the_built_plan() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    // The sweep files of experiments/ and of its subfolders (claims/).
+    let mut files: Vec<_> = Vec::new();
+    for d in [dir.clone(), dir.join("claims")] {
+        files.extend(
+            fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml")),
+        );
+    }
     files.sort();
     let extra = [
         // Axes in several tables of one section, nested axes, a seed list.

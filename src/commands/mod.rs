@@ -1,6 +1,7 @@
 //! One file per command. Each resolves its raw arguments, does its work, and
 //! returns a [`crate::ValleyError`]; invalid input writes nothing.
 
+pub mod claims;
 pub mod compare;
 pub mod inspect;
 pub mod merge;

@@ -222,5 +222,9 @@ pub fn run(args: SweepArgs) -> Result<()> {
     if args.report {
         super::report::write(&dir)?;
     }
+    // A sharded part holds only some runs: its claims wait for the merge.
+    if shard.is_none() {
+        super::claims::print_claims(&dir, &plan)?;
+    }
     Ok(())
 }

@@ -49,4 +49,7 @@ pub struct SweepFile {
     pub landscape: Vec<toml::Table>,
     pub optimizer: Vec<toml::Table>,
     pub schedule: Vec<toml::Table>,
+    /// `[[claim]]` tables, validated against the plan (see [`crate::claims`]).
+    #[serde(default)]
+    pub claim: Vec<toml::Table>,
 }

@@ -170,6 +170,9 @@ pub struct Plan {
     pub schedules: Vec<ResolvedSchedule>,
     #[serde(skip)]
     pub runs: Vec<RunSpec>,
+    /// The file's `[[claim]]` tables (not part of any run id).
+    #[serde(skip)]
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 /// Removes `key` from a table and deserializes it, if present.
@@ -441,6 +444,7 @@ impl Plan {
             optimizers,
             schedules,
             runs: Vec::new(),
+            claims: Vec::new(),
         };
         plan.runs = plan.resolve_runs();
         if let Some(dup) = plan.first_duplicate_run() {
@@ -449,6 +453,7 @@ impl Plan {
                 format!("two runs of the plan are identical ({dup}): remove the duplicate table or axis value"),
             ));
         }
+        plan.claims = crate::claims::parse(&rep, &f.claim, &plan)?;
         Ok(plan)
     }
 
@@ -535,6 +540,7 @@ impl Plan {
             optimizers: self.optimizers.clone(),
             schedules: self.schedules.clone(),
             runs: Vec::new(),
+            claims: Vec::new(),
         }
     }
 
