@@ -270,6 +270,7 @@ fn sweep_rows() -> Result<Vec<(&'static str, String, &'static str)>, String> {
         landscape: _,
         optimizer: _,
         schedule: _,
+        claim: _,
     } = &f;
     Ok(vec![
         (
@@ -332,6 +333,11 @@ fn sweep_rows() -> Result<Vec<(&'static str, String, &'static str)>, String> {
             "schedule",
             default("schedule", String::new()),
             "`[[schedule]]` tables, one or more",
+        ),
+        (
+            "claim",
+            "none".to_string(),
+            "`[[claim]]` tables: expectations about this sweep's own results, judged from the data by `valley claims` and at the end of `valley sweep` (see docs/claims.md)",
         ),
     ])
 }
