@@ -648,3 +648,46 @@ lr = {lr}
         assert_eq!(q.trace_rows_per_run(), 11);
     }
 }
+
+#[cfg(test)]
+mod ground_state_tests {
+    use super::*;
+    use std::path::Path;
+
+    /// No run reports an energy below the published ground state of its AB
+    /// chain (2-D fib13 −3.2941, 3-D fib13 −4.9746, from the fixtures of
+    /// tests/fixtures/landscapes/): neither the best-so-far nor the final
+    /// loss, and the gaps are never negative. Noisy, clipped Adam from 8
+    /// random starts, so the runs go deep and wander.
+    #[test]
+    fn no_reported_energy_is_below_a_published_ground_state() {
+        let src = "name = \"g\"\nsteps = 3000\nseeds = 8\nhessian = false\n\
+                   [[landscape]]\nname = \"fib13_2d\"\nkind = \"protein_ab\"\nsequence = \"fibonacci:13\"\ndims = 2\n\
+                   [[landscape]]\nname = \"fib13_3d\"\nkind = \"protein_ab\"\nsequence = \"fibonacci:13\"\ndims = 3\n\
+                   [[optimizer]]\nkind = \"adam\"\nclip_grad_norm = 10.0\n\
+                   noise = { kind = \"langevin\", temperature = { kind = \"linear\", lr = 0.01, start_factor = 1.0, end_factor = 0.0, total_steps = 2400 } }\n\
+                   [[schedule]]\nkind = \"cosine\"\nlr = 0.01\ntotal_steps = 3000\neta_min = 1e-5\n";
+        let plan = Plan::from_source(Path::new("g.toml"), src).unwrap();
+        let prepared = Prepared::new(&plan);
+        let mut checked = 0;
+        for spec in &plan.runs {
+            let ground = prepared.landscapes[spec.landscape]
+                .best_known_value()
+                .expect("a published ground state");
+            let r = run_one(&plan, &prepared, spec);
+            assert!(
+                r.row.best_loss >= ground,
+                "{}: {} < {ground}",
+                spec.run_id,
+                r.row.best_loss
+            );
+            if !r.row.diverged {
+                assert!(r.row.final_loss >= ground);
+                assert!(r.row.best_energy_gap.unwrap() >= 0.0);
+                assert!(r.row.energy_gap.unwrap() >= 0.0);
+                checked += 1;
+            }
+        }
+        assert!(checked >= 8, "{checked} runs finished");
+    }
+}
