@@ -43,11 +43,11 @@ impl crate::registry::Documented for LeastSquaresSpec {
 
 impl LandscapeSpec for LeastSquaresSpec {
     fn validate(&self) -> Result<(), SpecError> {
-        LeastSquaresSpec::validate(self)
+        self.data.validate(RULES, true)
     }
 
     fn dim(&self) -> usize {
-        LeastSquaresSpec::dim(self)
+        self.data.d()
     }
 
     fn memory(&self) -> Vec<Allocation> {
@@ -66,35 +66,15 @@ impl LandscapeSpec for LeastSquaresSpec {
     }
 
     fn load_data(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.load(base_dir)
+        self.data.load(base_dir)
     }
 
     fn samples(&self) -> Option<usize> {
-        Some(LeastSquaresSpec::samples(self))
+        Some(self.data.n())
     }
 }
 
 impl LeastSquaresSpec {
-    pub fn load(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.data.load(base_dir)
-    }
-
-    pub fn validate(&self) -> Result<(), SpecError> {
-        self.data.validate(RULES, true)
-    }
-
-    pub fn dim(&self) -> usize {
-        self.data.d()
-    }
-
-    pub fn samples(&self) -> usize {
-        self.data.n()
-    }
-
-    pub fn is_random(&self) -> bool {
-        !self.data.is_file()
-    }
-
     pub fn build(&self, rng: &mut RunRng) -> LeastSquares {
         let mut data = self.data.inputs(rng);
         if !self.data.is_file() {

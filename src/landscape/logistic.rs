@@ -62,7 +62,7 @@ impl LandscapeSpec for LogisticSpec {
     }
 
     fn dim(&self) -> usize {
-        LogisticSpec::dim(self)
+        self.data.d()
     }
 
     fn memory(&self) -> Vec<Allocation> {
@@ -81,19 +81,15 @@ impl LandscapeSpec for LogisticSpec {
     }
 
     fn load_data(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.load(base_dir)
+        self.data.load(base_dir)
     }
 
     fn samples(&self) -> Option<usize> {
-        Some(LogisticSpec::samples(self))
+        Some(self.data.n())
     }
 }
 
 impl LogisticSpec {
-    pub fn load(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.data.load(base_dir)
-    }
-
     pub fn validate(&self) -> Result<(), SpecError> {
         self.data.validate(RULES, true)?;
         check::positive("l2", self.l2)?;
@@ -111,18 +107,6 @@ impl LogisticSpec {
             }
         }
         Ok(())
-    }
-
-    pub fn dim(&self) -> usize {
-        self.data.d()
-    }
-
-    pub fn samples(&self) -> usize {
-        self.data.n()
-    }
-
-    pub fn is_random(&self) -> bool {
-        !self.data.is_file()
     }
 
     pub fn build(&self, rng: &mut RunRng) -> Logistic {

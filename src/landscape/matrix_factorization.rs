@@ -100,15 +100,11 @@ impl LandscapeSpec for MatrixFactorizationSpec {
     }
 
     fn load_data(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.load(base_dir)
+        self.data.load(base_dir)
     }
 }
 
 impl MatrixFactorizationSpec {
-    pub fn load(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.data.load(base_dir)
-    }
-
     pub fn shape(&self) -> (usize, usize) {
         match &self.data.loaded {
             Some(m) => (m.n, m.d),
@@ -184,10 +180,6 @@ impl MatrixFactorizationSpec {
     pub fn dim(&self) -> usize {
         let (m, p) = self.shape();
         (m + p) * self.rank
-    }
-
-    pub fn is_random(&self) -> bool {
-        !self.data.is_file()
     }
 
     /// U's entries with std init_scale·√imbalance, V's init_scale/√imbalance

@@ -99,7 +99,7 @@ impl LandscapeSpec for MlpSpec {
     }
 
     fn dim(&self) -> usize {
-        MlpSpec::dim(self)
+        self.width * (self.data.d() + 1)
     }
 
     fn memory(&self) -> Vec<Allocation> {
@@ -115,19 +115,15 @@ impl LandscapeSpec for MlpSpec {
     }
 
     fn load_data(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.load(base_dir)
+        self.data.load(base_dir)
     }
 
     fn samples(&self) -> Option<usize> {
-        Some(MlpSpec::samples(self))
+        Some(self.data.n())
     }
 }
 
 impl MlpSpec {
-    pub fn load(&mut self, base_dir: &Path) -> Result<(), SpecError> {
-        self.data.load(base_dir)
-    }
-
     pub fn validate(&self) -> Result<(), SpecError> {
         check::at_least("width", self.width as u64, 1)?;
         if let Some(t) = self.teacher_width {
@@ -140,18 +136,6 @@ impl MlpSpec {
             check::at_least("teacher_width", t as u64, 1)?;
         }
         self.data.validate(RULES, true)
-    }
-
-    pub fn dim(&self) -> usize {
-        self.width * (self.data.d() + 1)
-    }
-
-    pub fn samples(&self) -> usize {
-        self.data.n()
-    }
-
-    pub fn is_random(&self) -> bool {
-        !self.data.is_file()
     }
 
     pub fn default_init(&self) -> InitSpec {
