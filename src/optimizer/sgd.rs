@@ -82,33 +82,37 @@ impl Optimizer for SgdSpec {
         let lr = p.lr;
         let started = state.started[0];
         let buf = &mut state.slots[0];
-        match self.momentum_form {
-            MomentumForm::Pytorch => {
-                for ((xi, &gi), bi) in x.iter_mut().zip(grad).zip(buf.iter_mut()) {
-                    let mut d = gi + wd * *xi;
-                    if mu != 0.0 {
-                        *bi = if started {
-                            mu * *bi + (1.0 - self.dampening) * d
-                        } else {
-                            d
-                        };
-                        d = if self.nesterov { d + mu * *bi } else { *bi };
-                    }
-                    *xi -= lr * d;
-                }
-                if mu != 0.0 {
-                    state.started[0] = true;
+        // The branches are taken once per step, outside the coordinate loops,
+        // so that each loop is straight-line arithmetic the compiler
+        // vectorises; every coordinate sees the same operations in the same
+        // order as the formulas in the module header.
+        let damp = 1.0 - self.dampening;
+        match (self.momentum_form, mu != 0.0) {
+            (MomentumForm::Pytorch, false) => {
+                for (xi, &gi) in x.iter_mut().zip(grad) {
+                    *xi -= lr * (gi + wd * *xi);
                 }
             }
-            MomentumForm::Classic => {
-                for ((xi, &gi), vi) in x.iter_mut().zip(grad).zip(buf.iter_mut()) {
-                    let d = gi + wd * *xi;
-                    *vi = mu * *vi - lr * d;
-                    *xi += if self.nesterov {
-                        mu * *vi - lr * d
-                    } else {
-                        *vi
-                    };
+            (MomentumForm::Pytorch, true) => {
+                match (started, self.nesterov) {
+                    (false, false) => {
+                        pytorch_momentum::<false, false>(x, grad, buf, mu, damp, wd, lr)
+                    }
+                    (false, true) => {
+                        pytorch_momentum::<false, true>(x, grad, buf, mu, damp, wd, lr)
+                    }
+                    (true, false) => {
+                        pytorch_momentum::<true, false>(x, grad, buf, mu, damp, wd, lr)
+                    }
+                    (true, true) => pytorch_momentum::<true, true>(x, grad, buf, mu, damp, wd, lr),
+                }
+                state.started[0] = true;
+            }
+            (MomentumForm::Classic, _) => {
+                if self.nesterov {
+                    classic_momentum::<true>(x, grad, buf, mu, wd, lr);
+                } else {
+                    classic_momentum::<false>(x, grad, buf, mu, wd, lr);
                 }
                 state.started[0] = true;
             }
@@ -118,6 +122,44 @@ impl Optimizer for SgdSpec {
 
     fn momentum(&self) -> Option<f64> {
         Some(self.momentum)
+    }
+}
+
+/// The PyTorch form with momentum over all coordinates: `STARTED` is false
+/// on the first step with momentum (b ← g), `NESTEROV` adds μ·b to g.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn pytorch_momentum<const STARTED: bool, const NESTEROV: bool>(
+    x: &mut [f64],
+    grad: &[f64],
+    buf: &mut [f64],
+    mu: f64,
+    damp: f64,
+    wd: f64,
+    lr: f64,
+) {
+    for ((xi, &gi), bi) in x.iter_mut().zip(grad).zip(buf.iter_mut()) {
+        let d = gi + wd * *xi;
+        *bi = if STARTED { mu * *bi + damp * d } else { d };
+        let d = if NESTEROV { d + mu * *bi } else { *bi };
+        *xi -= lr * d;
+    }
+}
+
+/// The classic velocity form over all coordinates.
+#[inline]
+fn classic_momentum<const NESTEROV: bool>(
+    x: &mut [f64],
+    grad: &[f64],
+    vel: &mut [f64],
+    mu: f64,
+    wd: f64,
+    lr: f64,
+) {
+    for ((xi, &gi), vi) in x.iter_mut().zip(grad).zip(vel.iter_mut()) {
+        let d = gi + wd * *xi;
+        *vi = mu * *vi - lr * d;
+        *xi += if NESTEROV { mu * *vi - lr * d } else { *vi };
     }
 }
 

@@ -19,7 +19,7 @@ use crate::config::{Plan, RunSpec};
 use crate::curvature;
 use crate::landscape::{KnownPoint, Landscape};
 use crate::rng::{rng_for, RunRng, Stream};
-use crate::vecmath::{distance, dot, norm};
+use crate::vecmath::{all_finite, distance, dot, norm};
 
 /// Watches one run.
 pub struct Observer<'a> {
@@ -123,7 +123,7 @@ impl<'a> Observer<'a> {
         }
         self.min_loss = self.min_loss.min(loss);
         self.see_best(t, loss, &run.x);
-        if loss.is_finite() && loss <= self.threshold && run.g.iter().all(|v| v.is_finite()) {
+        if loss.is_finite() && loss <= self.threshold && all_finite(&run.g) {
             return false;
         }
         self.diverged_at = Some(t);
