@@ -18,6 +18,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use valley::curvature::dense_eigenvalues;
 use valley::landscape::{Landscape, LandscapeKind};
+use valley::optimizer::noise::minibatch::Minibatch;
 use valley::optimizer::noise::NoiseSpec;
 use valley::rng::{rng_for, Stream};
 
@@ -322,10 +323,10 @@ proptest! {
 }
 
 fn minibatch(batch_size: usize, replacement: bool) -> NoiseSpec {
-    NoiseSpec::Minibatch {
+    NoiseSpec::Minibatch(Minibatch {
         batch_size,
         replacement,
-    }
+    })
 }
 
 /// Gradient descent for `steps` steps at lr 0.1 with `noise`; the iterates.
@@ -357,7 +358,7 @@ fn descend(f: &dyn Landscape, noise: &NoiseSpec, steps: usize) -> Vec<Vec<f64>> 
 fn batch_of_every_sample_is_full_batch_gradient_descent() {
     for (table, f) in generated() {
         let Some(n) = f.samples() else { continue };
-        let full = descend(f.as_ref(), &NoiseSpec::None {}, 30);
+        let full = descend(f.as_ref(), &NoiseSpec::default(), 30);
         let batched = descend(f.as_ref(), &minibatch(n, false), 30);
         assert_eq!(full, batched, "{table}: bit for bit");
         // A real minibatch does differ.
