@@ -363,31 +363,13 @@ impl NoiseSpec {
                     add_gaussian(rng, grad, (2.0 * temp / at.lr).sqrt());
                 }
             }
-            Self::Minibatch {
-                batch_size,
-                replacement,
-            } => {
-                if state.order.is_empty() {
-                    return;
-                }
+            Self::Minibatch { .. } => {
                 let n = landscape.samples().unwrap_or(0);
-                if *replacement {
-                    for i in state.order.iter_mut() {
-                        *i = rng.random_range(0..n);
-                    }
-                    state.start = 0;
-                    state.next = state.order.len();
-                } else {
-                    if state.next >= state.order.len() {
-                        shuffle(rng, &mut state.order);
-                        state.next = 0;
-                    }
-                    state.start = state.next;
-                    state.next = (state.next + batch_size).min(state.order.len());
+                let batch = self.next_batch(state, rng, n);
+                if !batch.is_empty() {
+                    let loss = landscape.batch_value_and_gradient(x, batch, grad);
+                    state.batch_loss = Some(loss);
                 }
-                let batch = &mut state.order[state.start..state.next];
-                batch.sort_unstable();
-                state.batch_loss = Some(landscape.batch_value_and_gradient(x, batch, grad));
             }
             Self::StudentT { std, dof } => {
                 let t = StudentT::new(*dof).expect("dof validated > 2");
@@ -409,6 +391,54 @@ impl NoiseSpec {
                 add_gaussian(rng, grad, multiplier * clip);
             }
         }
+    }
+}
+
+impl NoiseSpec {
+    /// Whether the model replaces the gradient by a minibatch's, so that the
+    /// oracle need only compute that batch's gradient
+    /// ([`Self::next_batch`] and [`Landscape::batch_value_and_gradient`]).
+    pub fn is_minibatch(&self) -> bool {
+        matches!(self, Self::Minibatch { .. })
+    }
+
+    /// Draws the next minibatch from the run's noise generator, out of `n`
+    /// samples, and returns its indices in ascending order. Minibatch noise
+    /// only (empty for the other models and an empty state). Does not
+    /// allocate.
+    pub fn next_batch<'s>(
+        &self,
+        state: &'s mut NoiseState,
+        rng: &mut RunRng,
+        n: usize,
+    ) -> &'s [usize] {
+        let Self::Minibatch {
+            batch_size,
+            replacement,
+        } = self
+        else {
+            return &[];
+        };
+        if state.order.is_empty() {
+            return &[];
+        }
+        if *replacement {
+            for i in state.order.iter_mut() {
+                *i = rng.random_range(0..n);
+            }
+            state.start = 0;
+            state.next = state.order.len();
+        } else {
+            if state.next >= state.order.len() {
+                shuffle(rng, &mut state.order);
+                state.next = 0;
+            }
+            state.start = state.next;
+            state.next = (state.next + batch_size).min(state.order.len());
+        }
+        let batch = &mut state.order[state.start..state.next];
+        batch.sort_unstable();
+        batch
     }
 }
 
