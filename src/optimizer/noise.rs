@@ -39,7 +39,10 @@
 //!   summed in ascending order, so `batch_size = n` without replacement is
 //!   bit for bit full-batch gradient descent. Needs per-run state
 //!   ([`NoiseState`], from [`NoiseSpec::state`]) passed to
-//!   [`NoiseSpec::perturb_with`].
+//!   [`NoiseSpec::perturb_with`]. The runner does not compute the full
+//!   gradient first: its oracle draws the batch ([`NoiseSpec::next_batch`])
+//!   and computes that batch's gradient only
+//!   (`runner::gradient::GradientTransforms::batch_oracle`).
 //!
 //! Every draw comes from the run's noise generator (rand_distr), so results
 //! stay deterministic; `perturb` does not allocate (the curvature model uses
