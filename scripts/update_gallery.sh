@@ -16,5 +16,9 @@ for pair in precision:precision loss_scaling:loss_scale discriminative:lr_decay;
   cargo run --release --quiet -- plot "$out/$name"
   cp "$out/$name/figures/$figure.png" docs/figures/
 done
+# The Edge of Stability figure (issue 15; about 8 minutes on 2 cores).
+cargo run --release --quiet -- sweep experiments/edge_of_stability.toml --out "$out/edge_of_stability" --quiet
+cargo run --release --quiet -- plot "$out/edge_of_stability"
+cp "$out/edge_of_stability/figures/edge_of_stability.png" docs/figures/
 rm -rf "$out"
 ls docs/figures

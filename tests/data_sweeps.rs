@@ -1,7 +1,10 @@
 //! Data-defined landscapes and minibatch noise through the sweep runner.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use valley::config::Plan;
+use valley::landscape::Landscape;
 use valley::runner::{run_one, Prepared, RunResult};
 
 /// A plan read as if the sweep file lived in tests/fixtures/data/.
@@ -112,6 +115,93 @@ fn batch_of_every_sample_is_noise_none_bit_for_bit() {
             assert_eq!(bl, b.trace.loss, "{landscape}");
         }
     }
+}
+
+/// How often the runner asked a landscape for each quantity.
+#[derive(Default)]
+struct Counts {
+    full_gradients: AtomicUsize,
+    full_values: AtomicUsize,
+    batch_samples: AtomicUsize,
+}
+
+/// A landscape that counts its calls into shared [`Counts`].
+struct Counting {
+    inner: Box<dyn Landscape>,
+    counts: Arc<Counts>,
+}
+
+impl Landscape for Counting {
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn value(&self, x: &[f64]) -> f64 {
+        self.counts.full_values.fetch_add(1, Ordering::Relaxed);
+        self.inner.value(x)
+    }
+    fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        self.counts.full_gradients.fetch_add(1, Ordering::Relaxed);
+        self.inner.value_and_gradient(x, grad)
+    }
+    fn samples(&self) -> Option<usize> {
+        self.inner.samples()
+    }
+    fn batch_value_and_gradient(&self, x: &[f64], batch: &[usize], grad: &mut [f64]) -> f64 {
+        self.counts
+            .batch_samples
+            .fetch_add(batch.len(), Ordering::Relaxed);
+        self.inner.batch_value_and_gradient(x, batch, grad)
+    }
+}
+
+/// Under minibatch noise a step computes its batch's gradient only: the
+/// full-data loss on the traced steps (0, 10, ..., 90 and the last, 99: 11
+/// of them) and the full gradient once, at the final point, for
+/// runs.parquet. Without noise every step computes the full gradient.
+#[test]
+fn a_minibatch_step_computes_only_its_batch() {
+    let sweep = |noise: &str| {
+        plan(&format!(
+            "name = \"cost\"\nsteps = 100\ntrace_every = 10\nhessian = false\n\
+             [[landscape]]\nkind = \"least_squares\"\ndata = {{ n = 200, d = 3 }}\n\
+             [[optimizer]]\nkind = \"sgd\"\nnoise = {noise}\n\
+             [[schedule]]\nkind = \"constant\"\nlr = 0.05\n"
+        ))
+    };
+    let counted = |p: &Plan| {
+        let built = Prepared::new(p);
+        let counts = Arc::new(Counts::default());
+        let inner = built.landscapes.into_iter().next().unwrap();
+        let prepared = Prepared {
+            landscapes: vec![Box::new(Counting {
+                inner,
+                counts: counts.clone(),
+            })],
+            minima: built.minima,
+        };
+        let r = run_one(p, &prepared, &p.runs[0]);
+        assert!(!r.row.diverged);
+        let n = |c: &AtomicUsize| c.load(Ordering::Relaxed);
+        let calls = (
+            n(&counts.full_gradients),
+            n(&counts.full_values),
+            n(&counts.batch_samples),
+        );
+        (r, calls)
+    };
+    let (r, calls) = counted(&sweep("{ kind = \"minibatch\", batch_size = 8 }"));
+    assert_eq!(calls, (1, 11, 100 * 8));
+    // min_loss and best_loss are over the traced steps and the final point.
+    let traced_min = r
+        .trace
+        .loss
+        .iter()
+        .copied()
+        .fold(r.row.final_loss, f64::min);
+    assert_eq!(r.trace.loss.len(), 11);
+    assert_eq!((r.row.min_loss, r.row.best_loss), (traced_min, traced_min));
+    let (_, calls) = counted(&sweep("{ kind = \"none\" }"));
+    assert_eq!(calls, (101, 0, 0));
 }
 
 #[test]

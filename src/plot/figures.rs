@@ -365,3 +365,79 @@ pub fn sharpness_trace(res: &Results) -> Option<Figure> {
         },
     ))
 }
+
+/// Whether every traced run holds one lr and no momentum: full-batch
+/// gradient descent at constant lr, where 2/lr is the stability edge.
+fn constant_lr_without_momentum(res: &Results) -> bool {
+    res.traces.values().all(|t| {
+        t.lr.first()
+            .is_some_and(|lr0| t.lr.iter().all(|lr| lr == lr0))
+            && t.momentum.iter().all(|m| m.is_none_or(|b| b == 0.0))
+    })
+}
+
+/// 5c. The Edge of Stability (Cohen et al. 2021), for sweeps at constant lr
+/// without momentum whose trace has the sharpness: one panel per
+/// landscape, per lr the sharpness of every seed's run (a median would
+/// blur the period-2 orbits of unstable runs) and its edge 2/lr (dashed,
+/// same colour), the legend in a
+/// column right of the data. Groups whose runs all diverged are named in
+/// the panel title instead. `None` otherwise.
+pub fn edge_of_stability(res: &Results) -> Option<Figure> {
+    let any = res
+        .traces
+        .values()
+        .any(|t| t.sharpness.iter().any(|v| v.is_some_and(f64::is_finite)));
+    if !any || !constant_lr_without_momentum(res) {
+        return None;
+    }
+    let schedules = res.schedules();
+    let mut fig = grid(
+        res,
+        "Edge of Stability: sharpness of every seed (solid) against 2/lr (dashed, same colour)",
+        |l, o, p| {
+            p.y_label = "sharpness λ_max".into();
+            let mut gone = Vec::new();
+            for (ci, s) in schedules.iter().enumerate() {
+                let runs = res.group(l, o, s);
+                let Some(t) = longest(res, runs.iter().copied().filter(|r| !r.diverged)) else {
+                    if let Some(r) = runs.first() {
+                        gone.push(format!("{}", r.final_lr));
+                    }
+                    continue;
+                };
+                let lr = t.lr[0];
+                let diverged = runs.iter().filter(|r| r.diverged).count();
+                let c = color(ci);
+                let mut label = Some(schedule_label(&format!("lr = {lr}"), diverged));
+                for r in runs.iter().filter(|r| !r.diverged) {
+                    let Some(tr) = res.trace(r) else { continue };
+                    p.series.push(Series::new(
+                        label.take(),
+                        c,
+                        Style::Line { width: 2 },
+                        tr.pairs(&tr.sharpness),
+                    ));
+                }
+                let (first, last) = (t.step[0], t.step[t.step.len() - 1]);
+                p.series.push(Series::new(
+                    None,
+                    c,
+                    Style::Dashed { width: 2 },
+                    vec![(first, 2.0 / lr), (last, 2.0 / lr)],
+                ));
+            }
+            if !gone.is_empty() {
+                p.title = format!(
+                    "{} (diverged, not shown: lr = {})",
+                    p.title,
+                    gone.join(", ")
+                );
+            }
+            p.auto_log_y();
+            p.legend = Legend::Outside;
+        },
+    );
+    fig.size.0 += 190 * fig.cols as u32;
+    Some(fig)
+}

@@ -11,6 +11,7 @@
 //! | `final_loss` | ECDF of the final loss over seeds (COCO style) |
 //! | `sharpness` | final sharpness vs final loss, with 2(1+β)/lr_final (C3) |
 //! | `sharpness_trace` | sharpness during the run vs 2/lr_t, 2(1+β)/lr_t |
+//! | `edge_of_stability` | constant lr, no momentum: sharpness per lr against 2/lr, one panel per landscape |
 //! | `contour_<landscape>` | 2-D landscapes: contours, trajectories, minima |
 //! | `fold_<landscape>` | protein_ab: lowest conformation kept, energy against step |
 //!
@@ -78,6 +79,9 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     if let Some(f) = figures::sharpness_trace(&res) {
         save_both(&out, "sharpness_trace", &f, &mut written)?;
+    }
+    if let Some(f) = figures::edge_of_stability(&res) {
+        save_both(&out, "edge_of_stability", &f, &mut written)?;
     }
     for (stem, f) in precision::figures(&res, dir)? {
         save_both(&out, &stem, &f, &mut written)?;

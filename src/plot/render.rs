@@ -140,7 +140,12 @@ pub enum Legend {
     LowerRight,
     UpperLeft,
     LowerLeft,
+    /// In a column of its own right of the plot, clear of the data.
+    Outside,
 }
+
+/// Width in pixels of the column of a [`Legend::Outside`] legend.
+const OUTSIDE_LEGEND_WIDTH: u32 = 190;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
@@ -299,6 +304,46 @@ pub fn tick(v: &f64) -> String {
 }
 
 fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if p.legend != Legend::Outside {
+        return draw_chart(area, p);
+    }
+    let width = area.dim_in_pixel().0;
+    let (chart, side) = area.split_horizontally(width.saturating_sub(OUTSIDE_LEGEND_WIDTH));
+    draw_chart(&chart, p)?;
+    draw_side_legend(&side, p)
+}
+
+/// The labelled series of `p` listed top down in `area`: a swatch of the
+/// series' colour and style, then its label.
+fn draw_side_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let font = (FONT, 16).into_font();
+    let mut y = 70;
+    for s in &p.series {
+        let Some(label) = &s.label else { continue };
+        let c = s.color;
+        match s.style {
+            Style::Points { radius } | Style::Rings { radius } => {
+                area.draw(&Circle::new((18, y), radius.max(4), c.filled()))?;
+            }
+            Style::Dashed { .. } => {
+                area.draw(&PathElement::new(vec![(4, y), (14, y)], c.stroke_width(3)))?;
+                area.draw(&PathElement::new(vec![(20, y), (30, y)], c.stroke_width(3)))?;
+            }
+            _ => area.draw(&PathElement::new(vec![(4, y), (30, y)], c.stroke_width(3)))?,
+        }
+        area.draw(&Text::new(label.clone(), (38, y - 9), font.clone()))?;
+        y += 26;
+    }
+    Ok(())
+}
+
+fn draw_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -470,11 +515,11 @@ where
             }
         }
     }
-    if any_label {
+    if any_label && p.legend != Legend::Outside {
         chart
             .configure_series_labels()
             .position(match p.legend {
-                Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                Legend::UpperRight | Legend::Outside => SeriesLabelPosition::UpperRight,
                 Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
                 Legend::LowerRight => SeriesLabelPosition::LowerRight,
                 Legend::UpperLeft => SeriesLabelPosition::UpperLeft,

@@ -332,3 +332,66 @@ fn missing_or_corrupt_inputs_are_invalid() {
         "{e}"
     );
 }
+
+/// The Edge of Stability figure is drawn for constant-lr sweeps without
+/// momentum only: per lr one line per seed at the exact sharpness (the
+/// quadratic's λ_max = 4 at every step) and a dashed 2/lr line, the legend
+/// in its own column; an lr whose runs all diverged is named in the title.
+#[test]
+fn edge_of_stability_figure_for_constant_lrs() {
+    let sweep = r#"
+name = "eos_test"
+steps = 60
+seeds = 2
+trace_every = 10
+hessian_every = 10
+[[landscape]]
+name = "bowl"
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 4.0]
+init = { kind = "point", x = [1.0, -0.5] }
+[[optimizer]]
+name = "gd"
+kind = "sgd"
+[[schedule]]
+kind = "constant"
+lr = { sweep = [0.1, 0.25, 0.6] }
+"#;
+    let (_tmp, dir) = run_sweep(sweep);
+    let res = Results::read(&dir).unwrap();
+    let fig = figures::edge_of_stability(&res).expect("constant lrs, no momentum");
+    assert_eq!(fig.panels.len(), 1);
+    let p = &fig.panels[0];
+    assert_eq!(p.legend, super::render::Legend::Outside);
+    // lr 0.6: lr·λ_max = 2.4 > 2, every run diverges.
+    assert!(
+        p.title.ends_with("(diverged, not shown: lr = 0.6)"),
+        "{}",
+        p.title
+    );
+    for lr in [0.1, 0.25] {
+        let label = format!("lr = {lr}");
+        let i = p
+            .series
+            .iter()
+            .position(|s| s.label.as_deref() == Some(label.as_str()))
+            .unwrap_or_else(|| panic!("no {label}"));
+        // Two seeds' lines (the second unlabelled), then the edge 2/lr.
+        for s in &p.series[i..i + 2] {
+            assert!(
+                s.points.iter().all(|q| (q.1 - 4.0).abs() <= 1e-9),
+                "{label}"
+            );
+        }
+        let edge = &p.series[i + 2];
+        assert_eq!(edge.style, Style::Dashed { width: 2 });
+        assert!(edge.points.iter().all(|q| (q.1 - 2.0 / lr).abs() <= 1e-12));
+    }
+    plot_dir(&dir).unwrap();
+    let svg = std::fs::read_to_string(dir.join(FIGURES_DIR).join("edge_of_stability.svg")).unwrap();
+    assert!(svg.contains("lr = 0.25"));
+    // The step-vs-exponential sweep (decaying lrs) has no such figure.
+    let (_tmp2, other) = super::tests::sweep();
+    assert!(figures::edge_of_stability(&Results::read(&other).unwrap()).is_none());
+}

@@ -10,7 +10,10 @@
 //!    off (torch.amp.GradScaler);
 //! 2. the noise model of the optimizer table (`noise`,
 //!    [`crate::optimizer::noise`]), drawn on skipped steps too, so the noise
-//!    stream stays aligned with the step index;
+//!    stream stays aligned with the step index. Minibatch noise is the
+//!    exception: its batch is drawn by the oracle ([`GradientTransforms::batch_oracle`]),
+//!    which computes only that batch's gradient, so the loss scale of stage 1
+//!    applies to the batch gradient;
 //! 3. clipping (`clip_grad_norm`, `clip_grad_value`,
 //!    [`crate::optimizer::clip`]), not applied on a skipped step.
 
@@ -59,7 +62,34 @@ impl<'a> GradientTransforms<'a> {
         self.noise.state(f)
     }
 
-    /// Transforms `g`, the exact gradient at `x`, in place for the update
+    /// The oracle's gradient under minibatch noise: draws the next minibatch
+    /// from `rng` and writes its mean gradient at `x` into `g`, so that the
+    /// full-data gradient is never computed; returns the batch's loss.
+    /// `None`, with nothing drawn or written, for the other noise models
+    /// (their oracle is the exact gradient). Does not allocate.
+    pub fn batch_oracle(
+        &mut self,
+        rng: &mut RunRng,
+        f: &dyn Landscape,
+        x: &[f64],
+        g: &mut [f64],
+    ) -> Option<f64> {
+        if !self.noise.is_minibatch() {
+            return None;
+        }
+        let batch = self
+            .noise
+            .next_batch(&mut self.noise_state, rng, f.samples()?);
+        if batch.is_empty() {
+            return None;
+        }
+        let loss = f.batch_value_and_gradient(x, batch, g);
+        self.noise_state.batch_loss = Some(loss);
+        Some(loss)
+    }
+
+    /// Transforms `g`, the exact gradient at `x` (under minibatch noise the
+    /// batch gradient from [`Self::batch_oracle`]), in place for the update
     /// `at`. `scratch` is a buffer of length `dim`. Does not allocate.
     pub fn apply(
         &mut self,
@@ -79,8 +109,11 @@ impl<'a> GradientTransforms<'a> {
                 (finite, Some(scale))
             }
         };
-        self.noise
-            .perturb_with(&mut self.noise_state, rng, at, f, x, g, scratch);
+        // A minibatch gradient was drawn by the oracle (`batch_oracle`).
+        if !self.noise.is_minibatch() {
+            self.noise
+                .perturb_with(&mut self.noise_state, rng, at, f, x, g, scratch);
+        }
         GradStep {
             clipped: if finite { self.clip.apply(g) } else { None },
             skipped: !finite,

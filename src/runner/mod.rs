@@ -6,7 +6,9 @@
 //!
 //! 1. the oracle: the landscape's value and gradient at x_t;
 //!    With `compute_dtype` it is evaluated at a copy of x_t rounded to that
-//!    type (mixed precision);
+//!    type (mixed precision). Under minibatch noise it computes only the
+//!    minibatch's gradient, and the full-data loss only on traced steps and
+//!    where the batch loss or gradient looks divergent ([`Observer::wants_loss`]);
 //! 2. [`gradient`]: the gradient transforms (low precision with a loss
 //!    scale, noise, clipping); a non-finite low-precision gradient skips
 //!    the update;
@@ -181,16 +183,30 @@ impl RunState {
         }
     }
 
-    /// The oracle at x_t, or at x_t rounded to `compute` into `x_eval`.
-    fn evaluate(&mut self, f: &dyn Landscape, compute: Option<Dtype>) -> f64 {
-        match compute {
-            None => f.value_and_gradient(&self.x, &mut self.g),
+    /// The oracle at x_t, or at x_t rounded to `compute` into `x_eval`:
+    /// the loss and gradient there. Under minibatch noise the gradient is the
+    /// next minibatch's (drawn by `transforms`, the full-data gradient is
+    /// never computed) and the full-data loss is computed only where
+    /// `wants_loss(batch loss, batch gradient)` asks; `None` otherwise.
+    fn evaluate(
+        &mut self,
+        f: &dyn Landscape,
+        compute: Option<Dtype>,
+        transforms: &mut GradientTransforms,
+        wants_loss: impl FnOnce(f64, &[f64]) -> bool,
+    ) -> Option<f64> {
+        let point = match compute {
+            None => &self.x,
             Some(dt) => {
                 for (e, &v) in self.x_eval.iter_mut().zip(&self.x) {
                     *e = dt.round(v);
                 }
-                f.value_and_gradient(&self.x_eval, &mut self.g)
+                &self.x_eval
             }
+        };
+        match transforms.batch_oracle(&mut self.rng_noise, f, point, &mut self.g) {
+            None => Some(f.value_and_gradient(point, &mut self.g)),
+            Some(batch_loss) => wants_loss(batch_loss, &self.g).then(|| f.value(point)),
         }
     }
 }
@@ -216,7 +232,9 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
 
     for t in 0..plan.settings.steps {
         let hyper = update.at(t);
-        let loss = run.evaluate(f, compute);
+        let loss = run.evaluate(f, compute, &mut transforms, |batch_loss, g| {
+            observer.wants_loss(t, batch_loss, g)
+        });
         if observer.diverged(t, loss, &hyper, &update, &run) {
             break;
         }

@@ -106,26 +106,45 @@ impl<'a> Observer<'a> {
         }
     }
 
-    /// Sees the oracle's value and gradient at the start of update `t`;
-    /// returns whether the run diverged there (its row is then traced).
+    /// Under minibatch noise, whether update `t` needs the full-data loss,
+    /// given its minibatch's loss and gradient: on traced steps (and the
+    /// first), and where the batch loss or gradient would fail the
+    /// divergence check. Elsewhere the run's `min_loss` and `best_loss` do
+    /// not see the step, and a divergence is caught at the first step whose
+    /// batch or traced full loss shows it.
+    pub fn wants_loss(&self, t: u64, batch_loss: f64, g: &[f64]) -> bool {
+        t == 0
+            || self.settings.traced(t)
+            || !(batch_loss.is_finite() && batch_loss <= self.threshold)
+            || !all_finite(g)
+    }
+
+    /// Sees the oracle's value (`None` where a minibatch step did not ask
+    /// for the full-data loss, [`Self::wants_loss`]) and gradient at the
+    /// start of update `t`; returns whether the run diverged there (its row
+    /// is then traced).
     pub fn diverged(
         &mut self,
         t: u64,
-        loss: f64,
+        loss: Option<f64>,
         hyper: &Hyper,
         update: &Update,
         run: &RunState,
     ) -> bool {
         self.lr = hyper.params.lr;
-        if t == 0 {
-            self.initial_loss = loss;
-            self.threshold = self.settings.diverge_factor * loss.abs().max(1.0);
+        if let Some(loss) = loss {
+            if t == 0 {
+                self.initial_loss = loss;
+                self.threshold = self.settings.diverge_factor * loss.abs().max(1.0);
+            }
+            self.min_loss = self.min_loss.min(loss);
+            self.see_best(t, loss, &run.x);
         }
-        self.min_loss = self.min_loss.min(loss);
-        self.see_best(t, loss, &run.x);
-        if loss.is_finite() && loss <= self.threshold && all_finite(&run.g) {
+        let loss_ok = loss.is_none_or(|l| l.is_finite() && l <= self.threshold);
+        if loss_ok && all_finite(&run.g) {
             return false;
         }
+        let loss = loss.unwrap_or(f64::NAN);
         self.diverged_at = Some(t);
         self.trace.push(TraceRow {
             step: t,
@@ -185,11 +204,12 @@ impl<'a> Observer<'a> {
     }
 
     /// After update `t`: its trace row. `run.g` is the transformed gradient
-    /// of update t, `run.g_prev` that of update t − 1.
+    /// of update t, `run.g_prev` that of update t − 1. `loss` is the
+    /// oracle's, known on every traced step.
     pub fn after_update(
         &mut self,
         t: u64,
-        loss: f64,
+        loss: Option<f64>,
         hyper: &Hyper,
         update: &Update,
         f: &dyn Landscape,
@@ -229,7 +249,7 @@ impl<'a> Observer<'a> {
             step: t,
             lr: hyper.params.lr,
             momentum: hyper.momentum,
-            loss,
+            loss: loss.unwrap_or(f64::NAN),
             grad_norm,
             update_norm: Some(update_norm),
             grad_cosine,

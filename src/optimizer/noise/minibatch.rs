@@ -9,7 +9,10 @@
 //! drawn uniformly and independently each step. The indices of a batch are
 //! summed in ascending order, so `batch_size = n` without replacement is
 //! bit for bit full-batch gradient descent. The sample order lives in the
-//! run's [`NoiseState`].
+//! run's [`NoiseState`]. The runner does not compute the full gradient
+//! first: its oracle draws the batch ([`Minibatch::next_batch`]) and
+//! computes that batch's gradient only
+//! (`runner::gradient::GradientTransforms::batch_oracle`).
 
 use super::{NoiseAt, NoiseModel, NoiseState};
 use crate::error::{check, SpecError};
@@ -79,10 +82,27 @@ impl NoiseModel for Minibatch {
         grad: &mut [f64],
         _: &mut [f64],
     ) {
-        if state.order.is_empty() {
-            return;
-        }
         let n = at.landscape.samples().unwrap_or(0);
+        let batch = self.next_batch(state, rng, n);
+        if !batch.is_empty() {
+            state.batch_loss = Some(at.landscape.batch_value_and_gradient(at.x, batch, grad));
+        }
+    }
+}
+
+impl Minibatch {
+    /// Draws the next minibatch from the run's noise generator, out of `n`
+    /// samples, and returns its indices in ascending order (empty for an
+    /// empty state). Does not allocate.
+    pub fn next_batch<'s>(
+        &self,
+        state: &'s mut NoiseState,
+        rng: &mut RunRng,
+        n: usize,
+    ) -> &'s [usize] {
+        if state.order.is_empty() {
+            return &[];
+        }
         if self.replacement {
             for i in state.order.iter_mut() {
                 *i = rng.random_range(0..n);
@@ -99,7 +119,7 @@ impl NoiseModel for Minibatch {
         }
         let batch = &mut state.order[state.start..state.next];
         batch.sort_unstable();
-        state.batch_loss = Some(at.landscape.batch_value_and_gradient(at.x, batch, grad));
+        batch
     }
 }
 

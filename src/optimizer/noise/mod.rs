@@ -191,6 +191,29 @@ impl NoiseSpec {
     }
 }
 
+impl NoiseSpec {
+    /// Whether the model replaces the gradient by a minibatch's, so that the
+    /// oracle need only compute that batch's gradient
+    /// ([`Self::next_batch`] and [`Landscape::batch_value_and_gradient`]).
+    pub fn is_minibatch(&self) -> bool {
+        matches!(self, Self::Minibatch(_))
+    }
+
+    /// The next minibatch of minibatch noise ([`minibatch::Minibatch::next_batch`]);
+    /// empty for the other models.
+    pub fn next_batch<'s>(
+        &self,
+        state: &'s mut NoiseState,
+        rng: &mut RunRng,
+        n: usize,
+    ) -> &'s [usize] {
+        match self {
+            Self::Minibatch(m) => m.next_batch(state, rng, n),
+            _ => &[],
+        }
+    }
+}
+
 /// Adds i.i.d. N(0, std²) draws to every component of `grad`.
 pub(crate) fn add_gaussian(rng: &mut RunRng, grad: &mut [f64], std: f64) {
     for g in grad.iter_mut() {
