@@ -158,6 +158,34 @@ fn a_huge_dim_is_refused_by_memory() {
     );
 }
 
+/// An mlp's size is its width: its default init holds two bounds per
+/// coordinate, refused before they are built (this aborted with an
+/// allocation failure, or panicked on a capacity overflow, found by the
+/// fuzz test).
+#[test]
+fn a_huge_mlp_width_is_refused_before_its_default_init() {
+    // d = 10 by default: 11 coordinates per hidden unit.
+    refused(
+        &sweep("steps = 10", "kind = \"mlp\"\nwidth = 1000000000000", ""),
+        &[],
+        "landscape[0].width",
+        &[
+            "gives 11000000000000 coordinates, whose default init needs 176 TB of per-coordinate bounds",
+            "the limit is 12.0 GB (--max-memory)",
+        ],
+    );
+    refused(
+        &sweep(
+            "steps = 10",
+            "kind = \"mlp\"\nwidth = 4000000000000000000",
+            "",
+        ),
+        &[],
+        "landscape[0].width",
+        &["gives more than 18446744073709551615 coordinates"],
+    );
+}
+
 #[test]
 fn a_huge_rotation_is_refused_by_memory() {
     // 200000² · 8 bytes = 3.2·10^11 = 320 GB.

@@ -12,7 +12,7 @@
 //! schedule therefore start from the same point and see the same noise draws
 //! (common random numbers), so comparisons across schedules are paired.
 
-use super::estimate::{check_run_count, count_runs, PlanLimits};
+use super::estimate::{check_run_count, count_runs, fmt_bytes, PlanLimits};
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
 use super::Reporter;
@@ -315,6 +315,21 @@ impl Plan {
                 .load_data(file.parent().unwrap_or(Path::new(".")))
                 .map_err(|e| rep.spec(p, e))?;
             kind.spec().validate().map_err(|e| rep.spec(p, e))?;
+            // A default init may hold bounds per coordinate: refuse a size
+            // they cannot be allocated for before building them.
+            let dim = kind.spec().dim() as u64;
+            let bounds = kind.spec().default_init_bytes();
+            if init.is_none() && bounds > limits.max_memory {
+                return Err(rep.at(
+                    &format!("{p}.{}", kind.spec().dim_field()),
+                    format!(
+                        "gives {} coordinates, whose default init needs {} of per-coordinate bounds; the limit is {} (--max-memory)",
+                        if dim == usize::MAX as u64 { format!("more than {dim}") } else { dim.to_string() },
+                        fmt_bytes(bounds),
+                        fmt_bytes(limits.max_memory)
+                    ),
+                ));
+            }
             let init = init.unwrap_or_else(|| kind.spec().default_init());
             init.validate(kind.spec().dim())
                 .map_err(|e| rep.spec(&format!("{p}.init"), e))?;

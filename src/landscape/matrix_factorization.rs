@@ -87,6 +87,14 @@ impl LandscapeSpec for MatrixFactorizationSpec {
         MatrixFactorizationSpec::dim(self)
     }
 
+    fn dim_field(&self) -> &'static str {
+        "rank"
+    }
+
+    fn default_init_bytes(&self) -> u64 {
+        crate::config::estimate::f64s((self.dim() as u64).saturating_mul(2))
+    }
+
     fn memory(&self) -> Vec<Allocation> {
         vec![self.data.memory()]
     }
@@ -179,7 +187,7 @@ impl MatrixFactorizationSpec {
 
     pub fn dim(&self) -> usize {
         let (m, p) = self.shape();
-        (m + p) * self.rank
+        m.saturating_add(p).saturating_mul(self.rank)
     }
 
     /// U's entries with std init_scale·√imbalance, V's init_scale/√imbalance

@@ -99,7 +99,15 @@ impl LandscapeSpec for MlpSpec {
     }
 
     fn dim(&self) -> usize {
-        self.width * (self.data.d() + 1)
+        self.width.saturating_mul(self.data.d().saturating_add(1))
+    }
+
+    fn dim_field(&self) -> &'static str {
+        "width"
+    }
+
+    fn default_init_bytes(&self) -> u64 {
+        crate::config::estimate::f64s((self.dim() as u64).saturating_mul(2))
     }
 
     fn memory(&self) -> Vec<Allocation> {

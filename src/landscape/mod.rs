@@ -334,8 +334,20 @@ pub trait LandscapeSpec {
     /// Checks every field, naming the bad one.
     fn validate(&self) -> Result<(), SpecError>;
 
-    /// Number of coordinates.
+    /// Number of coordinates (saturating: a huge size is refused by the
+    /// memory checks, never wrapped).
     fn dim(&self) -> usize;
+
+    /// The field that sets the number of coordinates, for messages.
+    fn dim_field(&self) -> &'static str {
+        "dim"
+    }
+
+    /// The bytes [`Self::default_init`] allocates (bounds per coordinate),
+    /// checked against `--max-memory` before it is called.
+    fn default_init_bytes(&self) -> u64 {
+        0
+    }
 
     /// What building and running it allocates, named by the fields that
     /// decide it, for the memory estimate ([`crate::config::estimate`]).
