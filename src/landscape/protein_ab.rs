@@ -60,6 +60,20 @@ use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+/// A chain of `dim` angle coordinates in `dims` dimensions with every bead A,
+/// for geometry only (bead positions, distances); `None` unless `dims` is 2
+/// or 3 and `dim` is the angle count of a chain of 3 to [`MAX_BEADS`] beads.
+pub fn bare_chain(dim: usize, dims: usize) -> Option<ProteinAb> {
+    let n = match dims {
+        2 => dim + 2,
+        3 if dim % 2 == 1 => (dim + 5) / 2,
+        _ => return None,
+    };
+    (3..=MAX_BEADS)
+        .contains(&n)
+        .then(|| ProteinAb::new(vec![true; n], dims))
+}
+
 /// Longest chain supported (stack scratch size).
 pub const MAX_BEADS: usize = 128;
 
@@ -316,6 +330,22 @@ impl ProteinAb {
         let mut r = vec![[0.0; 3]; self.seq.len()];
         self.positions(x, &mut r);
         r
+    }
+
+    /// The smallest distance between two beads that are not bonded
+    /// (|i − j| ≥ 2) in the conformation `x`. No allocation.
+    pub fn closest_pair(&self, x: &[f64]) -> f64 {
+        let mut r = [[0.0; 3]; MAX_BEADS];
+        let n = self.seq.len();
+        self.positions(x, &mut r[..n]);
+        let mut d2 = f64::INFINITY;
+        for i in 0..n {
+            for j in i + 2..n {
+                let s = sub(r[i], r[j]);
+                d2 = d2.min(s[0] * s[0] + s[1] * s[1] + s[2] * s[2]);
+            }
+        }
+        d2.sqrt()
     }
 
     /// Places the beads; records for each bead k the rotation axes of its
