@@ -294,7 +294,7 @@ impl InitSpec {
                 "self_avoiding",
                 "protein_ab only: every angle uniform in [low, high), and the whole draw repeated until no two beads are closer than `min_distance` (default 0.9; ≥ 1/√2 also rules out crossed bonds in 2-D, whose end beads are then closer than that). A uniform draw can jam a bead inside the chain (r⁻¹² wall, E ≈ 10³ for the whole run); this init rejects such starts. After 1000 draws it keeps the draw whose closest pair is farthest apart.",
                 "rejection sampling of the uniform draw.",
-                "low = -1.5\nhigh = 1.5\nmin_distance = 0.9",
+                "low = -1.5\nhigh = 1.5",
             ),
         ]
     }

@@ -876,10 +876,7 @@ mod tests {
         *dims = 2;
         let f = chain(&fibonacci_sequence(21).unwrap(), 2);
         let d = f.dim();
-        let (mut rng_u, mut rng_a) = (
-            rng_for(0, "u", Stream::Init),
-            rng_for(0, "a", Stream::Init),
-        );
+        let (mut rng_u, mut rng_a) = (rng_for(0, "u", Stream::Init), rng_for(0, "a", Stream::Init));
         let (mut x, mut clashing, mut worst) = (vec![0.0; d], 0, f64::NEG_INFINITY);
         for _ in 0..400 {
             uniform.sample(&mut rng_u, &mut x);
