@@ -1,7 +1,6 @@
 //! Structured fuzzing of sweep files, as a test (cargo-fuzz needs nightly).
 //!
-//! proptest mutates valid sweep files (every `experiments/*.toml` and
-//! `experiments/protein/*.toml`, and small
+//! proptest mutates valid sweep files (every `experiments/*.toml` and small
 //! synthetic ones covering every landscape, optimizer and most schedule
 //! kinds): it deletes a field, swaps a value's type, puts in extreme numbers
 //! (0, −1, ±1e308, "NaN" strings, 2⁶⁴, huge dims and counts), random kinds,
@@ -153,13 +152,11 @@ fn regressions() -> Vec<&'static str> {
     ]
 }
 
-/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml` and
-/// [`SYNTHETIC`].
+/// The seed files: `experiments/*.toml` and [`SYNTHETIC`].
 fn seeds() -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
-    let mut paths: Vec<_> = [dir.clone(), dir.join("protein")]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).expect("experiments/ is readable"))
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("experiments/ is readable")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
