@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the README gallery (docs/figures/*.png) from a fresh step_vs_exp
-# sweep. The same sweep file gives the same rows, and the same rows the same
-# figures, so the committed PNGs change only when the code does.
+# sweep, the precision experiments and the protein race. The same sweep file
+# gives the same rows, and the same rows the same figures, so the committed
+# PNGs change only when the code does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -20,5 +21,12 @@ done
 cargo run --release --quiet -- sweep experiments/edge_of_stability.toml --out "$out/edge_of_stability" --quiet
 cargo run --release --quiet -- plot "$out/edge_of_stability"
 cp "$out/edge_of_stability/figures/edge_of_stability.png" docs/figures/
+# The AB protein race (issue 12): the fold of the lowest energy found and the
+# energy panels (median and band over seeds, per schedule), 2-D fib13.
+cargo run --release --quiet -- sweep experiments/protein/fib13_2d.toml --out "$out/protein_fib13_2d" --quiet
+cargo run --release --quiet -- plot "$out/protein_fib13_2d"
+cp "$out/protein_fib13_2d/figures/fold_fib13_2d.png" docs/figures/
+# docs/figures/protein_budget.png comes from a Python script (matplotlib):
+# python3 benches/peers/protein_budget.py, see its header.
 rm -rf "$out"
 ls docs/figures

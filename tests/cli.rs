@@ -336,6 +336,23 @@ fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
             "schedule[0].kind`",
             ":22:",
         ),
+        // The self-avoiding init places the beads of a protein chain.
+        (
+            TINY.replace(
+                "kind = \"rastrigin\"\ndim = 2",
+                "kind = \"rastrigin\"\ndim = 2\ninit = { kind = \"self_avoiding\", low = -1.5, high = 1.5 }",
+            ),
+            "landscape[1].init.kind`",
+            ":16:",
+        ),
+        (
+            TINY.replace(
+                "kind = \"rastrigin\"\ndim = 2",
+                "kind = \"protein_ab\"\nsequence = \"fibonacci:13\"\ninit = { kind = \"self_avoiding\", low = -1.5, high = 1.5, min_distance = 2.5 }",
+            ),
+            "landscape[1].init.min_distance`",
+            ":16:",
+        ),
         // Unknown fields inside nested schedule tables are named by their path.
         (
             TINY.replace(

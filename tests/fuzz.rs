@@ -149,14 +149,19 @@ fn regressions() -> Vec<&'static str> {
         "name = \"r\"\nsteps = 10\n[[landscape]]\nkind = \"protein_ab\"\nsequence = \"fibonacci:1000000000000\"\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
         // Accepted by --dry-run, then aborted allocating 10^11 coordinates.
         "name = \"r\"\nsteps = 10\n[[landscape]]\nkind = \"rastrigin\"\ndim = 100000000000\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
+        // Aborted building the per-coordinate bounds of the mlp's default
+        // init (1.28 TB) before any estimate.
+        "name = \"m\"\nsteps = 10\n[[landscape]]\nkind = \"mlp\"\ndata = { n = 1024, d = 10000000000 }\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
     ]
 }
 
-/// The seed files: `experiments/*.toml` and [`SYNTHETIC`].
+/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml` and
+/// [`SYNTHETIC`].
 fn seeds() -> Vec<Value> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .expect("experiments/ is readable")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut paths: Vec<_> = [root.clone(), root.join("protein")]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).expect("experiments/ is readable"))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();

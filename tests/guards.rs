@@ -297,9 +297,9 @@ fn max_runs_is_a_boundary() {
 #[test]
 fn the_run_count_is_the_size_of_the_built_plan() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
-    // The sweep files of experiments/ and of its subfolders (claims/).
+    // The sweep files of experiments/ and of its subfolders (claims/, protein/).
     let mut files: Vec<_> = Vec::new();
-    for d in [dir.clone(), dir.join("claims")] {
+    for d in [dir.clone(), dir.join("claims"), dir.join("protein")] {
         files.extend(
             fs::read_dir(d)
                 .unwrap()

@@ -330,9 +330,26 @@ impl Plan {
                     ),
                 ));
             }
-            let init = init.unwrap_or_else(|| kind.spec().default_init());
+            let mut init = init.unwrap_or_else(|| kind.spec().default_init());
             init.validate(kind.spec().dim())
                 .map_err(|e| rep.spec(&format!("{p}.init"), e))?;
+            if let InitSpec::SelfAvoiding { dims, .. } = &mut init {
+                match &kind {
+                    LandscapeKind::ProteinAb(s) => *dims = s.dims,
+                    other => {
+                        return Err(rep.spec(
+                            &format!("{p}.init"),
+                            crate::error::SpecError::new(
+                                "kind",
+                                format!(
+                                    "self_avoiding places the beads of a protein_ab chain; this landscape is {}",
+                                    other.kind_name()
+                                ),
+                            ),
+                        ))
+                    }
+                }
+            }
             let label = name.unwrap_or_else(|| kind.kind_name().to_string());
             Ok((
                 label.clone(),

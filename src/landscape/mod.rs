@@ -232,7 +232,27 @@ pub enum InitSpec {
     },
     /// A fixed point.
     Point { x: Vec<f64> },
+    /// protein_ab only: every angle uniform in [low, high), the whole draw
+    /// repeated until no two beads are closer than `min_distance`.
+    SelfAvoiding {
+        low: f64,
+        high: f64,
+        #[serde(default = "default_min_distance")]
+        min_distance: f64,
+        /// The chain's dimension (2 or 3), set from the landscape when the
+        /// plan is resolved; not a field of the table.
+        #[serde(skip)]
+        dims: usize,
+    },
 }
+
+fn default_min_distance() -> f64 {
+    0.9
+}
+
+/// Draws of a `self_avoiding` init before it settles for the least clashing
+/// one it has seen.
+pub const SELF_AVOIDING_TRIES: usize = 1000;
 
 impl InitSpec {
     /// The documentation of every init form, in the order of the enum.
@@ -270,6 +290,12 @@ impl InitSpec {
                 "—",
                 "x = [0.5, -0.5]",
             ),
+            doc(
+                "self_avoiding",
+                "protein_ab only: every angle uniform in [low, high), and the whole draw repeated until no two beads are closer than `min_distance` (default 0.9; ≥ 1/√2 also rules out crossed bonds in 2-D, whose end beads are then closer than that). A uniform draw can jam a bead inside the chain (r⁻¹² wall, E ≈ 10³ for the whole run); this init rejects such starts. After 1000 draws it keeps the draw whose closest pair is farthest apart.",
+                "rejection sampling of the uniform draw.",
+                "low = -1.5\nhigh = 1.5",
+            ),
         ]
     }
 }
@@ -305,6 +331,31 @@ impl InitSpec {
                 }
                 x.iter().try_for_each(|&v| check::finite("x", v))
             }
+            Self::SelfAvoiding {
+                low,
+                high,
+                min_distance,
+                ..
+            } => {
+                check::finite("low", *low)?;
+                check::finite("high", *high)?;
+                if low >= high {
+                    return Err(SpecError::new(
+                        "high",
+                        format!("must be > low, got low {low} and high {high}"),
+                    ));
+                }
+                check::positive("min_distance", *min_distance)?;
+                if *min_distance >= 2.0 {
+                    return Err(SpecError::new(
+                        "min_distance",
+                        format!(
+                            "must be < 2 (beads two bonds apart are never farther apart than 2), got {min_distance}"
+                        ),
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 
@@ -324,6 +375,36 @@ impl InitSpec {
                 }
             }
             Self::Point { x: p } => x.copy_from_slice(p),
+            Self::SelfAvoiding {
+                low,
+                high,
+                min_distance,
+                dims,
+            } => {
+                let mut draw = |x: &mut [f64]| {
+                    for xi in x.iter_mut() {
+                        *xi = low + (high - low) * rng.random::<f64>();
+                    }
+                };
+                let Some(chain) = protein_ab::bare_chain(x.len(), *dims) else {
+                    // Not resolved against a protein_ab landscape (the plan
+                    // refuses that): a plain uniform draw.
+                    draw(x);
+                    return;
+                };
+                let mut best = (f64::NEG_INFINITY, vec![0.0; x.len()]);
+                for _ in 0..SELF_AVOIDING_TRIES {
+                    draw(x);
+                    let d = chain.closest_pair(x);
+                    if d >= *min_distance {
+                        return;
+                    }
+                    if d > best.0 {
+                        best = (d, x.to_vec());
+                    }
+                }
+                x.copy_from_slice(&best.1);
+            }
         }
     }
 }

@@ -60,6 +60,20 @@ use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
+/// A chain of `dim` angle coordinates in `dims` dimensions with every bead A,
+/// for geometry only (bead positions, distances); `None` unless `dims` is 2
+/// or 3 and `dim` is the angle count of a chain of 3 to [`MAX_BEADS`] beads.
+pub fn bare_chain(dim: usize, dims: usize) -> Option<ProteinAb> {
+    let n = match dims {
+        2 => dim + 2,
+        3 if dim % 2 == 1 => (dim + 5) / 2,
+        _ => return None,
+    };
+    (3..=MAX_BEADS)
+        .contains(&n)
+        .then(|| ProteinAb::new(vec![true; n], dims))
+}
+
 /// Longest chain supported (stack scratch size).
 pub const MAX_BEADS: usize = 128;
 
@@ -316,6 +330,22 @@ impl ProteinAb {
         let mut r = vec![[0.0; 3]; self.seq.len()];
         self.positions(x, &mut r);
         r
+    }
+
+    /// The smallest distance between two beads that are not bonded
+    /// (|i − j| ≥ 2) in the conformation `x`. No allocation.
+    pub fn closest_pair(&self, x: &[f64]) -> f64 {
+        let mut r = [[0.0; 3]; MAX_BEADS];
+        let n = self.seq.len();
+        self.positions(x, &mut r[..n]);
+        let mut d2 = f64::INFINITY;
+        for i in 0..n {
+            for j in i + 2..n {
+                let s = sub(r[i], r[j]);
+                d2 = d2.min(s[0] * s[0] + s[1] * s[1] + s[2] * s[2]);
+            }
+        }
+        d2.sqrt()
     }
 
     /// Places the beads; records for each bead k the rotation axes of its
@@ -781,26 +811,103 @@ mod tests {
 
     #[test]
     fn experiment_file_landscapes_build() {
-        // experiments/protein.toml: its landscape tables parse into this kind
-        // and know their published ground states.
+        // experiments/protein/*.toml: their landscape tables parse into this
+        // kind, take the self-avoiding init, and know their published ground
+        // states.
         use crate::landscape::{InitSpec, LandscapeKind};
-        let path = format!("{}/experiments/protein.toml", env!("CARGO_MANIFEST_DIR"));
-        let file: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let tables = file["landscape"].as_array().unwrap();
         let mut best = Vec::new();
-        for t in tables {
-            let mut t = t.as_table().unwrap().clone();
+        for name in ["fib13_2d", "fib21_2d", "fib13_3d"] {
+            let path = format!(
+                "{}/experiments/protein/{name}.toml",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let file: toml::Table =
+                toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let mut t = file["landscape"].as_array().unwrap()[0]
+                .as_table()
+                .unwrap()
+                .clone();
             t.remove("name");
             let init: InitSpec = t.remove("init").unwrap().try_into().unwrap();
+            assert!(matches!(init, InitSpec::SelfAvoiding { .. }), "{name}");
             let kind: LandscapeKind = toml::Value::Table(t).try_into().unwrap();
             kind.spec().validate().unwrap();
             init.validate(kind.spec().dim()).unwrap();
             let f = kind.spec().build(&mut rng_for(0, "x", Stream::Landscape));
-            best.push(f.best_known_value().unwrap());
+            best.push((f.best_known_value().unwrap() * 1e4).round() / 1e4);
         }
-        assert_eq!(best.len(), 2);
-        assert_eq!((best[0] * 1e4).round() / 1e4, -3.2941);
-        assert_eq!((best[1] * 1e4).round() / 1e4, -6.1980);
+        assert_eq!(best, [-3.2941, -6.198, -4.9746]);
+    }
+
+    /// Bead positions of a 2-D chain written out from the definition (bond k
+    /// along the cumulative turn θ_1 + … + θ_k), independent of
+    /// `build_chain`; the smallest distance between non-bonded beads.
+    fn closest_pair_2d_by_hand(x: &[f64]) -> f64 {
+        let mut r = vec![[0.0f64, 0.0], [1.0, 0.0]];
+        let mut heading = 0.0;
+        for &t in x {
+            heading += t;
+            let [px, py] = r[r.len() - 1];
+            r.push([px + heading.cos(), py + heading.sin()]);
+        }
+        let mut m = f64::INFINITY;
+        for i in 0..r.len() {
+            for j in i + 2..r.len() {
+                m = m.min((r[i][0] - r[j][0]).hypot(r[i][1] - r[j][1]));
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn self_avoiding_init_rejects_clashing_starts() {
+        use crate::landscape::InitSpec;
+        let uniform: InitSpec =
+            toml::from_str("kind = \"uniform\"\nlow = -1.5\nhigh = 1.5").unwrap();
+        let mut avoiding: InitSpec =
+            toml::from_str("kind = \"self_avoiding\"\nlow = -1.5\nhigh = 1.5").unwrap();
+        let InitSpec::SelfAvoiding {
+            min_distance, dims, ..
+        } = &mut avoiding
+        else {
+            unreachable!()
+        };
+        assert_eq!(*min_distance, 0.9, "documented default");
+        *dims = 2;
+        let f = chain(&fibonacci_sequence(21).unwrap(), 2);
+        let d = f.dim();
+        let (mut rng_u, mut rng_a) = (rng_for(0, "u", Stream::Init), rng_for(0, "a", Stream::Init));
+        let (mut x, mut clashing, mut worst) = (vec![0.0; d], 0, f64::NEG_INFINITY);
+        for _ in 0..400 {
+            uniform.sample(&mut rng_u, &mut x);
+            clashing += usize::from(closest_pair_2d_by_hand(&x) < 0.9);
+            avoiding.sample(&mut rng_a, &mut x);
+            assert!(x.iter().all(|a| (-1.5..1.5).contains(a)), "{x:?}");
+            let m = closest_pair_2d_by_hand(&x);
+            assert!(m >= 0.9, "closest pair {m}");
+            assert_relative_eq!(f.closest_pair(&x), m, max_relative = 1e-12);
+            worst = worst.max(f.value(&x));
+        }
+        // The uniform draw clashes often (numpy, 20,000 draws of 21 beads:
+        // 38% have a pair closer than 0.9), so the rejection is not idle.
+        assert!((100..200).contains(&clashing), "{clashing} of 400");
+        // No bead inside the wall (a jammed start sits at E ≈ 10³): each
+        // r⁻¹² term is below 4·0.9⁻¹² ≈ 14, and only a few pairs are that close.
+        assert!(worst < 50.0, "{worst}");
+        // 3-D: the same rule through the chain's own geometry.
+        let f3 = chain(&fibonacci_sequence(13).unwrap(), 3);
+        if let InitSpec::SelfAvoiding { dims, .. } = &mut avoiding {
+            *dims = 3;
+        }
+        let mut x = vec![0.0; f3.dim()];
+        for _ in 0..200 {
+            avoiding.sample(&mut rng_a, &mut x);
+            assert!(f3.closest_pair(&x) >= 0.9);
+        }
+        // bare_chain: the angle count of an n-bead chain in 2-D and 3-D.
+        assert_eq!(bare_chain(11, 2).unwrap().beads(), 13);
+        assert_eq!(bare_chain(21, 3).unwrap().beads(), 13);
+        assert!(bare_chain(20, 3).is_none() && bare_chain(11, 4).is_none());
     }
 
     /// The exact Hessian-vector product and diagonal agree with the exact

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Best AB energy against the gradient budget on 2-D fib13 (issue 12): valley's
+best schedule of the race (experiments/protein/fib13_2d.toml: constant lr with
+annealed Langevin noise, the best median at 10,000 evaluations) at several
+budgets, against scipy's basin hopping at the same budgets
+(benches/peers/protein_peers_budget.json, written by
+`protein_peers.py --budget-curve`).
+
+For each budget B (1e3, 3e3, 1e4, 3e4, 8e4) the script writes a sweep file
+with steps = B, the race's optimizer and schedule, and the temperature's
+linear ramp rescaled to end at 0.8·B (as in the race, 8,000 of 10,000), runs
+`valley sweep` on it (32 seeds, one gradient evaluation per step), and reads
+best_loss from runs.parquet (diverge_factor 1e100 as in the race files, so a
+transient clash does not end a run; final energies above 10 are counted). The figure shows the best and the median over
+seeds for both methods and the published ground state (-3.2941).
+
+Usage (inside a venv made from scripts/requirements-golden.txt, after
+`cargo build --release`):
+
+    python3 benches/peers/protein_budget.py [--valley target/release/valley]
+        # -> benches/peers/protein_budget.json, docs/figures/protein_budget.png
+
+Measured on a 2-core machine shared with other builds: about 1 minute.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import tempfile
+
+import matplotlib
+import numpy as np
+import polars as pl
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUDGETS = [1000, 3000, 10000, 30000, 80000]
+GROUND = -3.2940776639128924
+LR = 0.002  # the race's constant lr on fib13 (experiments/protein/fib13_2d.toml)
+T0 = 0.01  # the race's initial temperature
+
+
+def sweep_file(steps):
+    ramp = int(round(0.8 * steps))
+    return f"""name = "budget_{steps}"
+steps = {steps}
+seeds = 32
+trace_every = {steps}
+hessian = false
+diverge_factor = 1e100
+
+[[landscape]]
+name = "fib13_2d"
+kind = "protein_ab"
+sequence = "fibonacci:13"
+dims = 2
+init = {{ kind = "self_avoiding", low = -1.5, high = 1.5, min_distance = 0.9 }}
+
+[[optimizer]]
+name = "sgld"
+kind = "sgd"
+momentum = 0.95
+clip_grad_norm = 10.0
+noise = {{ kind = "langevin", temperature = {{ kind = "linear", lr = {T0}, start_factor = 1.0, end_factor = 0.0, total_steps = {ramp} }} }}
+
+[[schedule]]
+name = "constant"
+kind = "constant"
+lr = {LR}
+"""
+
+
+def run_valley(valley, steps, tmp):
+    path = os.path.join(tmp, f"budget_{steps}.toml")
+    with open(path, "w") as f:
+        f.write(sweep_file(steps))
+    out = os.path.join(tmp, f"budget_{steps}")
+    subprocess.run([valley, "sweep", path, "--out", out, "--quiet"], check=True)
+    runs = pl.read_parquet(os.path.join(out, "runs.parquet")).sort("seed")
+    return {
+        "best_loss": runs["best_loss"].to_list(),
+        "diverged": int(runs["diverged"].sum()),
+        "final_above_10": int((runs["final_loss"] > 10).sum()),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--valley", default=os.path.join(ROOT, "target", "release", "valley"))
+    args = ap.parse_args()
+    with open(os.path.join(HERE, "protein_peers_budget.json")) as f:
+        peers = json.load(f)
+    valley = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for b in BUDGETS:
+            valley[b] = run_valley(args.valley, b, tmp)
+    out = {
+        "script": "benches/peers/protein_budget.py",
+        "landscape": "2d_fib13",
+        "ground_state": GROUND,
+        "valley": {
+            "method": f"sgd momentum 0.95, clip_grad_norm 10, constant lr {LR}, "
+            f"langevin T linear {T0} -> 0 at 0.8 of the budget",
+            "runs": 32,
+            "budgets": BUDGETS,
+            "best": [min(valley[b]["best_loss"]) for b in BUDGETS],
+            "median": [float(np.median(valley[b]["best_loss"])) for b in BUDGETS],
+            "within_0.01_of_ground_state": [
+                int(sum(e <= GROUND + 0.01 for e in valley[b]["best_loss"])) for b in BUDGETS
+            ],
+            "diverged": [valley[b]["diverged"] for b in BUDGETS],
+            "final_above_10": [valley[b]["final_above_10"] for b in BUDGETS],
+            "per_seed": [valley[b]["best_loss"] for b in BUDGETS],
+        },
+        "basin_hopping": {
+            "source": "benches/peers/protein_peers_budget.json",
+            "runs": peers["runs"],
+            "budgets": peers["budgets"],
+            "best": peers["best"],
+            "median": peers["median"],
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "polars": pl.__version__,
+            "matplotlib": matplotlib.__version__,
+        },
+    }
+    with open(os.path.join(HERE, "protein_budget.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    v, p = out["valley"], out["basin_hopping"]
+    ax.plot(v["budgets"], v["best"], "o-", color="tab:blue", label="valley best (32 runs)")
+    ax.plot(v["budgets"], v["median"], "o--", color="tab:blue", alpha=0.6, label="valley median")
+    ax.plot(p["budgets"], p["best"], "s-", color="tab:orange", label=f"basin hopping best ({p['runs']} runs)")
+    ax.plot(p["budgets"], p["median"], "s--", color="tab:orange", alpha=0.6, label="basin hopping median")
+    ax.axhline(GROUND, color="black", lw=0.8, ls=":", label="published ground state −3.2941")
+    ax.set_xscale("log")
+    ax.set_xlabel("gradient evaluations per run")
+    ax.set_ylabel("lowest energy found")
+    ax.set_title("AB protein 2-D fib13: best energy against budget\n"
+                 "valley: SGD + annealed Langevin noise, constant lr; scipy basin hopping")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(os.path.join(ROOT, "docs", "figures"), exist_ok=True)
+    fig.savefig(os.path.join(ROOT, "docs", "figures", "protein_budget.png"))
+    print(json.dumps({k: v[k] for k in ("budgets", "best", "median", "within_0.01_of_ground_state", "diverged")}))
+
+
+if __name__ == "__main__":
+    main()
