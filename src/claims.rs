@@ -55,7 +55,7 @@ use crate::error::{Result, ValleyError};
 use crate::plot::render::{color, Figure, Legend, Panel, Series, Style};
 use crate::schema::runs as rc;
 use crate::schema::trace as tc;
-use crate::stats::{self, Alternative};
+use crate::stats;
 use polars::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
@@ -266,13 +266,36 @@ impl Claim {
     pub fn expectation(&self) -> String {
         let m = self.metric_label();
         match (&self.test, &self.paired) {
-            (Test::Equivalence { target, tolerance, .. }, _) => {
-                format!("{m} within ±{} (relative) of {target}", tol_text(*tolerance))
+            (
+                Test::Equivalence {
+                    target, tolerance, ..
+                },
+                _,
+            ) => {
+                format!(
+                    "{m} within ±{} (relative) of {target}",
+                    tol_text(*tolerance)
+                )
             }
-            (Test::EveryStep { tolerance, equal_every }, Some(p)) => {
+            (
+                Test::EveryStep {
+                    tolerance,
+                    equal_every,
+                },
+                Some(p),
+            ) => {
                 let mut s = format!(
                     "{} = {} has {} {m} than {} = {} at every traced step (relative tolerance {})",
-                    p.by, p.candidate, if p.expect == Expect::Higher { "higher or equal" } else { "lower or equal" }, p.by, p.baseline, tol_text(*tolerance)
+                    p.by,
+                    p.candidate,
+                    if p.expect == Expect::Higher {
+                        "higher or equal"
+                    } else {
+                        "lower or equal"
+                    },
+                    p.by,
+                    p.baseline,
+                    tol_text(*tolerance)
                 );
                 if let Some(k) = equal_every {
                     s.push_str(&format!(", equal at the multiples of {k}"));
@@ -327,7 +350,10 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
         // Fields a test does not take.
         let refuse = |field: &str, present: bool| -> Result<()> {
             if present {
-                Err(at(field, format!("a `{test_name}` claim does not take `{field}`")))
+                Err(at(
+                    field,
+                    format!("a `{test_name}` claim does not take `{field}`"),
+                ))
             } else {
                 Ok(())
             }
@@ -337,12 +363,18 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
             "tolerance",
             raw.tolerance.is_some() && !["equivalence", "every_step"].contains(&test_name.as_str()),
         )?;
-        refuse("equal_every", raw.equal_every.is_some() && test_name != "every_step")?;
+        refuse(
+            "equal_every",
+            raw.equal_every.is_some() && test_name != "every_step",
+        )?;
         refuse(
             "window",
             raw.window.is_some() && ["mcnemar", "every_step"].contains(&test_name.as_str()),
         )?;
-        refuse("relative_to", raw.relative_to.is_some() && raw.window.is_none())?;
+        refuse(
+            "relative_to",
+            raw.relative_to.is_some() && raw.window.is_none(),
+        )?;
         if test_name == "equivalence" {
             refuse("by", raw.by.is_some())?;
             refuse("candidate", raw.candidate.is_some())?;
@@ -362,7 +394,11 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
             "mcnemar" if raw.metric != rc::DIVERGED => {
                 return Err(at(
                     "metric",
-                    format!("a `mcnemar` claim tests `{}`, got `{}`", rc::DIVERGED, raw.metric),
+                    format!(
+                        "a `mcnemar` claim tests `{}`, got `{}`",
+                        rc::DIVERGED,
+                        raw.metric
+                    ),
                 ))
             }
             "every_step" => {
@@ -434,8 +470,8 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
                         "missing: an `equivalence` claim needs `target` (an expression over runs.parquet columns)".into(),
                     ));
                 };
-                let expr = Expr::parse(&target)
-                    .map_err(|e| at("target", format!("`{target}`: {e}")))?;
+                let expr =
+                    Expr::parse(&target).map_err(|e| at("target", format!("`{target}`: {e}")))?;
                 let numeric_axes: Vec<&str> = plan
                     .axes
                     .iter()
@@ -487,7 +523,9 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
             let missing = |field: &str| {
                 at(
                     field,
-                    format!("missing: a `{test_name}` claim needs by, candidate, baseline and expect"),
+                    format!(
+                        "missing: a `{test_name}` claim needs by, candidate, baseline and expect"
+                    ),
                 )
             };
             let by = raw.by.as_ref().ok_or_else(|| missing("by"))?;
@@ -534,7 +572,10 @@ pub fn parse(rep: &Reporter, tables: &[Table], plan: &Plan) -> Result<Vec<Claim>
                 ));
             };
             if paired.as_ref().is_some_and(|pp| pp.by == f.column) {
-                return Err(at("where", format!("`{k}` is the claim's own factor (`by`)")));
+                return Err(at(
+                    "where",
+                    format!("`{k}` is the claim's own factor (`by`)"),
+                ));
             }
             // `where` keys may be quoted dotted names; report at the table.
             let s = render_value(v);
@@ -581,9 +622,7 @@ fn parse_window(
         other => {
             return Err(rep.at(
                 &format!("{p}.{field}"),
-                format!(
-                    "stat must be \"mean\", \"max\", \"min\" or \"changes\", got \"{other}\""
-                ),
+                format!("stat must be \"mean\", \"max\", \"min\" or \"changes\", got \"{other}\""),
             ))
         }
     };
@@ -636,15 +675,30 @@ type Series_ = HashMap<String, Vec<(u64, Option<f64>)>>;
 
 fn read_trace(dir: &Path, column: &str) -> Result<Series_> {
     let path = dir.join(crate::output::TRACE_FILE);
-    let bad = |e: PolarsError| ValleyError::invalid(&path, None, "", format!("not a readable trace: {e}"));
+    let bad = |e: PolarsError| {
+        ValleyError::invalid(&path, None, "", format!("not a readable trace: {e}"))
+    };
     let file = std::fs::File::open(&path)
         .map_err(|e| ValleyError::invalid(&path, None, "", format!("cannot open: {e}")))?;
     let trace = ParquetReader::new(file)
-        .with_columns(Some(vec![tc::RUN_ID.into(), tc::STEP.into(), column.into()]))
+        .with_columns(Some(vec![
+            tc::RUN_ID.into(),
+            tc::STEP.into(),
+            column.into(),
+        ]))
         .finish()
         .map_err(bad)?;
-    let ids = trace.column(tc::RUN_ID).map_err(bad)?.str().map_err(bad)?.clone();
-    let step = trace.column(tc::STEP).map_err(bad)?.cast(&DataType::UInt64).map_err(bad)?;
+    let ids = trace
+        .column(tc::RUN_ID)
+        .map_err(bad)?
+        .str()
+        .map_err(bad)?
+        .clone();
+    let step = trace
+        .column(tc::STEP)
+        .map_err(bad)?
+        .cast(&DataType::UInt64)
+        .map_err(bad)?;
     let step = step.u64().map_err(bad)?;
     let col = trace.column(column).map_err(bad)?;
     let values: Vec<Option<f64>> = if col.dtype() == &DataType::String {
@@ -703,7 +757,12 @@ fn run_ids(runs: &DataFrame, path: &Path) -> Result<Vec<String>> {
 }
 
 /// The claim's metric per run, in the row order of `runs` (`None`: null).
-fn run_values(runs: &DataFrame, dir: &Path, path: &Path, claim: &Claim) -> Result<Vec<Option<f64>>> {
+fn run_values(
+    runs: &DataFrame,
+    dir: &Path,
+    path: &Path,
+    claim: &Claim,
+) -> Result<Vec<Option<f64>>> {
     let Some(w) = &claim.window else {
         let bad = |e: PolarsError| {
             ValleyError::invalid(path, None, "", format!("column `{}`: {e}", claim.metric))
@@ -758,9 +817,14 @@ fn grouping(
         .iter()
         .map(|f| compare::rendered(runs, &f.column, path))
         .collect::<Result<_>>()?;
-    let display: Vec<usize> = (0..others.len()).filter(|&i| others[i].levels.len() >= 2).collect();
+    let display: Vec<usize> = (0..others.len())
+        .filter(|&i| others[i].levels.len() >= 2)
+        .collect();
     let mut order: Vec<usize> = (0..runs.height()).collect();
-    if let Ok(idx) = runs.column(rc::RUN_INDEX).and_then(|c| c.cast(&DataType::Int64)) {
+    if let Ok(idx) = runs
+        .column(rc::RUN_INDEX)
+        .and_then(|c| c.cast(&DataType::Int64))
+    {
         let idx: Vec<Option<i64>> = idx.i64().map(|a| a.iter().collect()).unwrap_or_default();
         order.sort_by_key(|&i| idx.get(i).copied().flatten().unwrap_or(i as i64));
     }
@@ -780,7 +844,13 @@ fn grouping(
             Some((_, g)) => g.rows.push(i),
             None => {
                 let label = display.iter().map(|&d| key[d].clone()).collect();
-                groups.push((key, Group { label, rows: vec![i] }));
+                groups.push((
+                    key,
+                    Group {
+                        label,
+                        rows: vec![i],
+                    },
+                ));
             }
         }
     }
@@ -789,12 +859,7 @@ fn grouping(
 }
 
 /// The (candidate, baseline) row pairs of a group: same seed.
-fn pairs_of(
-    g: &Group,
-    level: &[String],
-    seed: &[String],
-    p: &Paired,
-) -> Vec<(usize, usize)> {
+fn pairs_of(g: &Group, level: &[String], seed: &[String], p: &Paired) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for &i in g.rows.iter().filter(|&&i| level[i] == p.candidate) {
         if let Some(&j) = g
@@ -869,7 +934,11 @@ fn candidate_lower(row: &Row) -> Option<bool> {
 /// Row indices by p-value and direction: the verdict and the deciding row
 /// under the paired rule (`lower[i]`: the candidate is lower in row i,
 /// `None` on a tie).
-fn paired_verdict(p_holm: &[f64], lower: &[Option<bool>], want_lower: bool) -> (Verdict, Option<usize>) {
+fn paired_verdict(
+    p_holm: &[f64],
+    lower: &[Option<bool>],
+    want_lower: bool,
+) -> (Verdict, Option<usize>) {
     let significant = |i: usize| p_holm[i] < compare::ALPHA; // false for NaN
     let contradicting = (0..p_holm.len())
         .filter(|&i| significant(i) && lower[i] == Some(!want_lower))
@@ -880,7 +949,11 @@ fn paired_verdict(p_holm: &[f64], lower: &[Option<bool>], want_lower: bool) -> (
     let all = !p_holm.is_empty()
         && (0..p_holm.len()).all(|i| significant(i) && lower[i] == Some(want_lower));
     (
-        if all { Verdict::Supported } else { Verdict::Inconclusive },
+        if all {
+            Verdict::Supported
+        } else {
+            Verdict::Inconclusive
+        },
         largest_p(p_holm),
     )
 }
@@ -888,7 +961,9 @@ fn paired_verdict(p_holm: &[f64], lower: &[Option<bool>], want_lower: bool) -> (
 /// The row with the largest p (NaN counts as largest), the first on ties.
 fn largest_p(p: &[f64]) -> Option<usize> {
     let key = |i: usize| if p[i].is_nan() { 2.0 } else { p[i] };
-    (0..p.len()).rev().max_by(|&a, &b| key(a).total_cmp(&key(b)))
+    (0..p.len())
+        .rev()
+        .max_by(|&a, &b| key(a).total_cmp(&key(b)))
 }
 
 /// A tolerance as written: `0.05`, `1e-12`.
@@ -916,7 +991,12 @@ fn panel_title(columns: &[String], label: &[String]) -> String {
 fn figure(claim: &Claim, panels: Vec<Panel>) -> Figure {
     let cols = panels.len().clamp(1, 3);
     let mut f = Figure::grid(
-        format!("{} ({}): {}", claim.id, claim.test.name(), claim.metric_label()),
+        format!(
+            "{} ({}): {}",
+            claim.id,
+            claim.test.name(),
+            claim.metric_label()
+        ),
         cols,
         panels,
     );
@@ -1083,7 +1163,10 @@ fn evaluate_wilcoxon(
         let lost = pairs.len() - pts.len();
         let mut panel = Panel::new(
             if lost > 0 {
-                format!("{} ({lost} pairs with a diverged or null run not shown)", panel_title(&columns, &g.label))
+                format!(
+                    "{} ({lost} pairs with a diverged or null run not shown)",
+                    panel_title(&columns, &g.label)
+                )
             } else {
                 panel_title(&columns, &g.label)
             },
@@ -1119,16 +1202,25 @@ fn evaluate_wilcoxon(
 fn diverged_flags(runs: &DataFrame, path: &Path) -> Result<Vec<bool>> {
     Ok(runs
         .column(rc::DIVERGED)
-        .map_err(|_| ValleyError::invalid(path, None, "", format!("missing column `{}`", rc::DIVERGED)))?
+        .map_err(|_| {
+            ValleyError::invalid(path, None, "", format!("missing column `{}`", rc::DIVERGED))
+        })?
         .bool()
-        .map_err(|e| ValleyError::invalid(path, None, "", format!("column `{}`: {e}", rc::DIVERGED)))?
+        .map_err(|e| {
+            ValleyError::invalid(path, None, "", format!("column `{}`: {e}", rc::DIVERGED))
+        })?
         .iter()
         .map(|v| v.unwrap_or(false))
         .collect())
 }
 
 /// `mcnemar`: the exact test on the discordant pairs of each group.
-fn evaluate_mcnemar(claim: &Claim, runs: &DataFrame, path: &Path, plan: &Plan) -> Result<Evaluation> {
+fn evaluate_mcnemar(
+    claim: &Claim,
+    runs: &DataFrame,
+    path: &Path,
+    plan: &Plan,
+) -> Result<Evaluation> {
     let p = paired_of(claim);
     let (columns, groups) = grouping(runs, path, plan, Some(&p.by), &claim.restrict)?;
     let level = compare::rendered(runs, &p.by, path)?;
@@ -1157,7 +1249,13 @@ fn evaluate_mcnemar(claim: &Claim, runs: &DataFrame, path: &Path, plan: &Plan) -
             .collect();
         let only_c = d.iter().filter(|x| **x > 0.0).count() as u64;
         let only_b = d.iter().filter(|x| **x < 0.0).count() as u64;
-        let key = format!("mcnemar|{}|{}|{}|{}", claim.id, g.label.join("|"), p.candidate, p.baseline);
+        let key = format!(
+            "mcnemar|{}|{}|{}|{}",
+            claim.id,
+            g.label.join("|"),
+            p.candidate,
+            p.baseline
+        );
         rows.push(R {
             label: g.label.clone(),
             n: pairs.len(),
@@ -1223,7 +1321,10 @@ fn evaluate_mcnemar(claim: &Claim, runs: &DataFrame, path: &Path, plan: &Plan) -
                     p.baseline,
                     r.only_b
                 ),
-                format!("0: {} = {}, 1: {} = {}", p.by, p.baseline, p.by, p.candidate),
+                format!(
+                    "0: {} = {}, 1: {} = {}",
+                    p.by, p.baseline, p.by, p.candidate
+                ),
                 "fraction of runs diverged",
             );
             panel.x_range = Some((-0.5, 1.5));
@@ -1279,7 +1380,9 @@ fn evaluate_equivalence(
     let names = expr.names();
     let mut columns_of: HashMap<String, Vec<Option<f64>>> = HashMap::new();
     for n in &names {
-        let bad = |e: PolarsError| ValleyError::invalid(path, None, "", format!("column `{n}` (in `target`): {e}"));
+        let bad = |e: PolarsError| {
+            ValleyError::invalid(path, None, "", format!("column `{n}` (in `target`): {e}"))
+        };
         let c = runs.column(n).map_err(bad)?;
         if !c.dtype().is_primitive_numeric() {
             return Err(ValleyError::invalid(
@@ -1289,7 +1392,13 @@ fn evaluate_equivalence(
                 format!("column `{n}` (in `target`) is not numeric ({})", c.dtype()),
             ));
         }
-        let v: Vec<Option<f64>> = c.cast(&DataType::Float64).map_err(bad)?.f64().map_err(bad)?.iter().collect();
+        let v: Vec<Option<f64>> = c
+            .cast(&DataType::Float64)
+            .map_err(bad)?
+            .f64()
+            .map_err(bad)?
+            .iter()
+            .collect();
         columns_of.insert(n.clone(), v);
     }
     let target: Vec<Option<f64>> = (0..runs.height())
@@ -1321,13 +1430,7 @@ fn evaluate_equivalence(
         let m: Vec<f64> = ok.iter().map(|&i| values[i].unwrap_or(f64::NAN)).collect();
         let t: Vec<f64> = ok.iter().map(|&i| target[i].unwrap_or(f64::NAN)).collect();
         let e: Vec<f64> = m.iter().zip(&t).map(|(m, t)| (m - t) / t.abs()).collect();
-        let shifted = |s: f64| e.iter().map(|x| x + s).collect::<Vec<f64>>();
-        let p_in = stats::wilcoxon_one_sided(&shifted(tol), Alternative::Greater)
-            .max(stats::wilcoxon_one_sided(&shifted(-tol), Alternative::Less));
-        let p_out = (2.0
-            * stats::wilcoxon_one_sided(&shifted(-tol), Alternative::Greater)
-                .min(stats::wilcoxon_one_sided(&shifted(tol), Alternative::Less)))
-        .min(1.0);
+        let (p_in, p_out) = stats::tost(&e, tol);
         let key = format!("equivalence|{}|{}", claim.id, g.label.join("|"));
         rows.push(R {
             label: g.label.clone(),
@@ -1353,7 +1456,11 @@ fn evaluate_equivalence(
             let all = !rows.is_empty() && in_holm.iter().all(|p| *p < compare::ALPHA);
             let d = largest_p(&in_holm);
             (
-                if all { Verdict::Supported } else { Verdict::Inconclusive },
+                if all {
+                    Verdict::Supported
+                } else {
+                    Verdict::Inconclusive
+                },
                 d,
                 d.map_or(f64::NAN, |i| in_holm[i]),
             )
@@ -1489,7 +1596,11 @@ fn evaluate_every_step(
     };
     let tol = *tolerance;
     let p = paired_of(claim);
-    let sign = if p.expect == Expect::Higher { 1.0 } else { -1.0 };
+    let sign = if p.expect == Expect::Higher {
+        1.0
+    } else {
+        -1.0
+    };
     let trace = read_trace(dir, &claim.metric)?;
     let ids = run_ids(runs, path)?;
     let (columns, groups) = grouping(runs, path, plan, Some(&p.by), &claim.restrict)?;
@@ -1537,14 +1648,20 @@ fn evaluate_every_step(
                 let margin = sign * rel;
                 r.steps += 1;
                 let mut failed = margin.is_nan() || margin < -tol;
-                if r.worst.as_ref().is_none_or(|w| margin < w.0 || margin.is_nan()) {
+                if r.worst
+                    .as_ref()
+                    .is_none_or(|w| margin < w.0 || margin.is_nan())
+                {
                     r.worst = Some((margin, *t, seed[*i].clone()));
                 }
                 if equal_every.is_some_and(|k| t % k == 0) {
                     r.equal_steps += 1;
                     let off = rel.abs();
                     failed |= off.is_nan() || off > tol;
-                    if r.worst_equal.as_ref().is_none_or(|w| off > w.0 || off.is_nan()) {
+                    if r.worst_equal
+                        .as_ref()
+                        .is_none_or(|w| off > w.0 || off.is_nan())
+                    {
                         r.worst_equal = Some((off, *t, seed[*i].clone()));
                     }
                 }
@@ -1705,9 +1822,11 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
                 p.baseline.clone(),
                 p.expect.as_str().to_string(),
             ),
-            (None, Test::Equivalence { tolerance, .. }) => {
-                ("-".into(), "target".into(), format!("within ±{tolerance}"))
-            }
+            (None, Test::Equivalence { tolerance, .. }) => (
+                "-".into(),
+                "target".into(),
+                format!("within ±{}", tol_text(*tolerance)),
+            ),
             (None, _) => ("-".into(), "-".into(), "-".into()),
         };
         rows.push(vec![

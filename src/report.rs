@@ -397,7 +397,13 @@ fn provenance_section(json: &Value, out: &mut String) {
 pub fn claim_figure_stem(id: &str) -> String {
     let slug: String = id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("claim_{slug}")
 }
@@ -409,9 +415,9 @@ pub fn write_claim_figures(dir: &Path, evals: &[Evaluation]) -> Result<()> {
     for e in evals {
         for ext in ["png", "svg"] {
             let path = out.join(format!("{}.{ext}", claim_figure_stem(&e.claim.id)));
-            e.figure
-                .save(&path)
-                .map_err(|err| ValleyError::Other(format!("{}: cannot draw: {err:?}", path.display())))?;
+            e.figure.save(&path).map_err(|err| {
+                ValleyError::Other(format!("{}: cannot draw: {err:?}", path.display()))
+            })?;
         }
     }
     Ok(())
@@ -463,10 +469,13 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
                 sig(e.ci_low),
                 sig(e.ci_high),
                 match c.test {
-                    crate::claims::Test::Wilcoxon => "median paired difference, candidate − baseline",
+                    crate::claims::Test::Wilcoxon =>
+                        "median paired difference, candidate − baseline",
                     crate::claims::Test::McNemar => "divergence rate, candidate − baseline",
-                    crate::claims::Test::Equivalence { .. } => "median relative error (metric − target)/|target|",
-                    crate::claims::Test::EveryStep { .. } => "worst relative margin in the expected direction",
+                    crate::claims::Test::Equivalence { .. } =>
+                        "median relative error (metric − target)/|target|",
+                    crate::claims::Test::EveryStep { .. } =>
+                        "worst relative margin in the expected direction",
                 }
             ),
         ),

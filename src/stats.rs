@@ -1,6 +1,16 @@
-//! Statistics of paired comparisons, as in `scipy.stats` (checked against
+//! Statistics of paired comparisons and of claims, as in `scipy.stats` (checked against
 //! scipy 1.17.1, numpy 2.4.6 and statsmodels 0.15.0 by
-//! `scripts/golden_compare.py` → `tests/fixtures/compare/golden.json`).
+//! `scripts/golden_compare.py` → `tests/fixtures/compare/golden.json`, and
+//! the one-sided Wilcoxon test, the equivalence test and the binomial test
+//! by `scripts/golden_claims.py` → `tests/fixtures/claims/golden.json`).
+//!
+//! **One-sided Wilcoxon** ([`wilcoxon_one_sided`]): as
+//! `scipy.stats.wilcoxon(d, alternative="greater" | "less")`, same branches
+//! as the two-sided test: P(T⁺ ≥ t) or P(T⁺ ≤ t) under the exact or the
+//! permutation distribution, Φ(−z) or Φ(z) under the normal approximation.
+//!
+//! **Exact binomial test** ([`binom_test_half`], the exact McNemar test on
+//! discordant pairs): as `scipy.stats.binomtest(k, n, 0.5)`, two-sided.
 //!
 //! **Wilcoxon signed-rank test** ([`wilcoxon`]), two-sided, exactly as
 //! `scipy.stats.wilcoxon(d)` with its defaults (`zero_method="wilcox"`,
@@ -270,6 +280,25 @@ fn wilcoxon_tails(d: &[f64]) -> (Wilcoxon, Option<(f64, f64)>) {
     (out, Some(tails))
 }
 
+/// The equivalence test of `equivalence` claims on relative errors `e`
+/// with tolerance `tol` (two one-sided Wilcoxon tests, Schuirmann 1987):
+/// (p_within, p_outside) with
+/// p_within = max(W⁺(e + tol), W⁻(e − tol)) (small: the errors lie within
+/// ±tol) and p_outside = min(1, 2·min(W⁺(e − tol), W⁻(e + tol))) (small:
+/// they lie beyond +tol or below −tol; doubled for the two directions),
+/// where W⁺ and W⁻ are [`wilcoxon_one_sided`] with `Greater` and `Less`.
+pub fn tost(e: &[f64], tol: f64) -> (f64, f64) {
+    let up: Vec<f64> = e.iter().map(|x| x + tol).collect();
+    let down: Vec<f64> = e.iter().map(|x| x - tol).collect();
+    let within = wilcoxon_one_sided(&up, Alternative::Greater)
+        .max(wilcoxon_one_sided(&down, Alternative::Less));
+    let outside = (2.0
+        * wilcoxon_one_sided(&down, Alternative::Greater)
+            .min(wilcoxon_one_sided(&up, Alternative::Less)))
+    .min(1.0);
+    (within, outside)
+}
+
 /// `scipy.stats.binomtest(k, n, 0.5).pvalue` (two-sided): the probability,
 /// under Binomial(n, ½), of the outcomes no more likely than k. The
 /// distribution is symmetric, so this is min(1, 2·P(X ≤ min(k, n − k))),
@@ -438,6 +467,60 @@ mod tests {
                 None => "none",
             };
             assert_eq!(branch, case["branch"].as_str().unwrap(), "{}", case["name"]);
+        }
+    }
+
+    fn claims_fixture() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/claims/golden.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn binom_test_matches_scipy_binomtest() {
+        let f = claims_fixture();
+        let cases = f["binomtest"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let (k, n) = (case["k"].as_u64().unwrap(), case["n"].as_u64().unwrap());
+            let want = num(&case["p_value"]);
+            let got = binom_test_half(k, n);
+            assert!(close(got, want), "k = {k}, n = {n}: {got} vs scipy {want}");
+        }
+        assert!(binom_test_half(0, 0).is_nan());
+    }
+
+    #[test]
+    fn one_sided_wilcoxon_matches_scipy() {
+        let f = claims_fixture();
+        for case in f["wilcoxon_one_sided"].as_array().unwrap() {
+            let d = nums(&case["d"]);
+            for (alt, key) in [
+                (Alternative::Greater, "greater"),
+                (Alternative::Less, "less"),
+            ] {
+                let got = wilcoxon_one_sided(&d, alt);
+                let want = num(&case[key]);
+                assert!(
+                    close(got, want),
+                    "{} {key}: {got} vs scipy {want}",
+                    case["name"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tost_p_values_match_scipy() {
+        let f = claims_fixture();
+        for case in f["tost"].as_array().unwrap() {
+            let e = nums(&case["e"]);
+            let tol = num(&case["tolerance"]);
+            let (within, outside) = tost(&e, tol);
+            assert!(close(within, num(&case["p_within"])), "{}", case["name"]);
+            assert!(close(outside, num(&case["p_outside"])), "{}", case["name"]);
         }
     }
 
