@@ -83,6 +83,32 @@ pub const METRICS: [&str; 18] = [
     rc::HESSIAN_TRACE_STDERR,
 ];
 
+/// The fields of a `[[claim]]` table: (field, which tests take it, meaning),
+/// printed by `valley reference`.
+pub const FIELDS: &[(&str, &str, &str)] = &[
+    ("id", "all", "a unique name (`C3`, `C12a`)"),
+    ("statement", "all", "the claim in words"),
+    ("metric", "all", "a numeric runs.parquet column; with `window` a trace.parquet column (`basin` with stat `changes` only); `diverged` for `mcnemar`; a trace column for `every_step`"),
+    ("test", "all", "`wilcoxon` (default), `mcnemar`, `equivalence` (default when `target` is given) or `every_step`"),
+    ("by", "wilcoxon, mcnemar, every_step", "the factor whose levels are compared, as in `valley compare --by`"),
+    ("candidate, baseline", "wilcoxon, mcnemar, every_step", "two levels of `by`; runs are paired by seed within each group of the other factors"),
+    ("expect", "wilcoxon, mcnemar, every_step", "`lower` or `higher`: the candidate against the baseline"),
+    ("where", "all", "`{ factor = level, ... }`: keep only the groups with these levels"),
+    ("window", "wilcoxon, equivalence", "`{ from, to, stat }`: the trace metric over steps from <= step < to, per run: `mean`, `max`, `min` or `changes` (how often the value differs from the previous traced step's); named `metric.stat@from..to`"),
+    ("relative_to", "wilcoxon, equivalence (with `window`)", "a second window of the same run; the metric is the ratio window / relative_to (`metric.stat@a..b/stat@c..d`)"),
+    ("target", "equivalence", "an expression: numbers, numeric runs.parquet columns and numeric sweep axes (`final_lr`, `optimizer.momentum`), `+ - * / ^` and parentheses"),
+    ("tolerance", "equivalence, every_step", "relative: \\|metric − target\\|/\\|target\\| for `equivalence` (required), the margin for `every_step` (default 0)"),
+    ("equal_every", "every_step", "k: at the steps t with t mod k = 0 the two levels must agree within the tolerance"),
+];
+
+/// The rule of each test, printed by `valley reference`.
+pub const TESTS: &[(&str, &str)] = &[
+    ("wilcoxon", "per group, the paired Wilcoxon signed-rank test of `valley compare`, Holm-adjusted over the claim's groups: supported when every group shows the expected direction with p_holm < 0.05, contradicted when a group shows the opposite direction with p_holm < 0.05"),
+    ("mcnemar", "per group, the exact McNemar test: a two-sided binomial test (p = ½) on the discordant pairs (only the candidate diverged against only the baseline); the same rule as `wilcoxon`"),
+    ("equivalence", "per group (every factor with two levels), the relative error e = (metric − target)/\\|target\\| of each run; two one-sided Wilcoxon tests (TOST): supported when every group is within ±tolerance with Holm p < 0.05, contradicted when a group is beyond it with Holm p < 0.05"),
+    ("every_step", "needs `trace_every = 1`; in every pair, at every common traced step, the relative margin (candidate − baseline)/\\|baseline\\| must be >= −tolerance (`higher`) or <= tolerance (`lower`): supported when no step fails, contradicted when one does; the evidence names the worst step"),
+];
+
 /// Which way the candidate is expected to differ from the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
