@@ -1030,39 +1030,6 @@ fn figure(claim: &Claim, panels: Vec<Panel>) -> Figure {
     f
 }
 
-/// The line y = x over the range of `points`, and the lines y = x·(1 ± tol)
-/// when `tol > 0`.
-fn diagonals(points: &[(f64, f64)], tol: f64) -> Vec<Series> {
-    let finite: Vec<f64> = points
-        .iter()
-        .flat_map(|q| [q.0, q.1])
-        .filter(|v| v.is_finite())
-        .collect();
-    let (Some(lo), Some(hi)) = (
-        finite.iter().copied().reduce(f64::min),
-        finite.iter().copied().reduce(f64::max),
-    ) else {
-        return Vec::new();
-    };
-    let mut out = vec![Series::new(
-        Some("equal".into()),
-        color(7),
-        Style::Dashed { width: 1 },
-        vec![(lo, lo), (hi, hi)],
-    )];
-    if tol > 0.0 {
-        for (k, s) in [(1.0 + tol, "+"), (1.0 - tol, "−")] {
-            out.push(Series::new(
-                Some(format!("{s}{} relative", tol_text(tol))),
-                color(3),
-                Style::Dashed { width: 1 },
-                vec![(lo, lo * k), (hi, hi * k)],
-            ));
-        }
-    }
-    out
-}
-
 /// Evaluates every claim of `plan` on the results in `dir`.
 pub fn evaluate_dir(dir: &Path, plan: &Plan) -> Result<Vec<Evaluation>> {
     if plan.claims.is_empty() {
@@ -1183,7 +1150,7 @@ fn evaluate_wilcoxon(
         let pts: Vec<(f64, f64)> = pairs
             .iter()
             .filter(|(i, j)| !diverged[*i] && !diverged[*j])
-            .filter_map(|(i, j)| Some((values[*j]?, values[*i]?)))
+            .filter_map(|(i, j)| Some((values[*j]?, values[*i]? - values[*j]?)))
             .filter(|q| q.0.is_finite() && q.1.is_finite())
             .collect();
         let lost = pairs.len() - pts.len();
@@ -1197,18 +1164,51 @@ fn evaluate_wilcoxon(
                 panel_title(&columns, &g.label)
             },
             format!("{} = {}: {}", p.by, p.baseline, claim.metric_label()),
-            format!("{} = {}: {}", p.by, p.candidate, claim.metric_label()),
+            format!("{} − {}", p.candidate, p.baseline),
         );
-        panel.legend = Legend::UpperLeft;
-        panel.series = diagonals(&pts, 0.0);
+        // The legend on the side the points leave free.
+        let above = pts.iter().filter(|q| q.1 > 0.0).count();
+        let upper = 2 * above <= pts.len();
+        panel.legend = if upper {
+            Legend::UpperRight
+        } else {
+            Legend::LowerRight
+        };
+        // Room for the legend: a quarter of the height beyond the points.
+        let ys = pts.iter().map(|q| q.1).chain([0.0]);
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), y| {
+            (l.min(y), h.max(y))
+        });
+        let span = (hi - lo).max(hi.abs().max(lo.abs()) * 1e-3).max(1e-300);
+        panel.y_range = Some(if upper {
+            (lo - 0.04 * span, hi + 0.3 * span)
+        } else {
+            (lo - 0.3 * span, hi + 0.04 * span)
+        });
+        let xs: Vec<f64> = pts.iter().map(|q| q.0).collect();
+        if let (Some(lo), Some(hi)) = (
+            xs.iter().copied().reduce(f64::min),
+            xs.iter().copied().reduce(f64::max),
+        ) {
+            // Across the panel, also when every pair has the same baseline.
+            let w = if hi > lo { 0.0 } else { lo.abs().max(1.0) * 0.1 };
+            panel.series.push(Series::new(
+                Some("no difference".into()),
+                color(7),
+                Style::Dashed { width: 1 },
+                vec![(lo - w, 0.0), (hi + w, 0.0)],
+            ));
+        }
         panel.series.push(Series::new(
-            Some("one pair (same seed)".into()),
+            Some(format!(
+                "one pair (same seed); expected {} 0",
+                if p.expect == Expect::Lower { "below" } else { "above" }
+            )),
             color(0),
             Style::Points { radius: 4 },
             pts,
         ));
         panel.auto_log_x();
-        panel.y_log = panel.x_log;
         panels.push(panel);
     }
     Ok(Evaluation {

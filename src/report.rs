@@ -505,7 +505,7 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
             "<figure>\n{svg}\n<figcaption>The evidence of {}: {}</figcaption>\n</figure>",
             escape(&c.id),
             escape(match c.test {
-                crate::claims::Test::Wilcoxon => "each point is one pair of runs (same seed); below the dashed diagonal the candidate is lower.",
+                crate::claims::Test::Wilcoxon => "each point is one pair of runs (same seed): the candidate's value minus the baseline's, against the baseline's; below the dashed line the candidate is lower.",
                 crate::claims::Test::McNemar => "the fraction of runs that diverged at each level; the title gives the discordant pairs (only candidate / only baseline).",
                 crate::claims::Test::Equivalence { .. } => "each point is one run, measured against the formula; the dashed lines are the diagonal and the tolerance.",
                 crate::claims::Test::EveryStep { .. } => "the relative margin at every traced step for the first pairs; a step below the dashed line fails.",
