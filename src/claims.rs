@@ -1191,7 +1191,11 @@ fn evaluate_wilcoxon(
             xs.iter().copied().reduce(f64::max),
         ) {
             // Across the panel, also when every pair has the same baseline.
-            let w = if hi > lo { 0.0 } else { lo.abs().max(1.0) * 0.1 };
+            let w = if hi > lo {
+                0.0
+            } else {
+                lo.abs().max(1.0) * 0.1
+            };
             panel.series.push(Series::new(
                 Some("no difference".into()),
                 color(7),
@@ -1202,7 +1206,11 @@ fn evaluate_wilcoxon(
         panel.series.push(Series::new(
             Some(format!(
                 "one pair (same seed); expected {} 0",
-                if p.expect == Expect::Lower { "below" } else { "above" }
+                if p.expect == Expect::Lower {
+                    "below"
+                } else {
+                    "above"
+                }
             )),
             color(0),
             Style::Points { radius: 4 },
