@@ -654,7 +654,8 @@ fn parse_window(
     };
     let numeric = TRACE_METRICS.contains(&metric);
     let label = TRACE_LABELS.contains(&metric);
-    if !numeric && !(label && stat == Stat::Changes) {
+    let summarisable = numeric || (label && stat == Stat::Changes);
+    if !summarisable {
         let why = if label {
             format!("`{metric}` is a label: only stat = \"changes\" summarises it")
         } else {
