@@ -6,7 +6,8 @@
 #   2. headless Chromium loads it with every host name unresolvable and
 #      logs no console message and no failed request;
 #   3. the rendered DOM holds one inline <svg> per DIR/figures/*.svg, each in
-#      a <figure> with a caption, and at least one compare table;
+#      a <figure> with a caption, and at least one compare table; a Claims
+#      section with one section per claim figure (DIR/figures/claim_*.svg);
 #   4. a screenshot (PNG) is not blank: decoded with the Python standard
 #      library, it has many distinct colours and a fair share of non-white
 #      pixels.
@@ -78,6 +79,11 @@ tables=$(grep -o '<table class="compare">' "$tmp/dom.html" | wc -l)
 [ "$figures" -ge 1 ] || fail "no figures in $dir/figures"
 [ "$svgs" -eq "$figures" ] || fail "the rendered page has $svgs <svg> figures, $dir/figures has $figures"
 [ "$captions" -eq "$figures" ] || fail "$captions captions for $figures figures"
+# Claims: a Claims section, and one section per claim figure (claim_*.svg).
+grep -q '<h2 id="claims">' "$tmp/dom.html" || fail "the rendered page has no Claims section"
+claim_figures=$(find "$dir/figures" -maxdepth 1 -name 'claim_*.svg' 2>/dev/null | wc -l)
+claim_sections=$(grep -o '<section id="claim-' "$tmp/dom.html" | wc -l)
+[ "$claim_sections" -eq "$claim_figures" ] || fail "$claim_sections claim sections for $claim_figures claim figures"
 [ "$tables" -ge 1 ] || fail "no compare table in the rendered page"
 
 # 4. The screenshot is not blank.

@@ -1,34 +1,31 @@
-"""Writes the verdict table of docs/claims_verdicts.md from
-results/claims/verdicts.csv (written by `valley claims`).
+"""Writes the verdict tables of docs/claims_verdicts.md and README.md from
+results/claims/verdicts.csv (written by `valley claims`), and copies each
+claim's figure to docs/figures/claims/<id>.png.
 
     cargo run --release -- claims
     python3 scripts/claims_table.py
 
-Standard library only. The table sits between the markers
-<!-- verdicts:begin --> and <!-- verdicts:end --> of the document; the rest of
-the document is kept. Every claim C1-C15 gets a line: the claims without a
-claim table in experiments/claims/ are listed as "not tested" with the
-reason given in MISSING below.
+Standard library only. Each table sits between the markers
+<!-- verdicts:begin --> and <!-- verdicts:end --> of its document; the rest
+of the document is kept. Every claim C1-C15 gets a line: a claim with no
+claim table among the evaluated files is listed as "not tested".
 """
 
 import csv
 import math
 import pathlib
 import re
+import shutil
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CSV = ROOT / "results" / "claims" / "verdicts.csv"
+RESULTS = ROOT / "results" / "claims"
+CSV = RESULTS / "verdicts.csv"
 DOC = ROOT / "docs" / "claims_verdicts.md"
+README = ROOT / "README.md"
+FIGURES = ROOT / "docs" / "figures" / "claims"
 BEGIN, END = "<!-- verdicts:begin -->", "<!-- verdicts:end -->"
-
-# Claims with no claim table yet, and what the claim language lacks for them.
-MISSING = {
-    "C1": "a property of the schedule at every step (claim-language extension not built)",
-    "C5": "the basin over time (runs.parquet `basin` is a label, not a number)",
-    "C6": "a within-run comparison of Adam's effective step (early window against later)",
-    "C8": "no single metric: a documented recipe rather than a test",
-}
+SUITE = [f"C{i}" for i in range(1, 16)]
 
 
 def num(s, p=False):
@@ -47,38 +44,94 @@ def claim_key(cid):
     return (int(m.group(1)), m.group(2)) if m else (999, cid)
 
 
-def table(rows):
+def base_id(cid):
+    return re.sub(r"[a-z]+$", "", cid)
+
+
+def figure_name(cid):
+    return re.sub(r"[^A-Za-z0-9_-]", "_", cid) + ".png"
+
+
+def copy_figures(rows):
+    """Copies each row's figure into docs/figures/claims/; returns id -> name."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for r in rows:
+        if not r["figure"]:
+            continue
+        src = RESULTS / r["figure"]
+        if not src.is_file():
+            sys.exit(f"{src}: the figure named in {CSV} is missing")
+        name = figure_name(r["id"])
+        shutil.copyfile(src, FIGURES / name)
+        out[r["id"]] = name
+    return out
+
+
+def verdict_text(v):
+    return "**contradicted**" if v == "contradicted" else v
+
+
+def doc_table(rows, figures):
+    """The full table, links relative to docs/."""
     out = [
         "| id | verdict | statement | metric | effect [95% CI] | pairs | p_holm | evidence |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    seen = set()
-    for r in sorted(rows, key=lambda r: claim_key(r["id"])):
-        seen.add(re.sub(r"[a-z]+$", "", r["id"]))
-        verdict = r["verdict"]
-        if verdict == "contradicted":
-            verdict = "**contradicted**"
+    for r in rows:
         evidence = f"[{pathlib.PurePosixPath(r['file']).name}](../{r['file']})"
+        if r["id"] in figures:
+            evidence += f", [figure](figures/claims/{figures[r['id']]})"
         out.append(
-            f"| {r['id']} | {verdict} | {r['statement']} | `{r['metric']}` | "
+            f"| {r['id']} | {verdict_text(r['verdict'])} | {r['statement']} | `{r['metric']}` | "
             f"{num(r['effect'])} [{num(r['ci_low'])}, {num(r['ci_high'])}] | "
             f"{r['n_pairs']} | {num(r['p_holm'], True)} | {evidence} |"
         )
-    for cid, why in MISSING.items():
-        if cid not in seen:
-            out.append(f"| {cid} | not tested | | | | | | {why} |")
-    return "\n".join(out)
+    return out
+
+
+def readme_table(rows, figures):
+    """The short table, links relative to the repository root."""
+    out = [
+        "| id | verdict | metric | effect | p_holm | evidence |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        evidence = f"[{pathlib.PurePosixPath(r['file']).name}]({r['file']})"
+        if r["id"] in figures:
+            evidence += f", [figure](docs/figures/claims/{figures[r['id']]})"
+        out.append(
+            f"| {r['id']} | {verdict_text(r['verdict'])} | `{r['metric']}` | "
+            f"{num(r['effect'])} | {num(r['p_holm'], True)} | {evidence} |"
+        )
+    return out
+
+
+def not_tested(rows, columns):
+    seen = {base_id(r["id"]) for r in rows}
+    blank = " |" * (columns - 3)
+    return [
+        f"| {cid} | not tested |{blank} no claim table in the evaluated files |"
+        for cid in SUITE
+        if cid not in seen
+    ]
+
+
+def replace(path, table):
+    text = path.read_text()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"{path}: markers {BEGIN} / {END} missing")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n" + "\n".join(table) + f"\n{END}{tail}")
 
 
 def main():
     with CSV.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    text = DOC.read_text()
-    if BEGIN not in text or END not in text:
-        sys.exit(f"{DOC}: markers {BEGIN} / {END} missing")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{BEGIN}\n{table(rows)}\n{END}{tail}")
+        rows = sorted(csv.DictReader(f), key=lambda r: claim_key(r["id"]))
+    figures = copy_figures(rows)
+    replace(DOC, doc_table(rows, figures) + not_tested(rows, 8))
+    replace(README, readme_table(rows, figures) + not_tested(rows, 6))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ pub fn render() -> Result<String, String> {
     );
     out.push_str(
         "Contents: [Commands](#commands) · [Exit codes](#exit-codes) · \
-         [Sweep file](#sweep-file) · [Schedules](#schedules) · \
+         [Sweep file](#sweep-file) · [Claims](#claims) · [Schedules](#schedules) · \
          [Landscapes](#landscapes) · [Init forms](#init-forms) · \
          [Optimizers](#optimizers) · [Noise models](#noise-models) · \
          [Parquet columns](#parquet-columns)\n\n",
@@ -65,6 +65,7 @@ pub fn render() -> Result<String, String> {
     commands(&mut out);
     exit_codes(&mut out);
     sweep_file(&mut out)?;
+    claims(&mut out);
     family(
         &mut out,
         "Schedules",
@@ -340,6 +341,26 @@ fn sweep_rows() -> Result<Vec<(&'static str, String, &'static str)>, String> {
             "`[[claim]]` tables: expectations about this sweep's own results, judged from the data by `valley claims` and at the end of `valley sweep` (see docs/claims.md)",
         ),
     ])
+}
+
+/// The fields of a `[[claim]]` table and the tests that decide it.
+fn claims(out: &mut String) {
+    out.push_str("## Claims\n\n");
+    out.push_str(
+        "A `[[claim]]` table states one expectation about the sweep's own results; \
+         `valley claims` and the end of `valley sweep` compute its verdict \
+         (`supported`, `contradicted` or `inconclusive`). Details and examples: \
+         docs/claims_verdicts.md.\n\n",
+    );
+    out.push_str("| field | takes | meaning |\n|---|---|---|\n");
+    for (field, takes, meaning) in crate::claims::FIELDS {
+        let _ = writeln!(out, "| `{field}` | {takes} | {meaning} |");
+    }
+    out.push_str("\n| test | verdict |\n|---|---|\n");
+    for (test, rule) in crate::claims::TESTS {
+        let _ = writeln!(out, "| `{test}` | {rule} |");
+    }
+    out.push('\n');
 }
 
 fn sweep_file(out: &mut String) -> Result<(), String> {

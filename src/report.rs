@@ -15,6 +15,7 @@
 //! can be mailed or opened from a cluster's scratch disk.
 //! `scripts/check_report.sh` renders it in headless Chromium and checks it.
 
+use crate::claims::{Evaluation, Verdict as ClaimVerdict};
 use crate::compare::{self, Comparison, Options, Verdict};
 use crate::config::Plan;
 use crate::error::{Result, ValleyError};
@@ -69,6 +70,9 @@ fn inline_svg(path: &Path) -> Result<String> {
     Ok(text[start..].trim_end().to_string())
 }
 
+/// How the verdicts are decided, in one paragraph.
+pub const CLAIMS_NOTE: &str = "Each verdict is computed from this sweep's runs, never written by hand. wilcoxon: paired runs (same seed), supported when every group shows the expected direction with Holm-adjusted p < 0.05, contradicted when a group shows the opposite direction significantly. mcnemar: the same rule on the exact McNemar test of the paired divergence flags. equivalence: supported when every group's relative error to the formula is significantly within the tolerance (two one-sided Wilcoxon tests), contradicted when a group is significantly outside. every_step: supported when the property holds at every traced step of every pair, contradicted when it fails at one. Otherwise inconclusive.";
+
 pub(crate) const STYLE: &str = r#"
 :root { --ink: #1f2328; --muted: #59636e; --rule: #d8dee4; --bg: #ffffff; --panel: #f6f8fa;
         --good: #1a7f37; --good-bg: #dcf5e3; --bad: #b42318; --bad-bg: #fde4e1; --same-bg: #eef1f4; }
@@ -97,6 +101,10 @@ td.verdict { font-weight: 600; text-align: center; white-space: nowrap; border-r
 td.better { background: var(--good-bg); color: var(--good); }
 td.worse { background: var(--bad-bg); color: var(--bad); }
 td.same { background: var(--same-bg); color: var(--muted); font-weight: 500; }
+.pill { padding: 1px 8px; border-radius: 4px; font-weight: 600; }
+.pill.better { background: var(--good-bg); color: var(--good); }
+.pill.worse { background: var(--bad-bg); color: var(--bad); }
+.pill.same { background: var(--same-bg); color: var(--muted); }
 .scroll { overflow-x: auto; }
 figure { margin: 22px 0 30px; }
 figure svg { display: block; width: 100%; height: auto; border: 1px solid var(--rule); border-radius: 4px; }
@@ -385,8 +393,149 @@ fn provenance_section(json: &Value, out: &mut String) {
     out.push_str("</dl>\n");
 }
 
+/// The file stem of a claim's figure in `DIR/figures/`.
+pub fn claim_figure_stem(id: &str) -> String {
+    let slug: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("claim_{slug}")
+}
+
+/// Writes each claim's figure to `DIR/figures/claim_<id>.png` and `.svg`.
+pub fn write_claim_figures(dir: &Path, evals: &[Evaluation]) -> Result<()> {
+    let out = dir.join(crate::plot::FIGURES_DIR);
+    std::fs::create_dir_all(&out)?;
+    for e in evals {
+        for ext in ["png", "svg"] {
+            let path = out.join(format!("{}.{ext}", claim_figure_stem(&e.claim.id)));
+            e.figure.save(&path).map_err(|err| {
+                ValleyError::Other(format!("{}: cannot draw: {err:?}", path.display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// One claim as an HTML section: statement, verdict, facts, evidence table
+/// and its figure (`svg`: inline SVG, empty for none).
+pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: &str) {
+    let c = &e.claim;
+    let class = match e.verdict {
+        ClaimVerdict::Supported => "better",
+        ClaimVerdict::Contradicted => "worse",
+        ClaimVerdict::Inconclusive => "same",
+    };
+    let _ = writeln!(
+        out,
+        "<section id=\"claim-{}\">\n<h3>{}: <span class=\"pill {class}\">{}</span></h3>",
+        escape(&c.id),
+        escape(&c.id),
+        escape(e.verdict.as_str())
+    );
+    let _ = writeln!(out, "<p>{}</p>", escape(&c.statement));
+    let restrict: Vec<String> = c
+        .restrict
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let sig = compare::sig;
+    let mut facts = Vec::new();
+    if let Some(f) = file {
+        facts.push(("file", f.to_string()));
+    }
+    facts.extend([
+        ("test", c.test.name().to_string()),
+        ("expectation", c.expectation()),
+        (
+            "where",
+            if restrict.is_empty() {
+                "every group".into()
+            } else {
+                restrict.join(", ")
+            },
+        ),
+        (
+            "effect",
+            format!(
+                "{} [{}, {}] ({})",
+                sig(e.effect),
+                sig(e.ci_low),
+                sig(e.ci_high),
+                match c.test {
+                    crate::claims::Test::Wilcoxon =>
+                        "median paired difference, candidate − baseline",
+                    crate::claims::Test::McNemar => "divergence rate, candidate − baseline",
+                    crate::claims::Test::Equivalence { .. } =>
+                        "median relative error (metric − target)/|target|",
+                    crate::claims::Test::EveryStep { .. } =>
+                        "worst relative margin in the expected direction",
+                }
+            ),
+        ),
+        ("pairs", e.n_pairs.to_string()),
+        ("p_holm", compare::p_text(e.p_holm)),
+    ]);
+    out.push_str("<dl>\n");
+    for (k, v) in facts {
+        let _ = writeln!(out, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
+    }
+    out.push_str("</dl>\n<div class=\"scroll\"><table class=\"evidence\">\n<tr>");
+    for h in &e.header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for r in &e.table {
+        out.push_str("<tr>");
+        for cell in r {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    if !svg.is_empty() {
+        let _ = writeln!(
+            out,
+            "<figure>\n{svg}\n<figcaption>The evidence of {}: {}</figcaption>\n</figure>",
+            escape(&c.id),
+            escape(match c.test {
+                crate::claims::Test::Wilcoxon => "each point is one pair of runs (same seed): the candidate's value minus the baseline's, against the baseline's; below the dashed line the candidate is lower.",
+                crate::claims::Test::McNemar => "the fraction of runs that diverged at each level; the title gives the discordant pairs (only candidate / only baseline).",
+                crate::claims::Test::Equivalence { .. } => "each point is one run, measured against the formula; the dashed lines are the diagonal and the tolerance.",
+                crate::claims::Test::EveryStep { .. } => "the relative margin at every traced step for the first pairs; a step below the dashed line fails.",
+            })
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// The inline SVG of a claim's figure in `dir`, empty when absent.
+pub fn claim_svg(dir: &Path, id: &str) -> String {
+    let path = dir
+        .join(crate::plot::FIGURES_DIR)
+        .join(format!("{}.svg", claim_figure_stem(id)));
+    inline_svg(&path).unwrap_or_default()
+}
+
 /// The whole page.
 pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Result<String> {
+    let evals = crate::claims::evaluate_dir(dir, plan)?;
+    render_with(dir, plan, json, figures, &evals)
+}
+
+fn render_with(
+    dir: &Path,
+    plan: &Plan,
+    json: &Value,
+    figures: &[PathBuf],
+    evals: &[Evaluation],
+) -> Result<String> {
     let comparisons = comparisons(dir, plan)?;
     let mut out = String::new();
     let title = format!("valley report: {}", plan.name);
@@ -439,10 +588,20 @@ pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Res
         let _ = write!(out, "<li>{k} <b>{}</b></li>", escape(&v));
     }
     out.push_str(
-        "</ul>\n<nav><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
+        "</ul>\n<nav><a href=\"#claims\">Claims</a><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
                   <a href=\"#diverged\">Diverged runs</a><a href=\"#plan\">Plan</a>\
                   <a href=\"#provenance\">Provenance</a><a href=\"#source\">Sweep file</a></nav>\n",
     );
+
+    let _ = writeln!(out, "<h2 id=\"claims\">Claims</h2>");
+    if evals.is_empty() {
+        out.push_str("<p>The sweep file has no <code>[[claim]]</code> table.</p>\n");
+    } else {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(CLAIMS_NOTE));
+        for e in evals {
+            claim_section(&mut out, e, None, &claim_svg(dir, &e.claim.id));
+        }
+    }
 
     let _ = writeln!(out, "<h2 id=\"compare\">Comparisons</h2>");
     let _ = writeln!(
@@ -501,7 +660,9 @@ pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Res
 /// its path.
 pub fn write(dir: &Path, plan: &Plan, json: &Value) -> Result<PathBuf> {
     let figures = crate::plot::plot_files(dir)?;
-    let html = render(dir, plan, json, &figures)?;
+    let evals = crate::claims::evaluate_dir(dir, plan)?;
+    write_claim_figures(dir, &evals)?;
+    let html = render_with(dir, plan, json, &figures, &evals)?;
     let path = dir.join(REPORT_FILE);
     let tmp = dir.join(format!("{REPORT_FILE}.tmp"));
     std::fs::write(&tmp, html)?;

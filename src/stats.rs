@@ -1,6 +1,16 @@
-//! Statistics of paired comparisons, as in `scipy.stats` (checked against
+//! Statistics of paired comparisons and of claims, as in `scipy.stats` (checked against
 //! scipy 1.17.1, numpy 2.4.6 and statsmodels 0.15.0 by
-//! `scripts/golden_compare.py` → `tests/fixtures/compare/golden.json`).
+//! `scripts/golden_compare.py` → `tests/fixtures/compare/golden.json`, and
+//! the one-sided Wilcoxon test, the equivalence test and the binomial test
+//! by `scripts/golden_claims.py` → `tests/fixtures/claims/golden.json`).
+//!
+//! **One-sided Wilcoxon** ([`wilcoxon_one_sided`]): as
+//! `scipy.stats.wilcoxon(d, alternative="greater" | "less")`, same branches
+//! as the two-sided test: P(T⁺ ≥ t) or P(T⁺ ≤ t) under the exact or the
+//! permutation distribution, Φ(−z) or Φ(z) under the normal approximation.
+//!
+//! **Exact binomial test** ([`binom_test_half`], the exact McNemar test on
+//! discordant pairs): as `scipy.stats.binomtest(k, n, 0.5)`, two-sided.
 //!
 //! **Wilcoxon signed-rank test** ([`wilcoxon`]), two-sided, exactly as
 //! `scipy.stats.wilcoxon(d)` with its defaults (`zero_method="wilcox"`,
@@ -130,6 +140,71 @@ fn signed_rank_counts(n: usize) -> Vec<u64> {
 
 /// `scipy.stats.wilcoxon(d)` with default arguments (see the module header).
 pub fn wilcoxon(d: &[f64]) -> Wilcoxon {
+    let (mut out, tails) = wilcoxon_tails(d);
+    if let Some((le, ge)) = tails {
+        out.p_value = match out.method {
+            Some(Method::Asymptotic) => {
+                let z = asymptotic_z(d);
+                normal_two_sided(z)
+            }
+            _ => (2.0 * le.min(ge)).min(1.0),
+        };
+    }
+    out
+}
+
+/// The alternative of a one-sided test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alternative {
+    /// The differences tend to be positive (large T⁺).
+    Greater,
+    /// The differences tend to be negative (small T⁺).
+    Less,
+}
+
+/// `scipy.stats.wilcoxon(d, alternative=...)`: the one-sided p-value under
+/// the same "auto" rule as [`wilcoxon`]: P(T⁺ ≥ t) for `Greater`,
+/// P(T⁺ ≤ t) for `Less` (exact or permutation), or Φ(∓z) under the normal
+/// approximation. NaN for an empty sample or one with a NaN.
+pub fn wilcoxon_one_sided(d: &[f64], alternative: Alternative) -> f64 {
+    let (out, tails) = wilcoxon_tails(d);
+    let Some((le, ge)) = tails else {
+        return f64::NAN;
+    };
+    match (out.method, alternative) {
+        (Some(Method::Asymptotic), a) => {
+            let z = asymptotic_z(d);
+            let z = if a == Alternative::Greater { z } else { -z };
+            // Φ(−z) = erfc(z/√2)/2.
+            0.5 * libm::erfc(z * std::f64::consts::FRAC_1_SQRT_2)
+        }
+        (_, Alternative::Greater) => ge.min(1.0),
+        (_, Alternative::Less) => le.min(1.0),
+    }
+}
+
+/// z = (T⁺ − n(n+1)/4)/σ of the normal approximation (module header); NaN
+/// when no difference is left.
+fn asymptotic_z(d: &[f64]) -> f64 {
+    let (ranks, ties) = signed_ranks(d);
+    let r_plus: f64 = d
+        .iter()
+        .zip(&ranks)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(_, r)| r)
+        .sum();
+    let m = d.iter().filter(|x| **x != 0.0).count() as f64;
+    let tie_correct: f64 = ties.iter().map(|&t| (t * t * t - t) as f64).sum();
+    let mean = m * (m + 1.0) * 0.25;
+    let se = ((m * (m + 1.0) * (2.0 * m + 1.0) - tie_correct / 2.0) / 24.0).sqrt();
+    (r_plus - mean) / se
+}
+
+/// The rank sums and method of [`wilcoxon`], and for the exact and
+/// permutation methods the tail probabilities (P(T⁺ ≤ t), P(T⁺ ≥ t));
+/// `None` for an empty sample or one with a NaN. Under the normal
+/// approximation the tails are placeholders (see [`asymptotic_z`]).
+fn wilcoxon_tails(d: &[f64]) -> (Wilcoxon, Option<(f64, f64)>) {
     let (ranks, ties) = signed_ranks(d);
     let r_plus: f64 = d
         .iter()
@@ -152,7 +227,7 @@ pub fn wilcoxon(d: &[f64]) -> Wilcoxon {
         method: None,
     };
     if d.is_empty() || d.iter().any(|x| x.is_nan()) {
-        return out;
+        return (out, None);
     }
     let has_ties = ties.iter().any(|&t| t > 1);
     let has_zeros = n < d.len();
@@ -166,14 +241,14 @@ pub fn wilcoxon(d: &[f64]) -> Wilcoxon {
         Method::Asymptotic
     };
     out.method = Some(method);
-    out.p_value = match method {
+    let tails = match method {
         Method::Exact => {
             let counts = signed_rank_counts(n);
             let t = r_plus.round() as usize;
             let total = 2f64.powi(n as i32);
             let le: u64 = counts[..=t].iter().sum();
             let ge: u64 = counts[t..].iter().sum();
-            (2.0 * le.min(ge) as f64 / total).min(1.0)
+            (le as f64 / total, ge as f64 / total)
         }
         Method::Permutation => {
             // Doubled ranks are integers; every sign pattern of the non-zero
@@ -198,17 +273,54 @@ pub fn wilcoxon(d: &[f64]) -> Wilcoxon {
                 ge += u64::from(s >= observed);
             }
             let total = (1u64 << r2.len()) as f64;
-            (2.0 * le.min(ge) as f64 / total).min(1.0)
+            (le as f64 / total, ge as f64 / total)
         }
-        Method::Asymptotic => {
-            let m = n as f64;
-            let tie_correct: f64 = ties.iter().map(|&t| (t * t * t - t) as f64).sum();
-            let mean = m * (m + 1.0) * 0.25;
-            let se = ((m * (m + 1.0) * (2.0 * m + 1.0) - tie_correct / 2.0) / 24.0).sqrt();
-            normal_two_sided((r_plus - mean) / se)
-        }
+        Method::Asymptotic => (f64::NAN, f64::NAN),
     };
-    out
+    (out, Some(tails))
+}
+
+/// The equivalence test of `equivalence` claims on relative errors `e`
+/// with tolerance `tol` (two one-sided Wilcoxon tests, Schuirmann 1987):
+/// (p_within, p_outside) with
+/// p_within = max(W⁺(e + tol), W⁻(e − tol)) (small: the errors lie within
+/// ±tol) and p_outside = min(1, 2·min(W⁺(e − tol), W⁻(e + tol))) (small:
+/// they lie beyond +tol or below −tol; doubled for the two directions),
+/// where W⁺ and W⁻ are [`wilcoxon_one_sided`] with `Greater` and `Less`.
+pub fn tost(e: &[f64], tol: f64) -> (f64, f64) {
+    let up: Vec<f64> = e.iter().map(|x| x + tol).collect();
+    let down: Vec<f64> = e.iter().map(|x| x - tol).collect();
+    let within = wilcoxon_one_sided(&up, Alternative::Greater)
+        .max(wilcoxon_one_sided(&down, Alternative::Less));
+    let outside = (2.0
+        * wilcoxon_one_sided(&down, Alternative::Greater)
+            .min(wilcoxon_one_sided(&up, Alternative::Less)))
+    .min(1.0);
+    (within, outside)
+}
+
+/// `scipy.stats.binomtest(k, n, 0.5).pvalue` (two-sided): the probability,
+/// under Binomial(n, ½), of the outcomes no more likely than k. The
+/// distribution is symmetric, so this is min(1, 2·P(X ≤ min(k, n − k))),
+/// and 1 when k = n/2. NaN for n = 0 (no discordant pair) or k > n.
+pub fn binom_test_half(k: u64, n: u64) -> f64 {
+    if n == 0 || k > n {
+        return f64::NAN;
+    }
+    let lo = k.min(n - k);
+    if 2 * lo == n {
+        return 1.0;
+    }
+    // P(X = i) = C(n, i)/2^n in logs: ln C(n, i) = lnΓ(n+1) − lnΓ(i+1) − lnΓ(n−i+1).
+    let ln_half_n = n as f64 * std::f64::consts::LN_2;
+    let ln_n1 = libm::lgamma(n as f64 + 1.0);
+    let tail: f64 = (0..=lo)
+        .map(|i| {
+            (ln_n1 - libm::lgamma(i as f64 + 1.0) - libm::lgamma((n - i) as f64 + 1.0) - ln_half_n)
+                .exp()
+        })
+        .sum();
+    (2.0 * tail).min(1.0)
 }
 
 /// Holm step-down adjusted p-values, in the order of `p` (see the module
@@ -280,6 +392,23 @@ pub fn bootstrap_median_ci(d: &[f64], resamples: usize, key: &str) -> (f64, f64)
     (q[0], q[1])
 }
 
+/// Percentile bootstrap interval of the mean of `d`, drawn exactly as
+/// [`bootstrap_median_ci`] (same seeding, same quantiles).
+pub fn bootstrap_mean_ci(d: &[f64], resamples: usize, key: &str) -> (f64, f64) {
+    if d.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = bootstrap_rng(key);
+    let means: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let sum: f64 = (0..d.len()).map(|_| d[rng.random_range(0..d.len())]).sum();
+            sum / d.len() as f64
+        })
+        .collect();
+    let q = quantiles(&means, &[0.025, 0.975]);
+    (q[0], q[1])
+}
+
 /// Golden values of `scripts/golden_compare.py` (scipy, numpy, statsmodels).
 #[cfg(test)]
 pub(crate) mod golden {
@@ -338,6 +467,60 @@ mod tests {
                 None => "none",
             };
             assert_eq!(branch, case["branch"].as_str().unwrap(), "{}", case["name"]);
+        }
+    }
+
+    fn claims_fixture() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/claims/golden.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn binom_test_matches_scipy_binomtest() {
+        let f = claims_fixture();
+        let cases = f["binomtest"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let (k, n) = (case["k"].as_u64().unwrap(), case["n"].as_u64().unwrap());
+            let want = num(&case["p_value"]);
+            let got = binom_test_half(k, n);
+            assert!(close(got, want), "k = {k}, n = {n}: {got} vs scipy {want}");
+        }
+        assert!(binom_test_half(0, 0).is_nan());
+    }
+
+    #[test]
+    fn one_sided_wilcoxon_matches_scipy() {
+        let f = claims_fixture();
+        for case in f["wilcoxon_one_sided"].as_array().unwrap() {
+            let d = nums(&case["d"]);
+            for (alt, key) in [
+                (Alternative::Greater, "greater"),
+                (Alternative::Less, "less"),
+            ] {
+                let got = wilcoxon_one_sided(&d, alt);
+                let want = num(&case[key]);
+                assert!(
+                    close(got, want),
+                    "{} {key}: {got} vs scipy {want}",
+                    case["name"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tost_p_values_match_scipy() {
+        let f = claims_fixture();
+        for case in f["tost"].as_array().unwrap() {
+            let e = nums(&case["e"]);
+            let tol = num(&case["tolerance"]);
+            let (within, outside) = tost(&e, tol);
+            assert!(close(within, num(&case["p_within"])), "{}", case["name"]);
+            assert!(close(outside, num(&case["p_outside"])), "{}", case["name"]);
         }
     }
 

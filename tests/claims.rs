@@ -165,7 +165,7 @@ fn verdicts_follow_the_data() {
     // The Parquet file and the page exist; stdout has the table.
     assert!(tmp.path().join("out/verdicts.parquet").is_file());
     let html = fs::read_to_string(tmp.path().join("out/index.html")).unwrap();
-    assert!(html.contains("<section id=\"FALSE\">") && html.contains("contradicted"));
+    assert!(html.contains("<section id=\"claim-FALSE\">") && html.contains("contradicted"));
     let out = text(&o.stdout);
     assert!(out.contains("TRUE") && out.contains("supported"), "{out}");
 
@@ -317,4 +317,315 @@ fn claims_do_not_change_run_ids() {
     assert_eq!(ids(&plain), ids(&with));
     assert!(plain.claims.is_empty());
     assert_eq!(with.claims.len(), 5);
+}
+
+/// A sweep for the tests `mcnemar`, `every_step` and `equivalence`, and the
+/// window statistic `changes` and `relative_to`: every step traced, two
+/// noise groups, 10 seeds. `blowup` (lr 1 with lambda_max = 4: |1 − 4| = 3
+/// per step) diverges in every run, `fast` (lr·lambda_max = 0.4) in none.
+/// `step` is 0.1·0.5^floor(t/10), `exp` is 0.1·0.5^(t/10): `step` >= `exp`
+/// at every step, equal at t = 0, 10, 20, 30.
+const SWEEP2: &str = r#"
+name = "tiny2"
+steps = 40
+seeds = 10
+trace_every = 1
+
+[[landscape]]
+kind = "quadratic"
+dim = 4
+eigenvalues = { kind = "geometric", min = 0.1, max = 4.0 }
+rotate = true
+
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = { sweep = [0.0, 0.01] } }
+
+[[schedule]]
+name = "fast"
+kind = "constant"
+lr = 0.1
+
+[[schedule]]
+name = "fast_twin"
+kind = "constant"
+lr = 0.1
+
+[[schedule]]
+name = "blowup"
+kind = "constant"
+lr = 1.0
+
+[[schedule]]
+name = "step"
+kind = "step"
+lr = 0.1
+step_size = 10
+gamma = 0.5
+
+[[schedule]]
+name = "exp"
+kind = "exponential"
+lr = 0.1
+gamma = 0.5
+decay_steps = 10
+"#;
+
+/// Each claim's verdict is known from the construction of [`SWEEP2`].
+const CLAIMS2: &str = r#"
+[[claim]]
+id = "MC_TRUE"
+statement = "A stable lr diverges less often than lr·lambda_max = 4"
+metric = "diverged"
+test = "mcnemar"
+by = "schedule"
+candidate = "fast"
+baseline = "blowup"
+expect = "lower"
+
+[[claim]]
+id = "MC_FALSE"
+statement = "A stable lr diverges more often (deliberately false)"
+metric = "diverged"
+test = "mcnemar"
+by = "schedule"
+candidate = "fast"
+baseline = "blowup"
+expect = "higher"
+
+[[claim]]
+id = "MC_SAME"
+statement = "Two identical schedules diverge differently"
+metric = "diverged"
+test = "mcnemar"
+by = "schedule"
+candidate = "fast_twin"
+baseline = "fast"
+expect = "lower"
+
+[[claim]]
+id = "ES_TRUE"
+statement = "Step decay >= synchronised exponential decay at every step, equal at t = 10k"
+metric = "lr"
+test = "every_step"
+by = "schedule"
+candidate = "step"
+baseline = "exp"
+expect = "higher"
+tolerance = 1e-12
+equal_every = 10
+
+[[claim]]
+id = "ES_FALSE"
+statement = "Exponential decay >= step decay at every step (deliberately false)"
+metric = "lr"
+test = "every_step"
+by = "schedule"
+candidate = "exp"
+baseline = "step"
+expect = "higher"
+tolerance = 1e-12
+
+[[claim]]
+id = "EQ_TRUE"
+statement = "The traced lr of a constant schedule is its final lr"
+metric = "lr"
+window = { from = 0, to = 40, stat = "mean" }
+target = "final_lr"
+tolerance = 0.01
+where = { schedule = "fast" }
+
+[[claim]]
+id = "EQ_FALSE"
+statement = "The traced lr is twice the final lr (deliberately false)"
+metric = "lr"
+window = { from = 0, to = 40, stat = "mean" }
+target = "2 * final_lr"
+tolerance = 0.01
+where = { schedule = "fast" }
+
+[[claim]]
+id = "EQ_ZERO"
+statement = "Exact agreement cannot be shown with a zero tolerance"
+metric = "final_lr"
+target = "final_lr"
+tolerance = 0.0
+where = { schedule = "fast" }
+
+[[claim]]
+id = "REL"
+statement = "The step schedule's mean lr over [20, 40) is 0.1875 of that over [0, 10)"
+metric = "lr"
+window = { from = 20, to = 40, stat = "mean" }
+relative_to = { from = 0, to = 10, stat = "mean" }
+target = "0.1875"
+tolerance = 1e-9
+where = { schedule = "step" }
+
+[[claim]]
+id = "CHANGES"
+statement = "The step schedule's lr changes 3 times in 40 steps, a constant one never"
+metric = "lr"
+window = { from = 0, to = 40, stat = "changes" }
+by = "schedule"
+candidate = "step"
+baseline = "fast"
+expect = "higher"
+"#;
+
+/// A CSV line split on commas outside double quotes.
+fn csv_split(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn new_tests_give_the_verdicts_their_construction_implies() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("tiny2.toml"), format!("{SWEEP2}{CLAIMS2}")).unwrap();
+    let o = valley(
+        &["claims", "tiny2.toml", "--out", "out", "--quiet"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = fs::read_to_string(tmp.path().join("out/verdicts.csv")).unwrap();
+    let rows: Vec<Vec<String>> = csv.lines().map(csv_split).collect();
+    let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
+    let num = |r: &[String], i: usize| r[i].parse::<f64>().unwrap();
+    let verdict = |id: &str| row(id)[3].clone();
+
+    // McNemar: 10 discordant pairs per noise group, all "only blowup":
+    // binomial p = 2/2^10, Holm over the two groups doubles it. The rate
+    // difference is -1 in every pair.
+    assert_eq!(verdict("MC_TRUE"), "supported", "{csv}");
+    let m = row("MC_TRUE");
+    assert_eq!(m[8], "20");
+    assert!((num(&m, 9) - 2.0 * 2.0 / 1024.0).abs() < 1e-12, "{csv}");
+    assert_eq!(num(&m, 5), -1.0);
+    assert_eq!(verdict("MC_FALSE"), "contradicted", "{csv}");
+    // No discordant pair: no evidence either way.
+    assert_eq!(verdict("MC_SAME"), "inconclusive", "{csv}");
+
+    // every_step: the margin of step over exp is 0 at the boundaries (the
+    // worst margin) and 2^(f) − 1 > 0 inside each period.
+    assert_eq!(verdict("ES_TRUE"), "supported", "{csv}");
+    assert!(num(&row("ES_TRUE"), 5).abs() < 1e-12, "{csv}");
+    assert_eq!(verdict("ES_FALSE"), "contradicted", "{csv}");
+    // The worst step of exp against step is t = 9: 0.5^0.9/1 − 1.
+    let worst = 0.5f64.powf(0.9) - 1.0;
+    assert!((num(&row("ES_FALSE"), 5) - worst).abs() < 1e-9, "{csv}");
+
+    // equivalence: relative error exactly 0 in all 20 runs (two groups of
+    // 10): within ±0.01 with permutation p = 1/2^10 per group, Holm 2/2^10.
+    assert_eq!(verdict("EQ_TRUE"), "supported", "{csv}");
+    assert!(
+        (num(&row("EQ_TRUE"), 9) - 2.0 / 1024.0).abs() < 1e-12,
+        "{csv}"
+    );
+    assert!(num(&row("EQ_TRUE"), 5).abs() < 1e-12, "{csv}");
+    assert_eq!(verdict("EQ_FALSE"), "contradicted", "{csv}");
+    assert!((num(&row("EQ_FALSE"), 5) + 0.5).abs() < 1e-12, "{csv}");
+    // Errors exactly 0 against a zero tolerance: every difference is a tie,
+    // no test has a sample, no evidence either way.
+    assert_eq!(verdict("EQ_ZERO"), "inconclusive", "{csv}");
+
+    // relative_to: (0.025·10 + 0.0125·10)/20 / 0.1 = 0.1875.
+    assert_eq!(verdict("REL"), "supported", "{csv}");
+    assert_eq!(row("REL")[4], "lr.mean@20..40/mean@0..10");
+    // changes: 3 lr changes (t = 10, 20, 30) against 0 in every pair.
+    assert_eq!(verdict("CHANGES"), "supported", "{csv}");
+    assert_eq!(num(&row("CHANGES"), 5), 3.0);
+
+    // Each claim has a figure, named in the CSV, and the index inlines it
+    // with the worst step of the every_step table.
+    for r in &rows[1..] {
+        let fig = tmp.path().join("out").join(&r[10]);
+        assert!(fig.is_file(), "{}: no figure {}", r[0], fig.display());
+    }
+    let html = fs::read_to_string(tmp.path().join("out/index.html")).unwrap();
+    assert!(
+        html.contains("<section id=\"claim-ES_FALSE\">"),
+        "no section"
+    );
+    assert!(html.contains("at step (seed)") && html.contains("<svg"));
+    // The sweep's own report shows its claims.
+    let report = fs::read_to_string(tmp.path().join("out/tiny2/report.html")).unwrap();
+    assert!(report.contains("id=\"claims\"") && report.contains("claim-MC_TRUE"));
+}
+
+/// A whole claim table (after [`SWEEP`]) refused at `field`, on the line of
+/// the claim that holds `marker`.
+fn refused_at(claim: &str, field: &str, marker: &str) {
+    let offset = claim
+        .lines()
+        .position(|l| l.contains(marker))
+        .expect("the marker is in the claim");
+    refused(claim, field, SWEEP.lines().count() + 1 + offset);
+}
+
+#[test]
+fn malformed_new_forms_exit_2_naming_the_field() {
+    let (c, l) = claim_with(6, "expect = \"lower\"\ntest = \"ttest\"");
+    refused(&c, "claim[0].test", l + 1);
+    // mcnemar on another metric than `diverged`.
+    let (c, l) = claim_with(6, "expect = \"lower\"\ntest = \"mcnemar\"");
+    refused(&c, "claim[0].metric", l - 4);
+    // every_step needs trace_every = 1 (SWEEP traces every 10th step).
+    let (c, l) = claim_with(2, "metric = \"lr\"\ntest = \"every_step\"");
+    refused(&c, "claim[0].test", l + 1);
+    // A target only with the equivalence test; a tolerance not with wilcoxon.
+    let (c, l) = claim_with(6, "expect = \"lower\"\ntarget = \"1\"\ntest = \"wilcoxon\"");
+    refused(&c, "claim[0].target", l + 1);
+    let (c, l) = claim_with(6, "expect = \"lower\"\ntolerance = 0.1");
+    refused(&c, "claim[0].tolerance", l + 1);
+    // Equivalence claims: no `by`; a bad expression; an unknown name; no
+    // tolerance; a negative tolerance.
+    let eq = |extra: &str| {
+        format!("\n[[claim]]\nid = \"E\"\nstatement = \"s\"\nmetric = \"final_loss\"\n{extra}\n")
+    };
+    refused_at(
+        &eq("target = \"1\"\ntolerance = 0.1\nby = \"schedule\""),
+        "claim[0].by",
+        "by = ",
+    );
+    refused_at(
+        &eq("target = \"2 * (final_lr\"\ntolerance = 0.1"),
+        "claim[0].target",
+        "target = ",
+    );
+    refused_at(
+        &eq("target = \"2 * learning_rate\"\ntolerance = 0.1"),
+        "claim[0].target",
+        "target = ",
+    );
+    refused_at(
+        &eq("target = \"final_lr\""),
+        "claim[0].tolerance",
+        "[[claim]]",
+    );
+    refused_at(
+        &eq("target = \"final_lr\"\ntolerance = -0.1"),
+        "claim[0].tolerance",
+        "tolerance = ",
+    );
+    // relative_to without a window; `changes` is the only statistic of a
+    // label column.
+    let (c, l) = claim_with(
+        2,
+        "metric = \"loss\"\nrelative_to = { from = 0, to = 40, stat = \"mean\" }",
+    );
+    refused(&c, "claim[0].relative_to", l + 1);
+    let (c, l) = claim_with(
+        2,
+        "metric = \"basin\"\nwindow = { from = 0, to = 40, stat = \"mean\" }",
+    );
+    refused(&c, "claim[0].metric", l);
 }

@@ -28,10 +28,12 @@ fn default_files() -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A claim's evaluation with the file it comes from and its figure (the
-/// sweep's report, relative to the output folder).
+/// A claim's evaluation with the file it comes from and its figure (a PNG
+/// relative to the output folder; empty with `--no-report`).
 pub struct Entry {
     pub file: String,
+    /// The sweep's name (its folder under the output folder).
+    pub sweep: String,
     pub figure: String,
     pub eval: Evaluation,
 }
@@ -112,52 +114,9 @@ pub fn verdicts_frame(entries: &[Entry]) -> Result<DataFrame> {
     )?)
 }
 
-/// The evidence table of one claim: its compare rows.
-fn evidence_table(out: &mut String, e: &Evaluation) {
-    out.push_str("<div class=\"scroll\"><table>\n<tr>");
-    let mut head: Vec<String> = e.group_columns.clone();
-    head.extend(
-        [
-            "n_pairs",
-            "median candidate",
-            "median baseline",
-            "median diff",
-            "95% CI",
-            "win rate",
-            "p",
-            "p_holm",
-        ]
-        .map(String::from),
-    );
-    for h in &head {
-        let _ = write!(out, "<th>{}</th>", escape(h));
-    }
-    out.push_str("</tr>\n");
-    let sig = crate::compare::sig;
-    for r in &e.rows {
-        out.push_str("<tr>");
-        let s = &r.stats;
-        let mut cells = r.group.clone();
-        cells.extend([
-            s.n_pairs.to_string(),
-            sig(s.median_candidate),
-            sig(s.median_baseline),
-            sig(s.median_diff),
-            format!("[{}, {}]", sig(s.ci_low), sig(s.ci_high)),
-            sig(s.win_rate),
-            crate::compare::p_text(r.p_value()),
-            crate::compare::p_text(r.p_holm),
-        ]);
-        for c in &cells {
-            let _ = write!(out, "<td>{}</td>", escape(c));
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</table></div>\n");
-}
-
-/// The self-contained index page: one section per claim.
-pub fn index_html(entries: &[Entry]) -> String {
+/// The self-contained index page: one section per claim, with its figure
+/// inlined from `OUT/<sweep>/figures/` (`out`).
+pub fn index_html(entries: &[Entry], out_dir: &Path) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -167,69 +126,34 @@ pub fn index_html(entries: &[Entry]) -> String {
         env!("CARGO_PKG_VERSION"),
         crate::report::STYLE
     );
-    out.push_str("<p class=\"lead\">Each verdict is computed from the sweep's paired comparison: <b>supported</b> when every group shows the expected direction with Holm-adjusted p &lt; 0.05, <b>contradicted</b> when any group shows the opposite direction significantly, <b>inconclusive</b> otherwise.</p>\n");
+    let _ = writeln!(
+        out,
+        "<p class=\"lead\">{}</p>",
+        escape(crate::report::CLAIMS_NOTE)
+    );
+    out.push_str("<div class=\"scroll\"><table>\n<tr><th>id</th><th>verdict</th><th>test</th><th>metric</th><th>statement</th></tr>\n");
     for en in entries {
         let e = &en.eval;
-        let c = &e.claim;
         let _ = writeln!(
             out,
-            "<section id=\"{}\">\n<h2>{}: {}</h2>",
-            escape(&c.id),
-            escape(&c.id),
-            escape(e.verdict.as_str())
+            "<tr><td><a href=\"#claim-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&e.claim.id),
+            escape(&e.claim.id),
+            escape(e.verdict.as_str()),
+            escape(e.claim.test.name()),
+            escape(&e.claim.metric_label()),
+            escape(&e.claim.statement)
         );
-        let _ = writeln!(out, "<p>{}</p>", escape(&c.statement));
-        let restrict: Vec<String> = c
-            .restrict
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect();
-        let facts = [
-            ("file", en.file.clone()),
-            (
-                "expectation",
-                format!(
-                    "{} = {} has {} {} than {} = {}",
-                    c.by,
-                    c.candidate,
-                    c.expect.as_str(),
-                    c.metric_label(),
-                    c.by,
-                    c.baseline
-                ),
-            ),
-            (
-                "where",
-                if restrict.is_empty() {
-                    "every group".into()
-                } else {
-                    restrict.join(", ")
-                },
-            ),
-            (
-                "effect",
-                format!(
-                    "{} [{}, {}] (median paired difference, candidate − baseline)",
-                    crate::compare::sig(e.effect),
-                    crate::compare::sig(e.ci_low),
-                    crate::compare::sig(e.ci_high)
-                ),
-            ),
-            ("pairs", e.n_pairs.to_string()),
-            ("p_holm", crate::compare::p_text(e.p_holm)),
-        ];
-        out.push_str("<dl>\n");
-        for (k, v) in facts {
-            let _ = writeln!(out, "<dt>{k}</dt><dd>{}</dd>", escape(&v));
-        }
-        out.push_str("</dl>\n");
-        evidence_table(&mut out, e);
-        let _ = writeln!(
-            out,
-            "<p>Figures: <a href=\"{}\">{}</a></p>\n</section>",
-            escape(&en.figure),
-            escape(&en.figure)
-        );
+    }
+    out.push_str("</table></div>\n");
+    for en in entries {
+        let svg = if en.figure.is_empty() {
+            String::new()
+        } else {
+            let dir = out_dir.join(&en.sweep);
+            crate::report::claim_svg(&dir, &en.eval.claim.id)
+        };
+        crate::report::claim_section(&mut out, &en.eval, Some(&en.file), &svg);
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
@@ -310,17 +234,26 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
                 dir.display()
             );
         }
-        let figure = if args.no_report {
-            String::new()
-        } else {
+        let evals = claims::evaluate_dir(&dir, plan)?;
+        if !args.no_report {
             let (recorded, json) = crate::results::recorded_plan(&dir)?;
             crate::report::write(&dir, &recorded, &json)?;
-            format!("{}/{}", plan.name, crate::report::REPORT_FILE)
-        };
-        for eval in claims::evaluate_dir(&dir, plan)? {
+        }
+        for eval in evals {
+            let figure = if args.no_report {
+                String::new()
+            } else {
+                format!(
+                    "{}/{}/{}.png",
+                    plan.name,
+                    crate::plot::FIGURES_DIR,
+                    crate::report::claim_figure_stem(&eval.claim.id)
+                )
+            };
             entries.push(Entry {
                 file: file.display().to_string(),
-                figure: figure.clone(),
+                sweep: plan.name.clone(),
+                figure,
                 eval,
             });
         }
@@ -340,7 +273,7 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
     std::fs::rename(&tmp, &pq)?;
     write_atomic(
         &args.out.join("index.html"),
-        index_html(&entries).as_bytes(),
+        index_html(&entries, &args.out).as_bytes(),
     )?;
     let named: Vec<(String, Evaluation)> = entries.into_iter().map(|e| (e.file, e.eval)).collect();
     print!("{}", claims::to_table(&named));
