@@ -87,8 +87,34 @@ pub(crate) fn check_plan(
     Ok(())
 }
 
+/// Calls `f` with each row group of the Parquet file `path`, one at a time,
+/// so that a file larger than memory can be read.
+pub(crate) fn for_each_row_group(
+    path: &Path,
+    mut f: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let named = |e: &dyn std::fmt::Display| ValleyError::Other(format!("{}: {e}", path.display()));
+    let open = || File::open(path).map_err(|e| named(&e));
+    let mut reader = ParquetReader::new(open()?);
+    let metadata = reader.get_metadata().map_err(|e| named(&e))?.clone();
+    let mut offset = 0;
+    for group in &metadata.row_groups {
+        let rows = group.num_rows();
+        let mut reader = ParquetReader::new(open()?);
+        reader.set_metadata(metadata.clone());
+        let df = reader
+            .with_slice(Some((offset, rows)))
+            .read_parallel(ParallelStrategy::RowGroups)
+            .finish()
+            .map_err(|e| named(&e))?;
+        offset += rows;
+        f(df)?;
+    }
+    Ok(())
+}
+
 /// Writes `dir/runs.parquet` (sorted by plan order) and `dir/trace.parquet`
-/// (streamed source by source, one in memory at a time) from `sources`,
+/// (streamed row group by row group, one in memory at a time) from `sources`,
 /// committing by renaming `runs.parquet` last.
 pub(crate) fn commit(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Counts> {
     let written = write_and_rename(dir, plan, sources);
@@ -142,9 +168,12 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
         writer.write_batch(&empty)?;
     }
     for s in &sources {
-        let df = without(read_parquet(&s.trace)?, tc::RUN_ID, &s.repeated)?;
-        trace_rows += df.height();
-        writer.write_batch(&df)?;
+        for_each_row_group(&s.trace, |df| {
+            let df = without(df, tc::RUN_ID, &s.repeated)?;
+            trace_rows += df.height();
+            writer.write_batch(&df)?;
+            Ok(())
+        })?;
     }
     writer.finish()?;
     file.sync_all()?;

@@ -7,12 +7,20 @@
 //! its `runs` part (killed between the two renames) is discarded on resume,
 //! and a pair that cannot be read (truncated outside valley, say) is set
 //! aside in `parts/quarantine/` so that its runs are run again.
+//!
+//! A run whose trace is longer than a chunk streams it while it runs into
+//! `parts/chunks-I.parquet.tmp` (I: its index in the plan), one row group
+//! per chunk ([`ChunkFiles`]). When the run finishes, that file becomes the
+//! trace part of a pair of its own (renamed, never copied), after the runs
+//! finished before it. A run killed midway leaves only the temporary, which
+//! is removed on resume: its chunks never count, and the run is run again.
 
 use super::{ids_in, QUARANTINE_DIR};
 use crate::config::Plan;
 use crate::error::{Result, ValleyError};
 use crate::output::{metadata, runs_frame, trace_frame};
-use crate::runner::{RunResult, RunRow, TraceColumns};
+use crate::runner::{ChunkWriter, RunResult, RunRow, SpilledTrace, TraceColumns, TraceSpill};
+use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
@@ -22,7 +30,7 @@ use std::time::{Duration, Instant};
 /// Longest time finished runs wait in memory before they are flushed.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// Buffered trace rows that force a flush.
-const FLUSH_TRACE_ROWS: usize = 500_000;
+pub const FLUSH_TRACE_ROWS: usize = 1 << 17;
 
 pub fn part_name(kind: &str, seq: u64) -> String {
     format!("{kind}-{seq:06}.parquet")
@@ -149,12 +157,92 @@ pub fn keep_quarantine(parts: &Path, dir: &Path) -> Result<()> {
 fn write_part(path: &Path, df: &mut DataFrame, plan: &Plan) -> Result<()> {
     let tmp = path.with_extension("parquet.tmp");
     let file = File::create(&tmp)?;
+    writer_options(plan, file).finish(df)?;
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+fn writer_options(plan: &Plan, file: File) -> ParquetWriter<File> {
     ParquetWriter::new(file)
         .with_compression(ParquetCompression::Zstd(None))
         .with_key_value_metadata(Some(metadata(plan)))
-        .finish(df)?;
-    fs::rename(&tmp, path)?;
-    Ok(())
+}
+
+/// Streams the traces of long runs into `parts/chunks-I.parquet.tmp`.
+pub struct ChunkFiles<'a> {
+    plan: &'a Plan,
+    parts: PathBuf,
+}
+
+impl<'a> ChunkFiles<'a> {
+    /// Chunk files in `dir/parts/`.
+    pub fn new(plan: &'a Plan, dir: &Path) -> Self {
+        Self {
+            plan,
+            parts: dir.join(super::PARTS_DIR),
+        }
+    }
+}
+
+impl TraceSpill for ChunkFiles<'_> {
+    fn open(
+        &self,
+        run_id: &str,
+        index: usize,
+        position_dim: usize,
+    ) -> Result<Box<dyn ChunkWriter>> {
+        let path = self.parts.join(format!("chunks-{index}.parquet.tmp"));
+        let file = File::create(&path)?;
+        // Removes the file if the writer cannot be made.
+        let mut chunks = ChunkFile {
+            path,
+            run_id: run_id.to_string(),
+            position_dim,
+            writer: None,
+            rows: 0,
+        };
+        let empty = trace_frame(&[])?;
+        chunks.writer = Some(writer_options(self.plan, file).batched(empty.schema())?);
+        Ok(Box::new(chunks))
+    }
+}
+
+/// The chunk file of one run, removed unless finished.
+struct ChunkFile {
+    path: PathBuf,
+    run_id: String,
+    position_dim: usize,
+    writer: Option<BatchedWriter<File>>,
+    rows: usize,
+}
+
+impl ChunkWriter for ChunkFile {
+    fn write(&mut self, chunk: &TraceColumns) -> Result<()> {
+        let df = trace_frame(&[(&self.run_id, chunk, self.position_dim)])?;
+        if let Some(w) = self.writer.as_mut() {
+            w.write_batch(&df)?;
+        }
+        self.rows += chunk.len();
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> Result<SpilledTrace> {
+        if let Some(w) = self.writer.take() {
+            w.finish()?;
+        }
+        Ok(SpilledTrace {
+            path: std::mem::take(&mut self.path),
+            rows: self.rows,
+        })
+    }
+}
+
+impl Drop for ChunkFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// Buffers finished runs and flushes them into part files.
@@ -163,7 +251,7 @@ pub struct PartWriter<'a> {
     parts: PathBuf,
     seq: u64,
     rows: Vec<RunRow>,
-    traces: Vec<(String, TraceColumns, usize)>,
+    traces: Vec<(TraceColumns, usize)>,
     trace_rows: usize,
     last_flush: Instant,
     /// Runs flushed so far.
@@ -193,10 +281,21 @@ impl<'a> PartWriter<'a> {
     }
 
     /// Buffers one finished run; flushes when the buffer is large or old.
+    /// A run whose trace was streamed is written at once as a pair of its
+    /// own, after the runs buffered before it.
     pub fn push(&mut self, r: RunResult) -> Result<()> {
+        match r.spilled {
+            Some(Ok(spilled)) => return self.write_streamed(r.row, spilled),
+            Some(Err(e)) => {
+                return Err(ValleyError::Other(format!(
+                    "run {}: writing its trace: {e}",
+                    r.row.run_id
+                )))
+            }
+            None => {}
+        }
         self.trace_rows += r.trace.len();
-        self.traces
-            .push((r.row.run_id.clone(), r.trace, r.position_dim));
+        self.traces.push((r.trace, r.position_dim));
         self.rows.push(r.row);
         if self.trace_rows >= FLUSH_TRACE_ROWS || self.last_flush.elapsed() >= FLUSH_INTERVAL {
             self.flush()?;
@@ -214,13 +313,35 @@ impl<'a> PartWriter<'a> {
         self.flushed
     }
 
+    /// The pair of a run whose trace was streamed to `spilled`: the
+    /// buffered runs first, then its trace renamed into place and its row.
+    fn write_streamed(&mut self, row: RunRow, spilled: SpilledTrace) -> Result<()> {
+        self.flush()?;
+        fs::rename(&spilled.path, self.parts.join(part_name("trace", self.seq)))?;
+        let mut runs = runs_frame(self.plan, std::slice::from_ref(&row))?;
+        write_part(
+            &self.parts.join(part_name("runs", self.seq)),
+            &mut runs,
+            self.plan,
+        )?;
+        self.seq += 1;
+        self.flushed += 1;
+        Ok(())
+    }
+
     /// Writes the buffered runs as one part pair, trace first.
     pub fn flush(&mut self) -> Result<()> {
         self.last_flush = Instant::now();
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut trace = trace_frame(&self.traces)?;
+        let traces: Vec<_> = self
+            .rows
+            .iter()
+            .zip(&self.traces)
+            .map(|(r, (t, dim))| (r.run_id.as_str(), t, *dim))
+            .collect();
+        let mut trace = trace_frame(&traces)?;
         write_part(
             &self.parts.join(part_name("trace", self.seq)),
             &mut trace,
