@@ -4,6 +4,7 @@
 //! actually built; the memory and output estimates bound what the real
 //! binary uses (peak RSS from the kernel, file sizes from the disk).
 
+use polars::prelude::{ParquetReader, SerReader};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -380,6 +381,25 @@ fn memory_estimate_bounds_the_peak_of_a_trace_heavy_sweep() {
         trace as f64 / (e.trace_rows * e.trace_values_per_row) as f64
     );
     assert!(e.trace_bytes >= trace);
+}
+
+/// The case of issue 13: 4 runs x 3,000,000 steps traced at every step on
+/// a 2-D quadratic, 2 threads. The traces stream to disk in chunks, so the
+/// peak RSS stays far below the 3.9 GB it had when each run held its trace.
+#[test]
+fn a_long_trace_sweep_runs_in_bounded_memory() {
+    let dir = setup(&trace_heavy(4, 3_000_000));
+    let args = [
+        "sweep", "case.toml", "--quiet", "--threads", "2", "--out", "out",
+    ];
+    let (code, rss) = peak_rss(&args, dir.path());
+    assert_eq!(code, 0);
+    eprintln!("4 x 3,000,000 steps: peak RSS {}", estimate::fmt_bytes(rss));
+    assert!(rss < 256_000_000, "peak RSS {rss}");
+    let file = fs::File::open(dir.path().join("out/trace.parquet")).unwrap();
+    let rows = ParquetReader::new(file).num_rows().unwrap();
+    assert_eq!(rows, 12_000_000);
+    assert!(!dir.path().join("out/parts").exists());
 }
 
 #[test]

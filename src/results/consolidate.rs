@@ -18,6 +18,10 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+/// Rows per row group of a consolidated `trace.parquet` (at least; a
+/// group ends at the first source row group that reaches it).
+const BATCH_ROWS: usize = 1 << 17;
+
 /// Counts of a consolidated results folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -89,10 +93,7 @@ pub(crate) fn check_plan(
 
 /// Calls `f` with each row group of the Parquet file `path`, one at a time,
 /// so that a file larger than memory can be read.
-pub(crate) fn for_each_row_group(
-    path: &Path,
-    mut f: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<()> {
+fn for_each_row_group(path: &Path, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
     let named = |e: &dyn std::fmt::Display| ValleyError::Other(format!("{}: {e}", path.display()));
     let open = || File::open(path).map_err(|e| named(&e));
     let mut reader = ParquetReader::new(open()?);
@@ -158,25 +159,44 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
     fault::point("runs_tmp");
 
     let empty = trace_frame(&[])?;
-    let file = File::create(&trace_tmp)?;
-    let mut writer = ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(Some(metadata(plan)))
-        .batched(empty.schema())?;
+    let file = parts::SharedFile::create(&trace_tmp)?;
+    let mut writer = parts::parquet_writer(plan, file.clone()).batched(empty.schema())?;
     let mut trace_rows = 0;
     if sources.is_empty() {
         writer.write_batch(&empty)?;
     }
-    for s in &sources {
-        for_each_row_group(&s.trace, |df| {
-            let df = without(df, tc::RUN_ID, &s.repeated)?;
-            trace_rows += df.height();
+    // Row groups of about BATCH_ROWS rows: fewer, larger groups than the
+    // chunks, as the writer keeps every group's metadata until the footer.
+    let mut batch: Option<DataFrame> = None;
+    let mut write = |batch: &mut Option<DataFrame>| -> Result<()> {
+        if let Some(mut df) = batch.take() {
+            df.rechunk_mut();
             writer.write_batch(&df)?;
-            Ok(())
-        })?;
+        }
+        Ok(())
+    };
+    for s in &sources {
+        for file in parts::trace_files(&s.trace)? {
+            for_each_row_group(&file, &mut |df| {
+                let df = without(df, tc::RUN_ID, &s.repeated)?;
+                trace_rows += df.height();
+                match batch.as_mut() {
+                    Some(b) => {
+                        b.vstack_mut_owned(df)?;
+                    }
+                    None => batch = Some(df),
+                }
+                if batch.as_ref().is_some_and(|b| b.height() >= BATCH_ROWS) {
+                    write(&mut batch)?;
+                }
+                Ok(())
+            })?;
+        }
     }
+    write(&mut batch)?;
     writer.finish()?;
-    file.sync_all()?;
+    drop(writer);
+    file.finish(true)?;
     fault::point("trace_tmp");
 
     fs::rename(&trace_tmp, &trace_path)?;
