@@ -179,7 +179,9 @@ fn a_huge_rotation_is_refused_by_memory() {
 
 #[test]
 fn a_huge_step_count_is_refused_by_memory() {
-    // 10^14 steps traced every 10: 10^13 + 1 rows of 128 bytes = 1.28 PB.
+    // 10^14 steps traced every 10: 10^13 + 1 rows. The trace streams in
+    // chunks, but trace.parquet keeps the metadata of its 76,293,946 row
+    // groups of 131,072 rows (64 kB each) until its footer: 4.88 TB.
     refused(
         &sweep(
             "steps = 100000000000000",
@@ -189,7 +191,7 @@ fn a_huge_step_count_is_refused_by_memory() {
         &[],
         "steps",
         &[
-            "steps = 100000000000000 with trace_every = 10 needs 1.28 PB per run for trace buffers",
+            "steps = 100000000000000 with trace_every = 10 (10000000000001 trace rows) needs a 4.88 TB row group metadata of trace.parquet",
             "(--max-memory)",
         ],
     );

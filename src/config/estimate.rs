@@ -658,6 +658,24 @@ impl Estimate {
         }
         let run_memory = per_run.saturating_mul(in_flight);
         let landscape_memory = kept;
+        let groups = plan
+            .trace_rows_per_run()
+            .saturating_mul(runs)
+            .div_ceil(BATCH_ROWS);
+        items.push(Item {
+            field: "steps".into(),
+            cause: format!(
+                "steps = {} with trace_every = {} ({} trace rows)",
+                st.steps,
+                st.trace_every,
+                plan.trace_rows_per_run().saturating_mul(runs)
+            ),
+            what: "row group metadata of trace.parquet (kept until its footer)".into(),
+            each: groups.saturating_mul(ROW_GROUP_META_BYTES),
+            count: 1,
+            building: 0,
+            per_run: false,
+        });
         // At the end the runs frame replaces the runs in flight, and the
         // trace is written while it is held.
         let consolidation = runs
