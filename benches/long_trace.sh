@@ -1,7 +1,8 @@
 #!/bin/sh
 # The trace-heavy case of issue 13: 4 runs x 3,000,000 steps, a trace row at
 # every step, on a 2-D quadratic (positions and basins traced), 2 threads.
-# Prints the wall time and the peak RSS of the sweep (GNU time's %e and %M).
+# Prints the wall time, the CPU time (user + system) and the peak RSS of the
+# sweep (GNU time's %e, %U + %S and %M).
 #
 #   benches/long_trace.sh [BINARY] [STEPS] [RUNS]
 #
@@ -35,10 +36,10 @@ kind = "constant"
 lr = 0.01
 TOML
 cd "$work"
-/usr/bin/time -f '%e %M' -o time.txt "$bin" sweep long_trace.toml --quiet --threads 2 --out out >log.txt 2>&1 || {
+/usr/bin/time -f '%e %M %U %S' -o time.txt "$bin" sweep long_trace.toml --quiet --threads 2 --out out >log.txt 2>&1 || {
     cat log.txt time.txt >&2
     exit 1
 }
-read -r seconds kib <time.txt
+read -r seconds kib user system <time.txt
 rows=$(grep -m1 '"trace_rows"' out/sweep.json | tr -dc 0-9)
-echo "$runs runs x $steps steps, trace_every = 1, 2-D quadratic, 2 threads: $seconds s, peak RSS $((kib / 1024)) MiB, $rows trace rows, trace.parquet $(($(stat -c %s out/trace.parquet) / 1000000)) MB"
+echo "$runs runs x $steps steps, trace_every = 1, 2-D quadratic, 2 threads: $seconds s wall, $(echo "$user + $system" | bc) s CPU, peak RSS $((kib / 1024)) MiB, $rows trace rows, trace.parquet $(($(stat -c %s out/trace.parquet) / 1000000)) MB"

@@ -392,7 +392,13 @@ fn memory_estimate_bounds_the_peak_of_a_trace_heavy_sweep() {
 fn a_long_trace_sweep_runs_in_bounded_memory() {
     let dir = setup(&trace_heavy(4, 3_000_000));
     let args = [
-        "sweep", "case.toml", "--quiet", "--threads", "2", "--out", "out",
+        "sweep",
+        "case.toml",
+        "--quiet",
+        "--threads",
+        "2",
+        "--out",
+        "out",
     ];
     let (code, rss) = peak_rss(&args, dir.path());
     assert_eq!(code, 0);

@@ -41,7 +41,7 @@
 //!   - consolidating: `runs.parquet` [`RUNS_FRAME_BYTES`] per run; then
 //!     `trace.parquet`, written row group by row group (about
 //!     [`BATCH_ROWS`] rows, plus the source row group that crosses it, held
-//!     as frames twice while encoded), and the metadata of its row groups
+//!     three times while encoded), and the metadata of its row groups
 //!     kept until the footer ([`ROW_GROUP_META_BYTES`] each).
 //!
 //!   Refused above `--max-memory` (default: half of the machine's RAM, or of
@@ -90,8 +90,9 @@ pub const TRACE_FRAME_ROW_BYTES: u64 = 192;
 /// Extra frame memory per row where positions are traced (a list offset and
 /// validity), besides 8·d for the coordinates. With the constants above, 4
 /// runs × 3,000,000 steps traced at every step on a 2-D quadratic on 2
-/// threads are estimated at 0.13 GB; measured peak RSS 0.10 GB (before
-/// traces were streamed, that sweep peaked at 3.9 GB).
+/// threads are estimated at 0.16 GB; measured peak RSS 0.11 GB (4 ×
+/// 300,000 steps: 0.155 GB and 0.06 to 0.11 GB; before traces were
+/// streamed, the 3,000,000-step sweep peaked at 3.1 to 3.9 GB).
 pub const TRACE_FRAME_POSITION_ROW_BYTES: u64 = 64;
 /// The buffers of one Parquet writer encoding a chunk (pages, compressor
 /// contexts, a 1 MiB output buffer).
@@ -613,7 +614,8 @@ impl Estimate {
                     .saturating_add(batch_rows.saturating_mul(row.saturating_add(frame)))
             };
             // Consolidation: a batch plus the source row group crossing it,
-            // twice, and the metadata of every row group written.
+            // three times (its pieces, their rechunked copy, the encoded
+            // pages), and the metadata of every row group written.
             let source_group = if streamed { chunk } else { PART_GROUP_ROWS };
             let groups = plan
                 .trace_rows_per_run()
@@ -623,7 +625,7 @@ impl Estimate {
                 .saturating_add(source_group)
                 .min(rows_per_run.saturating_mul(runs.max(1)))
                 .saturating_mul(frame)
-                .saturating_mul(2)
+                .saturating_mul(3)
                 .saturating_add(groups.saturating_mul(ROW_GROUP_META_BYTES));
             trace_consolidation = trace_consolidation.max(this_consolidation);
             let this_total = this_run

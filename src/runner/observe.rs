@@ -293,12 +293,7 @@ impl<'a> Observer<'a> {
     }
 
     /// The run's row of results, at its last point `run.x`.
-    pub fn finish(
-        mut self,
-        f: &dyn Landscape,
-        run: &mut RunState,
-        spec: &RunSpec,
-    ) -> RunResult {
+    pub fn finish(mut self, f: &dyn Landscape, run: &mut RunState, spec: &RunSpec) -> RunResult {
         let settings = self.settings;
         let (final_loss, final_grad_norm) = if self.diverged_at.is_some() {
             (*self.trace.loss.last().unwrap_or(&f64::NAN), f64::NAN)
