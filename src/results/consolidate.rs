@@ -328,6 +328,74 @@ lr = 0.1
         .unwrap();
     }
 
+    /// Runs longer than a chunk stream their traces to chunk files; the
+    /// consolidated trace.parquet equals, row for row and in order, the
+    /// frame of the same runs traced in memory.
+    #[test]
+    fn streamed_traces_consolidate_to_the_rows_traced_in_memory() {
+        let plan = Plan::from_source(
+            Path::new("t.toml"),
+            r#"
+name = "t"
+steps = 45000
+seeds = 2
+trace_every = 1
+hessian = false
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = [0.5, 1.0]
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = 0.1 }
+[[schedule]]
+kind = "constant"
+lr = 0.01
+"#,
+        )
+        .unwrap();
+        // Three chunks per run.
+        assert!(45_000 > 2 * crate::runner::trace::chunk_rows(2, 0));
+        let mut in_memory = Vec::new();
+        runner::execute(&plan, &plan.runs, 1, |r| {
+            assert!(r.spilled.is_none());
+            in_memory.push(r);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let traces: Vec<_> = in_memory
+            .iter()
+            .map(|r| (r.row.run_id.as_str(), &r.trace, r.position_dim))
+            .collect();
+        let expected = trace_frame(&traces).unwrap();
+
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join(PARTS_DIR)).unwrap();
+        let chunks = parts::ChunkFiles::new(&plan, tmp.path());
+        write_parts(&plan, tmp.path(), &StopSlot::default(), |sink| {
+            runner::execute_streamed(&plan, &plan.runs, 1, Some(&chunks), |r| {
+                assert!(matches!(r.spilled, Some(Ok(_))));
+                assert!(r.trace.is_empty());
+                sink(r)
+            })
+        })
+        .unwrap();
+        let names: Vec<String> = fs::read_dir(tmp.path().join(PARTS_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.contains(&"trace-000000.chunks".to_string()),
+            "{names:?}"
+        );
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
+        assert_eq!(counts.trace_rows, 90_000);
+        let written = read_parquet(&tmp.path().join(TRACE_FILE)).unwrap();
+        assert_eq!(written.height(), expected.height());
+        assert!(written.equals_missing(&expected));
+    }
+
     #[test]
     fn missing_runs_are_an_error_that_says_how_many_and_writes_nothing() {
         let plan = plan();
