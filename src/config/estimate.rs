@@ -1002,10 +1002,11 @@ pub fn available_space(path: &Path) -> Option<u64> {
 // ------------------------------------------------------------------- timing
 
 /// Seconds per trace row to gather, write and consolidate it, without and
-/// with positions (measured end to end on 2 busy cores: 4 runs × 300,000
-/// rows took 3.7 µs per row on d = 10 and 7.2 µs on d = 2 with positions;
-/// 12,000,000 rows with positions 7.5 µs).
-pub const WRITE_SECONDS_PER_ROW: [f64; 2] = [4e-6, 8e-6];
+/// with positions (measured end to end on 2 busy cores, traces streamed in
+/// chunks: 12,000,000 rows with positions in 13.6 to 27.2 s, 1.1 to 2.3 µs
+/// per row; one run of 10^8 rows on 1 thread, 6.7 µs per row; before
+/// streaming, without positions took about half the time per row).
+pub const WRITE_SECONDS_PER_ROW: [f64; 2] = [1.5e-6, 3e-6];
 
 /// A timing calibration: a few runs of the plan, shortened, plus the
 /// writing of the trace rows.
