@@ -53,8 +53,12 @@ fn list_column<'v>(
     builder.finish().into_series().into()
 }
 
+/// The trace rows of one run: its id, its rows, and the coordinates per
+/// traced position (0: none).
+pub type RunTrace<'t> = (&'t str, &'t TraceColumns, usize);
+
 /// The trace rows of several runs as one frame.
-pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame> {
+pub fn trace_frame(traces: &[RunTrace]) -> Result<DataFrame> {
     let n: usize = traces.iter().map(|(_, t, _)| t.len()).sum();
     let mut run_id: Vec<&str> = Vec::with_capacity(n);
     let mut basin: Vec<Option<&str>> = Vec::with_capacity(n);
@@ -67,7 +71,7 @@ pub fn trace_frame(traces: &[(String, TraceColumns, usize)]) -> Result<DataFrame
         };
     }
     for (id, t, _) in traces {
-        run_id.extend(std::iter::repeat_n(id.as_str(), t.len()));
+        run_id.extend(std::iter::repeat_n(*id, t.len()));
         basin.extend((0..t.len()).map(|i| t.basin_label(i)));
     }
     let step: Vec<i64> = traces

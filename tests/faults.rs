@@ -252,6 +252,65 @@ fn a_real_kill_9_between_the_renames_is_resumed() {
     assert_same_rows(&s.path("whole"), &dir);
 }
 
+/// Names in `dir` (empty when it does not exist).
+fn names_in(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A `kill -9` in the middle of a run whose trace streams to disk (three
+/// runs of 60,000 steps traced at every step: about three chunks each),
+/// after the first run finished: the killed run's chunks are discarded on
+/// `--resume`, the finished run is kept, and the rows equal those of an
+/// uninterrupted sweep.
+#[test]
+fn a_kill_9_while_a_trace_streams_resumes_to_the_same_rows() {
+    let src = "name = \"stream\"\nsteps = 60000\nseeds = 3\ntrace_every = 1\nhessian = false\n[[landscape]]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [0.5, 1.0]\n[[optimizer]]\nkind = \"sgd\"\nnoise = { kind = \"gaussian\", std = 0.1 }\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n";
+    let s = Setup::new(src);
+    // Each chunk pauses 0.3 s: a run takes about a second.
+    let mut child = spawn(
+        &s,
+        &["--out", "k9", "--threads", "1"],
+        Some("pause:chunk_written:0.3"),
+    );
+    let parts = s.path("k9/parts");
+    let streaming = |names: &[String]| {
+        names
+            .iter()
+            .any(|n| n.starts_with("chunks-") && n.ends_with(".tmp"))
+    };
+    wait_for(
+        "a finished run and a streaming one",
+        Duration::from_secs(60),
+        || {
+            let names = names_in(&parts);
+            names.iter().any(|n| n == "runs-000000.parquet") && streaming(&names)
+        },
+    );
+    child.kill().unwrap(); // SIGKILL
+    assert_eq!(child.wait().unwrap().signal(), Some(9));
+    let names = names_in(&parts);
+    assert!(streaming(&names), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n == "runs-000002.parquet"),
+        "killed after the last run: {names:?}"
+    );
+    let o = s.run(&["--out", "k9", "--resume"], None);
+    ok(&o);
+    let msg = stderr(&o);
+    assert!(
+        msg.contains(", 1 resumed") || msg.contains(", 2 resumed"),
+        "{msg}"
+    );
+    assert_same_rows_n(&s.path("whole"), &s.path("k9"), 3);
+    assert_eq!(read(&s.path("k9/trace.parquet")).height(), 3 * 60_000);
+    assert_clean(&s.path("k9"));
+}
+
 /// A second process on a folder in use is refused at once and names the
 /// holder's pid; the first finishes with every run.
 #[test]

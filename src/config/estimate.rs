@@ -25,15 +25,24 @@
 //!     [`crate::curvature::DENSE_LIMIT`]; above it Lanczos: 6·d plus the
 //!     stored basis when it fits
 //!     [`crate::curvature::LanczosOptions::basis_bytes`]) and the landscape's
-//!     per-run allocations; and the trace buffers: a run keeps its whole
-//!     trace until it finishes ([`TRACE_ROW_BYTES`] per row, plus 8·d per row
-//!     and [`TRACE_BASIN_BYTES`] where positions are traced), up to
-//!     [`runs_held`] runs hold theirs at once (running, or queued for the
-//!     writer), and the writer's batch (up to [`FLUSH_ROWS`] rows plus the
-//!     run that crosses it) is held as rows and again as a Parquet frame
-//!     while it is flushed ([`TRACE_FRAME_ROW_BYTES`] per row, plus
-//!     [`TRACE_FRAME_POSITION_ROW_BYTES`] with positions);
-//!   - consolidating `runs.parquet`: [`RUNS_FRAME_BYTES`] per run.
+//!     per-run allocations; and the trace buffers, bounded by chunks: a run
+//!     holds at most one chunk of trace rows ([`chunk_rows`]: about
+//!     [`CHUNK_BYTES`](crate::runner::trace::CHUNK_BYTES), [`TRACE_ROW_BYTES`] per row plus 8·d where positions
+//!     are traced). A run whose trace is longer streams it chunk by chunk,
+//!     each chunk held again as a Parquet frame while it is written
+//!     ([`TRACE_FRAME_ROW_BYTES`] per row, plus
+//!     [`TRACE_FRAME_POSITION_ROW_BYTES`] and 8·d with positions) with the
+//!     writer's buffers ([`PARQUET_WRITER_BYTES`]); so its memory does not
+//!     grow with its steps. A shorter run keeps its trace until it
+//!     finishes: up to [`runs_held`] runs hold theirs at once (running, or
+//!     queued for the writer), and the writer's batch (up to [`FLUSH_ROWS`]
+//!     rows plus the run that crosses it) is held as rows and again as a
+//!     frame while it is flushed;
+//!   - consolidating: `runs.parquet` [`RUNS_FRAME_BYTES`] per run; then
+//!     `trace.parquet`, written row group by row group (about
+//!     [`BATCH_ROWS`] rows, plus the source row group that crosses it, held
+//!     three times while encoded), and the metadata of its row groups
+//!     kept until the footer ([`ROW_GROUP_META_BYTES`] each).
 //!
 //!   Refused above `--max-memory` (default: half of the machine's RAM, or of
 //!   the cgroup's `memory.max` where lower: [`default_max_memory`]).
@@ -53,6 +62,7 @@ use super::{Plan, Reporter};
 use crate::curvature::{LanczosOptions, DENSE_LIMIT};
 use crate::error::{Result, ValleyError};
 use crate::landscape::LandscapeKind;
+use crate::runner::trace::chunk_rows;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -70,22 +80,34 @@ pub const RUN_BYTES: u64 = 300;
 pub const BASE_BYTES: u64 = 32_000_000;
 /// Memory per variant of a table (its concrete TOML table and resolved spec).
 pub const VARIANT_BYTES: u64 = 4096;
-/// Memory per trace row held by a run (ten columns of 8- and 16-byte values).
-pub const TRACE_ROW_BYTES: u64 = 128;
-/// Extra memory per trace row where positions are traced: the basin label
-/// (an optional `String` and its heap block).
-pub const TRACE_BASIN_BYTES: u64 = 64;
-/// Memory per row of a flushed batch while it becomes a Parquet frame (the
-/// gathered columns).
-pub const TRACE_FRAME_ROW_BYTES: u64 = 256;
-/// Extra frame memory per row where positions are traced: a list entry (a
-/// small Series) per row. With the constants above, 4 runs × 3,000,000
-/// steps traced at every step on a 2-D quadratic are estimated at 5.3 GB;
-/// measured peak RSS 3.9 GB (4 × 300,000 steps: 0.66 GB estimated, 0.55 GB
-/// measured; on d = 10, without positions: 0.37 GB and 0.27 GB).
-pub const TRACE_FRAME_POSITION_ROW_BYTES: u64 = 512;
-/// Rows the writer buffers before it flushes (`output::FLUSH_TRACE_ROWS`).
-pub const FLUSH_ROWS: u64 = 500_000;
+/// Memory per trace row held by a run, without positions: the columns of
+/// `runner::trace::TraceColumns` (one u64, three f64, ten optional f64, two
+/// optional bools, the optional basin index; `trace::row_bytes(0, 0)`).
+pub const TRACE_ROW_BYTES: u64 = 208;
+/// Memory per row of a chunk or batch while it is a Parquet frame (the
+/// gathered columns, validity, run id and basin views).
+pub const TRACE_FRAME_ROW_BYTES: u64 = 192;
+/// Extra frame memory per row where positions are traced (a list offset and
+/// validity), besides 8·d for the coordinates. With the constants above, 4
+/// runs × 3,000,000 steps traced at every step on a 2-D quadratic on 2
+/// threads are estimated at 0.16 GB; measured peak RSS 0.11 GB (4 ×
+/// 300,000 steps: 0.155 GB and 0.06 to 0.11 GB; before traces were
+/// streamed, the 3,000,000-step sweep peaked at 3.1 to 3.9 GB).
+pub const TRACE_FRAME_POSITION_ROW_BYTES: u64 = 64;
+/// The buffers of one Parquet writer encoding a chunk (pages, compressor
+/// contexts, a 1 MiB output buffer).
+pub const PARQUET_WRITER_BYTES: u64 = 8_000_000;
+/// Rows the writer buffers before it flushes (`parts::FLUSH_TRACE_ROWS`).
+pub const FLUSH_ROWS: u64 = 1 << 17;
+/// Rows per row group of the consolidated `trace.parquet`
+/// (`consolidate::BATCH_ROWS`).
+pub const BATCH_ROWS: u64 = 1 << 17;
+/// Largest row group of a part written in one piece (polars' default row
+/// group size).
+pub const PART_GROUP_ROWS: u64 = 512 * 512;
+/// Metadata a Parquet writer keeps per row group until it writes the footer
+/// (about 20 columns of page headers and chunk metadata; measured 50 kB).
+pub const ROW_GROUP_META_BYTES: u64 = 64_000;
 /// Values in a row of `trace.parquet` besides positions: run_id, step, lr,
 /// momentum, loss, grad_norm, update_norm, grad_cosine, effective_step,
 /// shrink, sharpness, basin.
@@ -425,6 +447,8 @@ pub struct Estimate {
     pub build_memory: u64,
     pub run_memory: u64,
     pub trace_memory: u64,
+    /// Consolidating `runs.parquet` and `trace.parquet` at the end.
+    pub consolidation_memory: u64,
     pub memory_peak: u64,
     pub items: Vec<Item>,
     pub trace_rows: u64,
@@ -488,7 +512,7 @@ impl Estimate {
             .unwrap_or(0);
         let curvature = st.hessian;
         let (mut kept, mut building, mut per_run) = (0u64, 0u64, 0u64);
-        let (mut trace_run, mut row_max, mut frame_row) = (0u64, 0u64, 0u64);
+        let (mut trace_memory, mut trace_consolidation) = (0u64, 0u64);
         let held = runs_held(threads).min(runs.max(1));
         let mut trace_values_max = TRACE_VALUES;
         let mut any_positions = false;
@@ -560,13 +584,55 @@ impl Estimate {
             let positions = crate::runner::traces_positions(plan, l.kind.spec().dim());
             let pos = if positions { d } else { 0 };
             any_positions |= positions;
-            let row = TRACE_ROW_BYTES
-                .saturating_add(f64s(pos))
-                .saturating_add(if positions { TRACE_BASIN_BYTES } else { 0 });
-            let this_run = rows_per_run.saturating_mul(row);
-            row_max = row_max.max(row);
-            if this_run > trace_run {
-                trace_run = this_run;
+            let row = TRACE_ROW_BYTES.saturating_add(f64s(pos));
+            let frame = TRACE_FRAME_ROW_BYTES
+                .saturating_add(if positions {
+                    TRACE_FRAME_POSITION_ROW_BYTES
+                } else {
+                    0
+                })
+                .saturating_add(f64s(pos));
+            let chunk = chunk_rows(usize::try_from(pos).unwrap_or(usize::MAX), 0) as u64;
+            let streamed = rows_per_run > chunk;
+            // What one run holds of its trace while it runs.
+            let this_run = if streamed {
+                chunk
+                    .saturating_mul(row.saturating_add(frame))
+                    .saturating_add(PARQUET_WRITER_BYTES)
+            } else {
+                rows_per_run.saturating_mul(row)
+            };
+            // Finished runs waiting for the writer, and its batch.
+            let this_queue = if streamed {
+                0
+            } else {
+                let batch_rows = FLUSH_ROWS
+                    .saturating_add(rows_per_run)
+                    .min(rows_per_run.saturating_mul(runs.max(1)));
+                this_run
+                    .saturating_mul(held.saturating_sub(in_flight))
+                    .saturating_add(batch_rows.saturating_mul(row.saturating_add(frame)))
+            };
+            // Consolidation: a batch plus the source row group crossing it,
+            // three times (its pieces, their rechunked copy, the encoded
+            // pages), and the metadata of every row group written.
+            let source_group = if streamed { chunk } else { PART_GROUP_ROWS };
+            let groups = plan
+                .trace_rows_per_run()
+                .saturating_mul(runs)
+                .div_ceil(BATCH_ROWS);
+            let this_consolidation = BATCH_ROWS
+                .saturating_add(source_group)
+                .min(rows_per_run.saturating_mul(runs.max(1)))
+                .saturating_mul(frame)
+                .saturating_mul(3)
+                .saturating_add(groups.saturating_mul(ROW_GROUP_META_BYTES));
+            trace_consolidation = trace_consolidation.max(this_consolidation);
+            let this_total = this_run
+                .saturating_mul(in_flight)
+                .saturating_add(this_queue);
+            if this_total > trace_memory {
+                trace_memory = this_total;
                 let cause = if positions && d > 2 {
                     format!(
                         "steps = {} with trace_every = {} and trace_positions = true on {dim_field} = {d}",
@@ -575,43 +641,48 @@ impl Estimate {
                 } else {
                     format!("steps = {} with trace_every = {}", st.steps, st.trace_every)
                 };
-                items.retain(|i| i.what != "trace buffers");
+                items.retain(|i| i.what != "trace buffers" && i.what != "trace chunks");
                 items.push(Item {
                     field: "steps".into(),
                     cause,
-                    what: "trace buffers".into(),
+                    what: if streamed {
+                        "trace chunks".into()
+                    } else {
+                        "trace buffers".into()
+                    },
                     each: this_run,
-                    count: held,
+                    count: in_flight,
                     building: 0,
                     per_run: true,
                 });
             }
-            let frame = if positions {
-                TRACE_FRAME_ROW_BYTES + TRACE_FRAME_POSITION_ROW_BYTES
-            } else {
-                TRACE_FRAME_ROW_BYTES
-            };
-            frame_row = frame_row.max(frame.saturating_add(f64s(pos)));
             trace_values_max = trace_values_max.max(TRACE_VALUES.saturating_add(pos));
         }
-        // The writer's batch: up to FLUSH_ROWS rows plus the run that
-        // crosses it, held as runs and again as a frame while it is flushed.
-        let batch_rows = FLUSH_ROWS
-            .saturating_add(rows_per_run)
-            .min(rows_per_run.saturating_mul(runs.max(1)));
-        // Runs move from the workers to the writer: at most every run's
-        // trace is held once, plus the frame of the batch being flushed.
-        let held_bytes = trace_run
-            .saturating_mul(held)
-            .saturating_add(batch_rows.saturating_mul(row_max))
-            .min(trace_run.saturating_mul(runs.max(1)));
-        let trace_memory = held_bytes.saturating_add(batch_rows.saturating_mul(frame_row));
         let run_memory = per_run.saturating_mul(in_flight);
         let landscape_memory = kept;
-        // At the end the runs frame replaces the runs in flight.
+        let groups = plan
+            .trace_rows_per_run()
+            .saturating_mul(runs)
+            .div_ceil(BATCH_ROWS);
+        items.push(Item {
+            field: "steps".into(),
+            cause: format!(
+                "steps = {} with trace_every = {} ({} trace rows)",
+                st.steps,
+                st.trace_every,
+                plan.trace_rows_per_run().saturating_mul(runs)
+            ),
+            what: "row group metadata of trace.parquet (kept until its footer)".into(),
+            each: groups.saturating_mul(ROW_GROUP_META_BYTES),
+            count: 1,
+            building: 0,
+            per_run: false,
+        });
+        // At the end the runs frame replaces the runs in flight, and the
+        // trace is written while it is held.
         let consolidation = runs
             .saturating_mul(RUNS_FRAME_BYTES)
-            .saturating_add(batch_rows.saturating_mul(frame_row));
+            .saturating_add(trace_consolidation);
         // Phases one after the other: building the landscapes, the runs,
         // the consolidation.
         let memory_peak = BASE_BYTES
@@ -637,6 +708,7 @@ impl Estimate {
             build_memory: building,
             run_memory,
             trace_memory,
+            consolidation_memory: consolidation,
             memory_peak,
             items,
             trace_rows,
@@ -714,13 +786,14 @@ impl Estimate {
 
     fn memory_breakdown(&self) -> String {
         format!(
-            "run list {}, landscapes {} ({} more while built), {} in flight {}, trace buffers {}",
+            "run list {}, landscapes {} ({} more while built), {} in flight {}, trace buffers {}, consolidation {}",
             fmt_bytes(self.plan_memory),
             fmt_bytes(self.landscape_memory),
             fmt_bytes(self.build_memory),
             plural(self.in_flight, "run"),
             fmt_bytes(self.run_memory),
-            fmt_bytes(self.trace_memory)
+            fmt_bytes(self.trace_memory),
+            fmt_bytes(self.consolidation_memory)
         )
     }
 
@@ -929,10 +1002,11 @@ pub fn available_space(path: &Path) -> Option<u64> {
 // ------------------------------------------------------------------- timing
 
 /// Seconds per trace row to gather, write and consolidate it, without and
-/// with positions (measured end to end on 2 busy cores: 4 runs × 300,000
-/// rows took 3.7 µs per row on d = 10 and 7.2 µs on d = 2 with positions;
-/// 12,000,000 rows with positions 7.5 µs).
-pub const WRITE_SECONDS_PER_ROW: [f64; 2] = [4e-6, 8e-6];
+/// with positions (measured end to end on 2 busy cores, traces streamed in
+/// chunks: 12,000,000 rows with positions in 13.6 to 27.2 s, 1.1 to 2.3 µs
+/// per row; one run of 10^8 rows on 1 thread, 6.7 µs per row; before
+/// streaming, without positions took about half the time per row).
+pub const WRITE_SECONDS_PER_ROW: [f64; 2] = [1.5e-6, 3e-6];
 
 /// A timing calibration: a few runs of the plan, shortened, plus the
 /// writing of the trace rows.

@@ -18,6 +18,10 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+/// Rows per row group of a consolidated `trace.parquet` (at least; a
+/// group ends at the first source row group that reaches it).
+const BATCH_ROWS: usize = 1 << 17;
+
 /// Counts of a consolidated results folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Counts {
@@ -87,8 +91,31 @@ pub(crate) fn check_plan(
     Ok(())
 }
 
+/// Calls `f` with each row group of the Parquet file `path`, one at a time,
+/// so that a file larger than memory can be read.
+fn for_each_row_group(path: &Path, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
+    let named = |e: &dyn std::fmt::Display| ValleyError::Other(format!("{}: {e}", path.display()));
+    let open = || File::open(path).map_err(|e| named(&e));
+    let mut reader = ParquetReader::new(open()?);
+    let metadata = reader.get_metadata().map_err(|e| named(&e))?.clone();
+    let mut offset = 0;
+    for group in &metadata.row_groups {
+        let rows = group.num_rows();
+        let mut reader = ParquetReader::new(open()?);
+        reader.set_metadata(metadata.clone());
+        let df = reader
+            .with_slice(Some((offset, rows)))
+            .read_parallel(ParallelStrategy::RowGroups)
+            .finish()
+            .map_err(|e| named(&e))?;
+        offset += rows;
+        f(df)?;
+    }
+    Ok(())
+}
+
 /// Writes `dir/runs.parquet` (sorted by plan order) and `dir/trace.parquet`
-/// (streamed source by source, one in memory at a time) from `sources`,
+/// (streamed row group by row group, one in memory at a time) from `sources`,
 /// committing by renaming `runs.parquet` last.
 pub(crate) fn commit(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Counts> {
     let written = write_and_rename(dir, plan, sources);
@@ -132,22 +159,44 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
     fault::point("runs_tmp");
 
     let empty = trace_frame(&[])?;
-    let file = File::create(&trace_tmp)?;
-    let mut writer = ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(Some(metadata(plan)))
-        .batched(empty.schema())?;
+    let file = parts::SharedFile::create(&trace_tmp)?;
+    let mut writer = parts::parquet_writer(plan, file.clone()).batched(empty.schema())?;
     let mut trace_rows = 0;
     if sources.is_empty() {
         writer.write_batch(&empty)?;
     }
+    // Row groups of about BATCH_ROWS rows: fewer, larger groups than the
+    // chunks, as the writer keeps every group's metadata until the footer.
+    let mut batch: Option<DataFrame> = None;
+    let mut write = |batch: &mut Option<DataFrame>| -> Result<()> {
+        if let Some(mut df) = batch.take() {
+            df.rechunk_mut();
+            writer.write_batch(&df)?;
+        }
+        Ok(())
+    };
     for s in &sources {
-        let df = without(read_parquet(&s.trace)?, tc::RUN_ID, &s.repeated)?;
-        trace_rows += df.height();
-        writer.write_batch(&df)?;
+        for file in parts::trace_files(&s.trace)? {
+            for_each_row_group(&file, &mut |df| {
+                let df = without(df, tc::RUN_ID, &s.repeated)?;
+                trace_rows += df.height();
+                match batch.as_mut() {
+                    Some(b) => {
+                        b.vstack_mut_owned(df)?;
+                    }
+                    None => batch = Some(df),
+                }
+                if batch.as_ref().is_some_and(|b| b.height() >= BATCH_ROWS) {
+                    write(&mut batch)?;
+                }
+                Ok(())
+            })?;
+        }
     }
+    write(&mut batch)?;
     writer.finish()?;
-    file.sync_all()?;
+    drop(writer);
+    file.finish(true)?;
     fault::point("trace_tmp");
 
     fs::rename(&trace_tmp, &trace_path)?;
@@ -277,6 +326,74 @@ lr = 0.1
             runner::execute(plan, runs, 1, &mut *sink)
         })
         .unwrap();
+    }
+
+    /// Runs longer than a chunk stream their traces to chunk files; the
+    /// consolidated trace.parquet equals, row for row and in order, the
+    /// frame of the same runs traced in memory.
+    #[test]
+    fn streamed_traces_consolidate_to_the_rows_traced_in_memory() {
+        let plan = Plan::from_source(
+            Path::new("t.toml"),
+            r#"
+name = "t"
+steps = 45000
+seeds = 2
+trace_every = 1
+hessian = false
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = [0.5, 1.0]
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = 0.1 }
+[[schedule]]
+kind = "constant"
+lr = 0.01
+"#,
+        )
+        .unwrap();
+        // Three chunks per run.
+        assert!(45_000 > 2 * crate::runner::trace::chunk_rows(2, 0));
+        let mut in_memory = Vec::new();
+        runner::execute(&plan, &plan.runs, 1, |r| {
+            assert!(r.spilled.is_none());
+            in_memory.push(r);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        let traces: Vec<_> = in_memory
+            .iter()
+            .map(|r| (r.row.run_id.as_str(), &r.trace, r.position_dim))
+            .collect();
+        let expected = trace_frame(&traces).unwrap();
+
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join(PARTS_DIR)).unwrap();
+        let chunks = parts::ChunkFiles::new(&plan, tmp.path());
+        write_parts(&plan, tmp.path(), &StopSlot::default(), |sink| {
+            runner::execute_streamed(&plan, &plan.runs, 1, Some(&chunks), |r| {
+                assert!(matches!(r.spilled, Some(Ok(_))));
+                assert!(r.trace.is_empty());
+                sink(r)
+            })
+        })
+        .unwrap();
+        let names: Vec<String> = fs::read_dir(tmp.path().join(PARTS_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.contains(&"trace-000000.chunks".to_string()),
+            "{names:?}"
+        );
+        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
+        assert_eq!(counts.trace_rows, 90_000);
+        let written = read_parquet(&tmp.path().join(TRACE_FILE)).unwrap();
+        assert_eq!(written.height(), expected.height());
+        assert!(written.equals_missing(&expected));
     }
 
     #[test]

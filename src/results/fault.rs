@@ -15,7 +15,8 @@
 //! parts/ still there), `parts_renamed` (parts/ renamed to parts.old/),
 //! `parts_removing` (parts.old/ half removed). Of resuming a consolidated
 //! folder: `staging` (parts.new/ half made), `staged` (parts/ in place,
-//! consolidated files not yet removed).
+//! consolidated files not yet removed). Of a run whose trace is streamed:
+//! `chunk_written` (after each chunk handed to its chunk file).
 
 /// Stops here if `VALLEY_FAULT` names `stage`.
 pub(crate) fn point(stage: &str) {

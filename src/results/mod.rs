@@ -9,6 +9,8 @@
 //! | `.valley.lock` | the writer's lock (an advisory `flock`), with its pid ([`lock`]) |
 //! | `sweep.json` | the resolved plan and the run counts ([`record`]) |
 //! | `parts/runs-N.parquet`, `parts/trace-N.parquet` | finished runs, flushed as they finish ([`parts`]) |
+//! | `parts/trace-N.chunks/` | the trace of one long run, streamed chunk by chunk while it ran ([`parts`]) |
+//! | `parts/chunks-I.tmp/` | the chunks of run I while it runs; removed on resume if it did not finish |
 //! | `parts/quarantine/` | damaged parts set aside on resume; their runs are run again |
 //!
 //! and once complete, `runs.parquet` and `trace.parquet` instead of `parts/`.
@@ -192,12 +194,13 @@ pub(crate) fn remove_if_exists(path: &Path) -> Result<()> {
     }
 }
 
-/// Removes the temporary files of interrupted writes in `dir` (`*.tmp`).
+/// Removes the temporaries of interrupted writes in `dir` (`*.tmp`: files,
+/// and the chunk folders of runs that did not finish).
 pub(crate) fn remove_temporaries(dir: &Path) -> Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "tmp") && path.is_file() {
-            fs::remove_file(path)?;
+        if path.extension().is_some_and(|e| e == "tmp") {
+            remove_if_exists(&path)?;
         }
     }
     Ok(())

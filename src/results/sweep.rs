@@ -3,6 +3,7 @@
 //! and record the counts. The command adds the terminal (progress bar,
 //! signals) through [`Progress`].
 
+use super::parts::ChunkFiles;
 use super::writer::{write_parts, StopSlot};
 use super::{consolidate, open, write_sweep_json, Counts, Existing, Opened, SweepRecord};
 use crate::config::{Plan, RunSpec};
@@ -78,8 +79,9 @@ pub fn run_sweep(
     write_sweep_json(dir, &record)?;
     let stop = Arc::new(StopSlot::default());
     progress.started(todo.len(), done.len(), planned.len(), stop.clone())?;
+    let chunks = ChunkFiles::new(plan, dir);
     write_parts(plan, dir, &stop, |sink| {
-        runner::execute(plan, &todo, threads, |result| {
+        runner::execute_streamed(plan, &todo, threads, Some(&chunks), |result| {
             progress.run_done();
             sink(result)
         })

@@ -31,7 +31,7 @@ pub mod storage;
 pub mod trace;
 pub mod update;
 
-pub use trace::{TraceColumns, TraceRow};
+pub use trace::{ChunkWriter, SpilledTrace, TraceColumns, TraceRow, TraceSpill};
 
 use crate::config::{Plan, RunSpec};
 use crate::curvature::Curvature;
@@ -89,9 +89,13 @@ pub struct RunRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
     pub row: RunRow,
+    /// The trace rows held in memory (empty when the trace was streamed).
     pub trace: TraceColumns,
     /// Dimension of each traced position (0 when positions are not traced).
     pub position_dim: usize,
+    /// Where a streamed trace was written, or why streaming failed; `None`
+    /// when the trace is in `trace`.
+    pub spilled: Option<std::result::Result<SpilledTrace, String>>,
 }
 
 /// What every run of a plan shares: the built landscapes and their known
@@ -211,8 +215,18 @@ impl RunState {
     }
 }
 
-/// Runs one trajectory.
+/// Runs one trajectory, its trace in memory.
 pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
+    run_one_streamed(plan, prepared, spec, None)
+}
+
+/// Runs one trajectory; a trace longer than a chunk goes to `spill`.
+pub fn run_one_streamed(
+    plan: &Plan,
+    prepared: &Prepared,
+    spec: &RunSpec,
+    spill: Option<&dyn TraceSpill>,
+) -> RunResult {
     let f: &dyn Landscape = prepared.landscapes[spec.landscape].as_ref();
     let resolved = &plan.optimizers[spec.optimizer];
     let update = Update::new(plan, spec, f.dim());
@@ -228,9 +242,12 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
     );
     storage.store_initial(&mut run.x);
     let lr0 = update.at(0).params.lr;
-    let mut observer = Observer::new(plan, prepared, spec, f, lr0, update.groups());
+    let mut observer = Observer::new(plan, prepared, spec, f, lr0, update.groups(), spill);
 
     for t in 0..plan.settings.steps {
+        if observer.failed() {
+            break;
+        }
         let hyper = update.at(t);
         let loss = run.evaluate(f, compute, &mut transforms, |batch_loss, g| {
             observer.wants_loss(t, batch_loss, g)
@@ -274,12 +291,7 @@ pub fn run_one(plan: &Plan, prepared: &Prepared, spec: &RunSpec) -> RunResult {
         std::mem::swap(&mut run.g, &mut run.g_prev);
     }
 
-    let (row, trace, position_dim) = observer.finish(f, &mut run, spec);
-    RunResult {
-        row,
-        trace,
-        position_dim,
-    }
+    observer.finish(f, &mut run, spec)
 }
 
 /// Runs `runs` on a pool of `threads` threads (0: all cores) and hands each
@@ -289,6 +301,18 @@ pub fn execute<E: Send>(
     plan: &Plan,
     runs: &[RunSpec],
     threads: usize,
+    sink: impl FnMut(RunResult) -> Result<(), E>,
+) -> Result<(), E> {
+    execute_streamed(plan, runs, threads, None, sink)
+}
+
+/// [`execute`], with the traces longer than a chunk streamed to `spill`
+/// while their runs go on.
+pub fn execute_streamed<E: Send>(
+    plan: &Plan,
+    runs: &[RunSpec],
+    threads: usize,
+    spill: Option<&dyn TraceSpill>,
     mut sink: impl FnMut(RunResult) -> Result<(), E>,
 ) -> Result<(), E> {
     let prepared = Prepared::new(plan);
@@ -307,7 +331,7 @@ pub fn execute<E: Send>(
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let result = run_one(plan, prepared, spec);
+                    let result = run_one_streamed(plan, prepared, spec, spill);
                     if tx.send(result).is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }

@@ -9,11 +9,12 @@
 //!
 //! Nothing here allocates per step, except a sharpness row's curvature
 //! (every `hessian_every` steps), whose dense eigen-solver or Lanczos
-//! allocates its own workspace.
+//! allocates its own workspace, and a full chunk of a streamed trace, which
+//! is handed to its [`ChunkWriter`] (see [`super::trace`]).
 
-use super::trace::{TraceColumns, TraceRow};
+use super::trace::{chunk_rows, ChunkWriter, TraceColumns, TraceRow, TraceSpill};
 use super::update::{Hyper, Update};
-use super::{Prepared, RunRow, RunState};
+use super::{Prepared, RunResult, RunRow, RunState};
 use crate::config::plan::Settings;
 use crate::config::{Plan, RunSpec};
 use crate::curvature;
@@ -29,6 +30,12 @@ pub struct Observer<'a> {
     pub trace: TraceColumns,
     /// Coordinates per traced position (0: positions not traced).
     pub position_dim: usize,
+    /// Rows held before a chunk is streamed (`usize::MAX`: not streamed).
+    chunk_rows: usize,
+    /// Where a streamed trace goes.
+    chunks: Option<Box<dyn ChunkWriter>>,
+    /// Why streaming failed (the run stops there).
+    spill_error: Option<String>,
     threshold: f64,
     initial_loss: f64,
     min_loss: f64,
@@ -54,6 +61,7 @@ impl<'a> Observer<'a> {
         f: &dyn Landscape,
         lr0: f64,
         groups: usize,
+        spill: Option<&dyn TraceSpill>,
     ) -> Self {
         let settings = &plan.settings;
         let dim = f.dim();
@@ -68,17 +76,32 @@ impl<'a> Observer<'a> {
         } else {
             Vec::new()
         };
+        let rows = usize::try_from(plan.trace_rows_per_run())
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let chunk = chunk_rows(position_dim, groups);
+        let (chunks, spill_error) = match spill {
+            Some(s) if rows > chunk => match s.open(&spec.run_id, spec.index, position_dim) {
+                Ok(w) => (Some(w), None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            _ => (None, None),
+        };
+        let streamed = chunks.is_some() || spill_error.is_some();
         Self {
             settings,
             minima,
             rng_curvature: rng_for(settings.seed, &spec.run_id, Stream::Curvature),
             trace: TraceColumns::with_capacity(
-                plan.trace_rows_per_run() as usize + 1,
+                if streamed { chunk } else { rows },
                 position_dim,
                 labels,
             )
             .with_groups(groups),
             position_dim,
+            chunk_rows: if streamed { chunk } else { usize::MAX },
+            chunks,
+            spill_error,
             threshold: f64::INFINITY,
             initial_loss: f64::NAN,
             min_loss: f64::INFINITY,
@@ -146,6 +169,7 @@ impl<'a> Observer<'a> {
         }
         let loss = loss.unwrap_or(f64::NAN);
         self.diverged_at = Some(t);
+        self.make_room();
         self.trace.push(TraceRow {
             step: t,
             lr: hyper.params.lr,
@@ -183,8 +207,28 @@ impl<'a> Observer<'a> {
     /// Before update `t`: the position of a traced row.
     pub fn before_update(&mut self, t: u64, x: &[f64]) {
         if self.settings.traced(t) {
+            self.make_room();
             self.push_position(x);
         }
+    }
+
+    /// Before a row is pushed: streams a full chunk and clears it.
+    fn make_room(&mut self) {
+        if self.trace.len() < self.chunk_rows {
+            return;
+        }
+        if let Some(w) = self.chunks.as_mut() {
+            if let Err(e) = w.write(&self.trace) {
+                self.spill_error = Some(e.to_string());
+                self.chunks = None;
+            }
+        }
+        self.trace.clear();
+    }
+
+    /// Whether the run must stop because its trace cannot be streamed.
+    pub fn failed(&self) -> bool {
+        self.spill_error.is_some()
     }
 
     fn push_position(&mut self, x: &[f64]) {
@@ -269,12 +313,7 @@ impl<'a> Observer<'a> {
     }
 
     /// The run's row of results, at its last point `run.x`.
-    pub fn finish(
-        mut self,
-        f: &dyn Landscape,
-        run: &mut RunState,
-        spec: &RunSpec,
-    ) -> (RunRow, TraceColumns, usize) {
+    pub fn finish(mut self, f: &dyn Landscape, run: &mut RunState, spec: &RunSpec) -> RunResult {
         let settings = self.settings;
         let (final_loss, final_grad_norm) = if self.diverged_at.is_some() {
             (*self.trace.loss.last().unwrap_or(&f64::NAN), f64::NAN)
@@ -326,6 +365,24 @@ impl<'a> Observer<'a> {
             skipped_steps: self.skipped_steps,
             stalled_at: self.stall_from,
         };
-        (row, self.trace, self.position_dim)
+        let spilled = match (self.chunks.take(), self.spill_error.take()) {
+            (_, Some(e)) => Some(Err(e)),
+            (Some(mut w), None) => {
+                let last = if self.trace.is_empty() {
+                    Ok(())
+                } else {
+                    w.write(&self.trace)
+                };
+                self.trace.clear();
+                Some(last.and_then(|()| w.finish()).map_err(|e| e.to_string()))
+            }
+            (None, None) => None,
+        };
+        RunResult {
+            row,
+            trace: self.trace,
+            position_dim: self.position_dim,
+            spilled,
+        }
     }
 }

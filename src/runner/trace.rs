@@ -1,6 +1,61 @@
 //! The trace of one run, column by column: a row every `trace_every` steps
 //! (and on sharpness rows and the last step), pushed into columns reserved
 //! before the first step, so tracing does not allocate.
+//!
+//! A run whose trace would not fit in one chunk ([`chunk_rows`] rows, about
+//! [`CHUNK_BYTES`]) streams it: when the columns are full they are handed to
+//! a [`ChunkWriter`] (a file of the results folder) and cleared, so the
+//! memory of a run does not grow with its steps. Shorter runs keep their
+//! trace in memory, reserved exactly, as before.
+
+use crate::error::Result;
+use std::path::PathBuf;
+
+/// Memory budget of one run's trace columns (the chunk of a streamed run).
+pub const CHUNK_BYTES: usize = 4 << 20;
+/// Most rows in a chunk, whatever the row size.
+pub const CHUNK_ROWS: usize = 1 << 16;
+
+/// Bytes of one row in [`TraceColumns`]: the fixed columns, the basin
+/// index, `position_len` coordinates and `groups` group lrs.
+pub fn row_bytes(position_len: usize, groups: usize) -> usize {
+    use std::mem::size_of;
+    let fixed = size_of::<u64>()
+        + 3 * size_of::<f64>()
+        + 10 * size_of::<Option<f64>>()
+        + 2 * size_of::<Option<bool>>()
+        + size_of::<Option<u32>>();
+    fixed + size_of::<f64>() * (position_len + groups)
+}
+
+/// Rows per chunk of a streamed trace: [`CHUNK_BYTES`] worth, at most
+/// [`CHUNK_ROWS`], at least one.
+pub fn chunk_rows(position_len: usize, groups: usize) -> usize {
+    (CHUNK_BYTES / row_bytes(position_len, groups)).clamp(1, CHUNK_ROWS)
+}
+
+/// Where the trace of a long run is streamed: one [`ChunkWriter`] per run.
+pub trait TraceSpill: Sync {
+    /// Opens the chunk writer of run `index` (`run_id`), whose rows carry
+    /// `position_dim` coordinates.
+    fn open(&self, run_id: &str, index: usize, position_dim: usize)
+        -> Result<Box<dyn ChunkWriter>>;
+}
+
+/// Takes the chunks of one run's trace, in order.
+pub trait ChunkWriter {
+    /// Writes the rows of `chunk` after those written before.
+    fn write(&mut self, chunk: &TraceColumns) -> Result<()>;
+    /// Completes the run's trace.
+    fn finish(self: Box<Self>) -> Result<SpilledTrace>;
+}
+
+/// A run's trace written to a file as it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpilledTrace {
+    pub path: PathBuf,
+    pub rows: usize,
+}
 
 /// The traced steps of one run, column by column.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -121,6 +176,29 @@ impl TraceColumns {
         self.loss_scale.push(row.loss_scale);
         self.skipped.push(row.skipped);
         self.update_underflow.push(row.update_underflow);
+    }
+
+    /// Empties the columns, keeping their memory.
+    pub fn clear(&mut self) {
+        self.step.clear();
+        self.lr.clear();
+        self.momentum.clear();
+        self.loss.clear();
+        self.grad_norm.clear();
+        self.update_norm.clear();
+        self.grad_cosine.clear();
+        self.effective_step.clear();
+        self.shrink.clear();
+        self.sharpness.clear();
+        self.batch_loss.clear();
+        self.preclip_norm.clear();
+        self.clipped.clear();
+        self.loss_scale.clear();
+        self.skipped.clear();
+        self.update_underflow.clear();
+        self.group_lr.clear();
+        self.position.clear();
+        self.basin.clear();
     }
 
     /// The basin label of row `i`, where positions are traced.
