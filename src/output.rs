@@ -119,9 +119,18 @@ pub fn trace_frame(traces: &[RunTrace]) -> Result<DataFrame> {
 
 /// A sweep axis's values as a column: numbers as f64, booleans as bool,
 /// anything else as text; null where the run's table does not set the field.
-fn axis_column(name: &str, values: Vec<Option<&toml::Value>>) -> Column {
+/// The type is decided by every value the axis takes in the plan
+/// (`plan_values`), not by the rows at hand, so that every part of a sweep
+/// writes the column with one type (a part holding only runs of a table
+/// without the axis would otherwise write nulls as numbers, and could not be
+/// joined with a part of text values).
+fn axis_column(
+    name: &str,
+    values: Vec<Option<&toml::Value>>,
+    plan_values: &[&toml::Value],
+) -> Column {
     use toml::Value as V;
-    let all = |pred: fn(&V) -> bool| values.iter().flatten().all(|v| pred(v));
+    let all = |pred: fn(&V) -> bool| plan_values.iter().all(|v| pred(v));
     if all(|v| matches!(v, V::Integer(_) | V::Float(_))) {
         let vals: Vec<Option<f64>> = values
             .iter()
@@ -209,7 +218,15 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
                     .or_else(|| axis_value(&plan.schedules[s.schedule].axis_values, &axis.column))
             })
             .collect();
-        columns.push(axis_column(&axis.column, values));
+        let plan_values: Vec<&toml::Value> = plan
+            .landscapes
+            .iter()
+            .map(|l| &l.axis_values)
+            .chain(plan.optimizers.iter().map(|o| &o.axis_values))
+            .chain(plan.schedules.iter().map(|s| &s.axis_values))
+            .filter_map(|v| axis_value(v, &axis.column))
+            .collect();
+        columns.push(axis_column(&axis.column, values, &plan_values));
     }
     let finite = |v: f64| v.is_finite().then_some(v);
     columns.extend([

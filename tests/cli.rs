@@ -197,6 +197,59 @@ fn shards_merged_equal_the_whole_sweep() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
+/// A text sweep axis that only some tables have: a shard holding only runs
+/// of the other tables writes the column as text too (typed by the plan, not
+/// by its rows), so shards merge and equal the whole sweep. This failed to
+/// join ("type Float64 is incompatible with expected type String").
+#[test]
+fn a_text_axis_of_one_table_joins_across_shards() {
+    let src = r#"
+name = "text_axis"
+steps = 20
+seeds = 1
+trace_every = 10
+hessian = false
+
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = [1.0, 2.0]
+
+[[optimizer]]
+kind = "sgd"
+
+[[schedule]]
+kind = "constant"
+lr = 0.1
+
+[[schedule]]
+kind = "cyclic"
+base_lr = 0.01
+max_lr = 0.1
+step_size_up = 5
+mode = { sweep = ["triangular", "triangular2"] }
+"#;
+    let (tmp, file) = setup(src);
+    let f = file.to_str().unwrap();
+    let o = valley(&["sweep", f, "--out", "whole", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    for k in ["1/3", "2/3", "3/3"] {
+        let o = valley(
+            &["sweep", f, "--out", "split", "--shard", k, "-q"],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Shard 1 holds the constant schedule's run only.
+    let first = read(&tmp.path().join("split/shard-1-of-3/runs.parquet"));
+    let mode = first.column("schedule.mode").unwrap();
+    assert_eq!(mode.dtype(), &DataType::String);
+    assert_eq!(mode.null_count(), 1);
+    let o = valley(&["merge", "split"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_rows(&tmp.path().join("whole"), &tmp.path().join("split"));
+}
+
 #[test]
 fn resume_finishes_an_interrupted_sweep_with_the_same_rows() {
     let (tmp, file) = setup(TINY);
