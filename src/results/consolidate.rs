@@ -92,7 +92,8 @@ pub(crate) fn check_plan(
 }
 
 /// Calls `f` with each row group of the Parquet file `path`, one at a time,
-/// so that a file larger than memory can be read.
+/// so that a file larger than memory can be read. A row group is decoded
+/// with its columns in parallel (there is one group in hand at a time).
 fn for_each_row_group(path: &Path, f: &mut dyn FnMut(DataFrame) -> Result<()>) -> Result<()> {
     let named = |e: &dyn std::fmt::Display| ValleyError::Other(format!("{}: {e}", path.display()));
     let open = || File::open(path).map_err(|e| named(&e));
@@ -105,7 +106,7 @@ fn for_each_row_group(path: &Path, f: &mut dyn FnMut(DataFrame) -> Result<()>) -
         reader.set_metadata(metadata.clone());
         let df = reader
             .with_slice(Some((offset, rows)))
-            .read_parallel(ParallelStrategy::RowGroups)
+            .read_parallel(ParallelStrategy::Columns)
             .finish()
             .map_err(|e| named(&e))?;
         offset += rows;

@@ -180,11 +180,17 @@ pub fn keep_quarantine(parts: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes `df` to `path` through a temporary file and a rename.
+/// Writes `df` to `path` through a temporary file and a rename. A part is
+/// read once, by consolidation: LZ4 and no statistics, which cost less to
+/// write than the zstd and statistics of the consolidated files.
 fn write_part(path: &Path, df: &mut DataFrame, plan: &Plan) -> Result<()> {
     let tmp = path.with_extension("parquet.tmp");
     let file = SharedFile::create(&tmp)?;
-    parquet_writer(plan, file.clone()).finish(df)?;
+    ParquetWriter::new(file.clone())
+        .with_compression(ParquetCompression::Lz4Raw)
+        .with_statistics(StatisticsOptions::empty())
+        .with_key_value_metadata(Some(metadata(plan)))
+        .finish(df)?;
     file.finish(false)?;
     fs::rename(&tmp, path)?;
     Ok(())
