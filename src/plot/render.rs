@@ -288,10 +288,12 @@ impl Figure {
     }
 }
 
-/// Compact tick labels: `0.05`, `1e-4`, `2.5e3`.
+/// Compact tick labels: `0.05`, `1e-4`, `2.5e3`. A tick within 1e-15 of 0
+/// is the zero of a linear axis that rounding moved (plotters places
+/// -0.15 + k·0.05 at -2.8e-17): labelled `0`.
 pub fn tick(v: &f64) -> String {
     let a = v.abs();
-    if a == 0.0 {
+    if a < 1e-15 {
         "0".into()
     } else if !(1e-3..1e5).contains(&a) {
         let s = format!("{v:.1e}");

@@ -395,3 +395,14 @@ lr = { sweep = [0.1, 0.25, 0.6] }
     let (_tmp2, other) = super::tests::sweep();
     assert!(figures::edge_of_stability(&Results::read(&other).unwrap()).is_none());
 }
+
+#[test]
+fn tick_labels_round_a_drifted_zero() {
+    use super::render::tick;
+    // -0.15 + 3·0.05 in floating point, as plotters computes the key point.
+    assert_eq!(tick(&(-0.15 + 3.0 * 0.05)), "0");
+    assert_eq!(tick(&0.0), "0");
+    assert_eq!(tick(&0.05), "0.05");
+    assert_eq!(tick(&1e-4), "1e-4");
+    assert_eq!(tick(&2500.0), "2500");
+}
