@@ -29,6 +29,8 @@ scripts=(
     scripts/golden_schedules.py
     scripts/golden_clipping.py
     scripts/golden_precision.py
+    scripts/golden_compare.py
+    scripts/golden_claims.py
     tests/fixtures/plots/make_fixtures.py
 )
 
