@@ -3,21 +3,11 @@
 //! a clear difference, `inconclusive` for identical levels, `supported` for a
 //! true claim; a malformed claim exits 2 naming the field and its line.
 
+mod common;
+use common::{text, valley};
+
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn valley(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the valley binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A stable quadratic (lr·λ_max ≤ 0.4) for 40 steps, 10 seeds, two momenta.
 /// The analytic contraction per step in the flattest direction (λ = 0.1) is

@@ -1,20 +1,15 @@
 //! Runs the real `valley` binary on tiny sweep files in temporary folders.
 
+mod common;
+use common::{text, valley};
+
 use polars::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn valley(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the valley binary runs")
-}
+use std::process::Output;
 
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    text(&o.stderr)
 }
 
 fn read(path: &Path) -> DataFrame {

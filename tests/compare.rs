@@ -1,22 +1,12 @@
 //! `valley compare` and `valley report` on real tiny sweeps, through the
 //! binary.
 
+mod common;
+use common::{text, valley};
+
 use polars::prelude::*;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn valley(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the valley binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::path::PathBuf;
 
 /// 2 landscapes (one 2-D) x 2 momenta x 3 schedules x 10 seeds; the `hot`
 /// schedule diverges on the quadratic (lr·λ_max = 4.4 > 2(1+β)). Ten seeds:
