@@ -310,7 +310,7 @@ mod tests {
         let f = flat(3);
         let g = [0.0; 3];
         let spec = NoiseSpec::StudentT(student_t::StudentTNoise {
-            std: 2.0,
+            std: Level::Constant(2.0),
             dof: 10.0,
         });
         check_moments(moments(&spec, &f, &[0.0; 3], &g, &g), &[2.0; 3], 4.0);
@@ -340,6 +340,47 @@ mod tests {
             / N as f64;
         let p: f64 = 0.0028985612064518335;
         within("tail", tail, p, (p * (1.0 - p) / N as f64).sqrt());
+    }
+
+    /// A scheduled `std`: StepLR from 2 halving every 100 updates gives every
+    /// component the standard deviation 2 at update 0 and 1 at update 150
+    /// (ν = 10, kurtosis 4, as above).
+    #[test]
+    fn student_t_std_follows_its_schedule() {
+        let spec: NoiseSpec = toml::from_str(
+            r#"kind = "student_t"
+dof = 10.0
+std = { kind = "step", lr = 2.0, step_size = 100, gamma = 0.5 }"#,
+        )
+        .unwrap();
+        spec.validate().unwrap();
+        let f = flat(1);
+        let mut rng = rng_for(9, "scheduled", Stream::Noise);
+        let (mut buf, mut scratch) = ([0.0; 1], [0.0; 1]);
+        for (t, sd) in [(0, 2.0), (150, 1.0)] {
+            let at = NoiseStep {
+                t,
+                lr: 0.1,
+                lr0: 0.1,
+            };
+            let var = (0..N)
+                .map(|_| {
+                    buf[0] = 0.0;
+                    spec.perturb(&mut rng, at, &f, &[0.0], &mut buf, &mut scratch);
+                    buf[0] * buf[0]
+                })
+                .sum::<f64>()
+                / N as f64;
+            within(
+                &format!("var at {t}"),
+                var,
+                sd * sd,
+                sd * sd * (3.0 / N as f64).sqrt(),
+            );
+        }
+        let e: NoiseSpec =
+            toml::from_str("kind = \"student_t\"\ndof = 3.0\nstd = \"with_lr\"").unwrap();
+        assert_eq!(e.validate().unwrap_err().field, "std");
     }
 
     #[test]
@@ -412,9 +453,12 @@ mod tests {
     fn validation_and_serde() {
         let n: NoiseSpec = serde_json::from_str(r#"{"kind":"student_t","std":1,"dof":5}"#).unwrap();
         assert_eq!(n.kind_name(), "student_t");
-        let e = NoiseSpec::StudentT(student_t::StudentTNoise { std: 1.0, dof: 2.0 })
-            .validate()
-            .unwrap_err();
+        let e = NoiseSpec::StudentT(student_t::StudentTNoise {
+            std: Level::Constant(1.0),
+            dof: 2.0,
+        })
+        .validate()
+        .unwrap_err();
         assert_eq!(e.field, "dof");
         assert!(e.message.contains('2'));
         let e = NoiseSpec::Dp(dp::DpNoise {
