@@ -460,6 +460,43 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     assert!(!tmp.path().join("results").exists());
 }
 
+/// Runs the binary with its stdout on a pipe whose reader is already closed
+/// (as `valley ... | head` after head exits): every write fails with EPIPE.
+fn with_closed_stdout(args: &[&str], cwd: &Path) -> Output {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both descriptors were just returned by pipe(2) and are owned here.
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_valley"))
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::from(writer))
+        .output()
+        .expect("the valley binary runs")
+}
+
+/// A reader that went away ends the output quietly: exit 0, no panic (the
+/// `print!` macros panicked on EPIPE), and a sweep still writes its results.
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let (tmp, file) = setup(TINY);
+    let f = file.to_str().unwrap();
+    for args in [
+        vec!["sweep", f, "--dry-run"],
+        vec!["reference"],
+        vec!["sweep", f],
+        vec!["compare", "results/tiny", "--by", "schedule"],
+    ] {
+        let o = with_closed_stdout(&args, tmp.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    assert!(tmp.path().join("results/tiny/runs.parquet").exists());
+}
+
 #[test]
 fn a_diverging_run_is_recorded_and_the_sweep_goes_on() {
     // f = 10 x^2/2 (lambda = 10): lr 0.21 > 2/10 diverges, lr 0.19 < 2/10 does not.

@@ -174,7 +174,7 @@ pub fn print_claims(dir: &Path, plan: &Plan) -> Result<()> {
     if !evals.is_empty() {
         let named: Vec<(String, Evaluation)> =
             evals.into_iter().map(|e| (plan.name.clone(), e)).collect();
-        print!("{}", claims::to_table(&named));
+        super::print_out(&claims::to_table(&named))?;
     }
     Ok(())
 }
@@ -276,6 +276,5 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
         index_html(&entries, &args.out).as_bytes(),
     )?;
     let named: Vec<(String, Evaluation)> = entries.into_iter().map(|e| (e.file, e.eval)).collect();
-    print!("{}", claims::to_table(&named));
-    Ok(())
+    super::print_out(&claims::to_table(&named))
 }

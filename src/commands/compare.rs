@@ -23,13 +23,12 @@ pub fn run(args: CompareArgs) -> Result<()> {
         higher_is_better: args.higher_is_better,
     };
     let c = compare::compare_dir(dir, &plan, &opts)?;
-    match args.format {
-        CompareFormat::Table => print!("{}", c.to_table()),
-        CompareFormat::Csv => print!("{}", c.to_csv()),
-        CompareFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&c.to_json()).expect("json values serialize")
-        ),
-    }
-    Ok(())
+    let text = match args.format {
+        CompareFormat::Table => c.to_table(),
+        CompareFormat::Csv => c.to_csv(),
+        CompareFormat::Json => {
+            serde_json::to_string_pretty(&c.to_json()).expect("json values serialize") + "\n"
+        }
+    };
+    super::print_out(&text)
 }

@@ -72,6 +72,5 @@ pub fn run(args: InspectArgs) -> Result<()> {
         "basin": basin,
         "best_known_value": f.best_known_value(),
     });
-    println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-    Ok(())
+    super::print_out(&(serde_json::to_string_pretty(&out).expect("json") + "\n"))
 }

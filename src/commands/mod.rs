@@ -13,7 +13,19 @@ pub mod sweep;
 
 use crate::config::locate::line_of;
 use crate::error::{Result, ValleyError};
+use std::io::Write;
 use std::path::Path;
+
+/// Writes a command's output to stdout. A reader that has gone away
+/// (`valley ... | head`) ends the output quietly, as in other command-line
+/// tools, instead of the panic of `print!`; other write errors are errors.
+pub(crate) fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
 
 /// The one table `section` of a small file (`[schedule]`), or the one of its
 /// `[[section]]` tables labelled `name` (or the only one).

@@ -162,20 +162,17 @@ pub fn run(args: SweepArgs) -> Result<()> {
     let estimate = Estimate::of(&plan, runs.len() as u64, threads as u64);
     estimate.check(&plan, &limits, &dir)?;
     if args.dry_run {
-        print!("{}", plan.describe());
+        let mut text = plan.describe();
         if let Some((k, n)) = shard {
-            println!(
-                "  shard {k}/{n}: {} of the {} runs",
+            text += &format!(
+                "  shard {k}/{n}: {} of the {} runs\n",
                 runs.len(),
                 plan.runs.len()
             );
         }
-        println!("  output: {}", dir.display());
-        print!(
-            "{}",
-            estimate::dry_run_report(&plan, &estimate, &limits, &dir)
-        );
-        return Ok(());
+        text += &format!("  output: {}\n", dir.display());
+        text += &estimate::dry_run_report(&plan, &estimate, &limits, &dir);
+        return super::print_out(&text);
     }
     let mode = match (args.force, args.resume) {
         (true, _) => Existing::Force,
