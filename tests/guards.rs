@@ -159,7 +159,7 @@ fn a_huge_dim_is_refused_by_memory() {
     );
 }
 
-/// An mlp's size is its width: its default init holds two bounds per
+/// An mlp's size is width·(d + 1): its default init holds two bounds per
 /// coordinate, refused before they are built (this aborted with an
 /// allocation failure, or panicked on a capacity overflow, found by the
 /// fuzz test).
@@ -184,6 +184,29 @@ fn a_huge_mlp_width_is_refused_before_its_default_init() {
         &[],
         "landscape[0].width",
         &["gives more than 18446744073709551615 coordinates"],
+    );
+    // The message names the factor that makes the size: here the input
+    // dimension (8·(10^12 + 1) coordinates), and a factorization's rows
+    // ((10^12 + 10)·2).
+    refused(
+        &sweep(
+            "steps = 10",
+            "kind = \"mlp\"\nwidth = 8\ndata = { d = 1000000000000 }",
+            "",
+        ),
+        &[],
+        "landscape[0].data.d",
+        &["gives 8000000000008 coordinates, whose default init needs 128 TB"],
+    );
+    refused(
+        &sweep(
+            "steps = 10",
+            "kind = \"matrix_factorization\"\nrank = 2\nrows = 1000000000000",
+            "",
+        ),
+        &[],
+        "landscape[0].rows",
+        &["gives 2000000000020 coordinates, whose default init needs 32.0 TB"],
     );
 }
 

@@ -87,8 +87,19 @@ impl LandscapeSpec for MatrixFactorizationSpec {
         MatrixFactorizationSpec::dim(self)
     }
 
+    /// dim = (rows + cols)·rank: `rank`, or the shape where it is the
+    /// larger factor (`rows`/`cols`, or `data.file`'s table).
     fn dim_field(&self) -> &'static str {
-        "rank"
+        let (m, p) = self.shape();
+        if m.saturating_add(p) <= self.rank {
+            "rank"
+        } else if self.data.file.is_some() {
+            "data.file"
+        } else if m >= p {
+            "rows"
+        } else {
+            "cols"
+        }
     }
 
     fn default_init_bytes(&self) -> u64 {

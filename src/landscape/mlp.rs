@@ -102,8 +102,16 @@ impl LandscapeSpec for MlpSpec {
         self.width.saturating_mul(self.data.d().saturating_add(1))
     }
 
+    /// dim = width·(d + 1): `width`, or the input dimension where it is
+    /// the larger factor (`data.d`, or `data.file`'s columns).
     fn dim_field(&self) -> &'static str {
-        "width"
+        if self.data.d().saturating_add(1) <= self.width {
+            "width"
+        } else if self.data.file.is_some() {
+            "data.file"
+        } else {
+            "data.d"
+        }
     }
 
     fn default_init_bytes(&self) -> u64 {

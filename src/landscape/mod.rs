@@ -419,7 +419,8 @@ pub trait LandscapeSpec {
     /// memory checks, never wrapped).
     fn dim(&self) -> usize;
 
-    /// The field that sets the number of coordinates, for messages.
+    /// The field that sets the number of coordinates (where several do,
+    /// the one that contributes most), for messages.
     fn dim_field(&self) -> &'static str {
         "dim"
     }
