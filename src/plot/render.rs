@@ -292,6 +292,23 @@ impl Figure {
 /// is the zero of a linear axis that rounding moved (plotters places
 /// -0.15 + k·0.05 at -2.8e-17): labelled `0`.
 pub fn tick(v: &f64) -> String {
+    tick_with(*v, 4)
+}
+
+/// [`tick`] for a linear axis from `lo` to `hi` (about 8 ticks): with as
+/// many decimals as the spacing needs, so ticks 1e-5 apart near 1 read
+/// `0.99998`, `0.99999`, `1` rather than `1`, `1`, `1`.
+pub fn ticks_for(lo: f64, hi: f64, log: bool) -> impl Fn(&f64) -> String {
+    let step = (hi - lo).abs() / 8.0;
+    let decimals = if log || !(step.is_finite() && step > 0.0) {
+        4
+    } else {
+        (1.0 - step.log10().floor()).clamp(4.0, 15.0) as usize
+    };
+    move |v| tick_with(*v, decimals)
+}
+
+fn tick_with(v: f64, decimals: usize) -> String {
     let a = v.abs();
     if a < 1e-15 {
         "0".into()
@@ -299,7 +316,7 @@ pub fn tick(v: &f64) -> String {
         let s = format!("{v:.1e}");
         s.replace(".0e", "e")
     } else {
-        let s = format!("{v:.4}");
+        let s = format!("{v:.decimals$}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
         s.to_string()
     }
@@ -406,6 +423,10 @@ where
             })
         }))?;
     }
+    let (x_tick, y_tick) = (
+        ticks_for(x_lo, x_hi, p.x_log),
+        ticks_for(y_lo, y_hi, p.y_log),
+    );
     let mut mesh = chart.configure_mesh();
     if p.heatmap.is_some() {
         // Grid lines would hatch the heatmap; keep the axes and labels.
@@ -413,8 +434,8 @@ where
     }
     mesh.x_desc(&p.x_label)
         .y_desc(&p.y_label)
-        .x_label_formatter(&tick)
-        .y_label_formatter(&tick)
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(&y_tick)
         .label_style((FONT, 16))
         .axis_desc_style((FONT, 18))
         .light_line_style(RGBColor(235, 235, 235))

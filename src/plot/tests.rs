@@ -406,3 +406,21 @@ fn tick_labels_round_a_drifted_zero() {
     assert_eq!(tick(&1e-4), "1e-4");
     assert_eq!(tick(&2500.0), "2500");
 }
+
+#[test]
+fn tick_labels_have_the_decimals_their_spacing_needs() {
+    use super::render::ticks_for;
+    // An axis from 0.99992 to 1 (ticks 1e-5 apart): every tick distinct.
+    let f = ticks_for(0.99992, 1.0, false);
+    let labels: Vec<String> = (0..=8).map(|k| f(&(0.99992 + k as f64 * 1e-5))).collect();
+    assert_eq!(labels[0], "0.99992");
+    assert_eq!(labels[7], "0.99999");
+    assert_eq!(labels[8], "1");
+    let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+    assert_eq!(distinct.len(), 9, "{labels:?}");
+    // A wide axis keeps the compact labels of `tick`.
+    let g = ticks_for(0.0, 2500.0, false);
+    assert_eq!(g(&2500.0), "2500");
+    assert_eq!(g(&0.05), "0.05");
+    assert_eq!(ticks_for(1e-6, 1.0, true)(&1e-4), "1e-4");
+}
