@@ -24,8 +24,8 @@ Usage (inside a venv made from scripts/requirements-golden.txt, after
     python3 benches/peers/protein_tuning.py [--valley target/release/valley]
         [--only fib13_2d]   # -> benches/peers/protein_tuning.json
 
-Measured on a 2-core machine: about 1.5 min (2-D fib13), 3 min (2-D fib21),
-2 min (3-D fib13).
+Measured on a 2-core machine: 45 s (2-D fib13), 90 s (2-D fib21), 60 s
+(3-D fib13).
 """
 
 import argparse
