@@ -27,6 +27,18 @@ impl Level {
         }
     }
 
+    /// Checks a level that must be ≥ 0 and may not be `"with_lr"` (noise
+    /// scales: only langevin's temperature follows the lr); `field` names it.
+    pub fn validate_without_lr(&self, field: &str) -> Result<(), SpecError> {
+        match self {
+            Self::WithLr => Err(SpecError::new(
+                field,
+                "\"with_lr\" is for langevin's temperature; give a number or a schedule table",
+            )),
+            _ => self.validate(field),
+        }
+    }
+
     /// Checks a level that must be ≥ 0; `field` names it.
     pub fn validate(&self, field: &str) -> Result<(), SpecError> {
         match self {

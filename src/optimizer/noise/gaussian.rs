@@ -21,13 +21,7 @@ impl crate::registry::Documented for Gaussian {
 
 impl NoiseModel for Gaussian {
     fn validate(&self) -> Result<(), SpecError> {
-        match self.std {
-            Level::WithLr => Err(SpecError::new(
-                "std",
-                "\"with_lr\" is for langevin's temperature; give a number or a schedule table",
-            )),
-            _ => self.std.validate("std"),
-        }
+        self.std.validate_without_lr("std")
     }
 
     fn perturb(

@@ -31,15 +31,7 @@ pub fn student_t_scale(std: f64, dof: f64) -> f64 {
 
 impl NoiseModel for StudentTNoise {
     fn validate(&self) -> Result<(), SpecError> {
-        match self.std {
-            Level::WithLr => {
-                return Err(SpecError::new(
-                    "std",
-                    "\"with_lr\" is for langevin's temperature; give a number or a schedule table",
-                ))
-            }
-            _ => self.std.validate("std")?,
-        }
+        self.std.validate_without_lr("std")?;
         if self.dof.is_finite() && self.dof > 2.0 {
             Ok(())
         } else {
