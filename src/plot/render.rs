@@ -288,16 +288,12 @@ impl Figure {
     }
 }
 
-/// Compact tick labels: `0.05`, `1e-4`, `2.5e3`. A tick within 1e-15 of 0
-/// is the zero of a linear axis that rounding moved (plotters places
-/// -0.15 + k·0.05 at -2.8e-17): labelled `0`.
-pub fn tick(v: &f64) -> String {
-    tick_with(*v, 4)
-}
-
-/// [`tick`] for a linear axis from `lo` to `hi` (about 8 ticks): with as
-/// many decimals as the spacing needs, so ticks 1e-5 apart near 1 read
-/// `0.99998`, `0.99999`, `1` rather than `1`, `1`, `1`.
+/// Tick labels for a linear axis from `lo` to `hi` (about 8 ticks), or a
+/// log axis: compact (`0.05`, `1e-4`, `2.5e3`), with as many decimals as
+/// the spacing needs, so ticks 1e-5 apart near 1 read `0.99998`, `0.99999`,
+/// `1` rather than `1`, `1`, `1`. A tick within 1e-15 of 0 is the zero of
+/// a linear axis that rounding moved (plotters places -0.15 + k·0.05 at
+/// -2.8e-17): labelled `0`.
 pub fn ticks_for(lo: f64, hi: f64, log: bool) -> impl Fn(&f64) -> String {
     let step = (hi - lo).abs() / 8.0;
     let decimals = if log || !(step.is_finite() && step > 0.0) {
