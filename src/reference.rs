@@ -484,6 +484,20 @@ pub fn field_rows(doc: &KindDoc) -> Result<Vec<(String, String)>, String> {
 
 /// A JSON value as an inline TOML value.
 fn inline(v: &Json) -> String {
+    value_text(v, false)
+}
+
+/// Arrays longer than this are written as runs (`value × count`) in the
+/// default `init` line: a 40-parameter network's bounds would fill a page.
+const LONG_ARRAY: usize = 8;
+
+/// `inline`, with each long array written as its runs of equal values,
+/// `[a × n, b × m]`. Not TOML: for prose only.
+fn inline_runs(v: &Json) -> String {
+    value_text(v, true)
+}
+
+fn value_text(v: &Json, runs: bool) -> String {
     match v {
         Json::Null => "null".to_string(),
         Json::Bool(b) => b.to_string(),
@@ -495,18 +509,42 @@ fn inline(v: &Json) -> String {
             _ => n.to_string(),
         },
         Json::String(s) => toml::Value::String(s.clone()).to_string(),
-        Json::Array(a) => format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", ")),
-        // `kind` first, as a sweep file writes it.
-        Json::Object(o) => format!(
-            "{{ {} }}",
-            o.get_key_value("kind")
+        Json::Array(a) if runs && a.len() > LONG_ARRAY => {
+            let mut counted: Vec<(String, usize)> = Vec::new();
+            for x in a.iter().map(|x| value_text(x, runs)) {
+                match counted.last_mut() {
+                    Some((last, n)) if *last == x => *n += 1,
+                    _ => counted.push((x, 1)),
+                }
+            }
+            let parts: Vec<String> = counted
                 .into_iter()
-                .chain(o.iter().filter(|(k, _)| *k != "kind"))
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| format!("{k} = {}", inline(v)))
+                .map(|(x, n)| if n == 1 { x } else { format!("{x} × {n}") })
+                .collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Json::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(|x| value_text(x, runs))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        // `kind` first, as a sweep file writes it; an empty table is `{}`.
+        Json::Object(o) => {
+            let fields: Vec<String> = o
+                .get_key_value("kind")
+                .into_iter()
+                .chain(o.iter().filter(|(k, _)| *k != "kind"))
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("{k} = {}", value_text(v, runs)))
+                .collect();
+            if fields.is_empty() {
+                "{}".to_string()
+            } else {
+                format!("{{ {} }}", fields.join(", "))
+            }
+        }
     }
 }
 
@@ -515,9 +553,14 @@ fn default_init(doc: &KindDoc) -> Result<Option<String>, String> {
     let src = format!("kind = \"{}\"\n{}", doc.kind, doc.example);
     let kind: LandscapeKind = toml::from_str(&src).map_err(|e| e.to_string())?;
     let init = serde_json::to_value(kind.spec().default_init()).map_err(|e| e.to_string())?;
+    let text = inline_runs(&init);
+    let note = if text == inline(&init) {
+        ""
+    } else {
+        " (`v × n`: n coordinates with the value v)"
+    };
     Ok(Some(format!(
-        "Default `init` (for the example): `{}`.",
-        inline(&init)
+        "Default `init` (for the example): `{text}`{note}."
     )))
 }
 
@@ -721,6 +764,28 @@ mod tests {
                 ("mean".into(), "`0.0`".into())
             ]
         );
+    }
+
+    #[test]
+    fn long_arrays_are_written_as_runs_in_prose_only() {
+        let init = serde_json::json!({
+            "kind": "uniform",
+            "low": vec![-0.5; 9],
+            "high": [0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 1.0],
+        });
+        assert_eq!(
+            inline_runs(&init),
+            "{ kind = \"uniform\", high = [0.25 × 7, 0.5 × 2, 1.0], low = [-0.5 × 9] }"
+        );
+        // Short arrays, and `inline` (TOML) always, list every value.
+        assert_eq!(inline_runs(&serde_json::json!([1.0, 1.0])), "[1.0, 1.0]");
+        assert_eq!(
+            inline(&serde_json::json!(vec![2.0; 9]))
+                .matches("2.0")
+                .count(),
+            9
+        );
+        assert_eq!(inline(&serde_json::json!({ "d": null })), "{}");
     }
 
     #[test]
