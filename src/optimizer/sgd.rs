@@ -212,6 +212,31 @@ mod tests {
         assert_relative_eq!(xs[1], 1.33945, max_relative = 1e-14);
     }
 
+    /// On f = λx²/2 with h = lr·λ, heavy ball is stable for h < 2(1 + μ) and
+    /// PyTorch's Nesterov for h < 2(1 + μ)/(1 + 2μ): the roots of
+    /// z² − (1 + μ − h)z + μ and z² − (1 + μ)(1 − h)z + μ(1 − h) leave the
+    /// unit circle at z = −1 there. The protein race depends on it (a stiff
+    /// fold that heavy ball settles in, Nesterov leaves). 2% either side of
+    /// the limit: 1,000 steps shrink or grow |x| by orders of magnitude.
+    #[test]
+    fn stability_limits_of_heavy_ball_and_nesterov() {
+        for mu in [0.5, 0.9, 0.95] {
+            for (nesterov, limit) in [
+                (false, 2.0 * (1.0 + mu)),
+                (true, 2.0 * (1.0 + mu) / (1.0 + 2.0 * mu)),
+            ] {
+                let s = SgdSpec {
+                    momentum: mu,
+                    nesterov,
+                    ..Default::default()
+                };
+                let end = |h: f64| run(&s, &[h; 1000], 1.0, 1.0)[999].abs();
+                assert!(end(0.98 * limit) < 1e-6, "mu {mu} nesterov {nesterov}");
+                assert!(end(1.02 * limit) > 1e6, "mu {mu} nesterov {nesterov}");
+            }
+        }
+    }
+
     #[test]
     fn forms_agree_at_constant_lr_and_differ_after_a_drop() {
         let py = SgdSpec {
