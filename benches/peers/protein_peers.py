@@ -37,6 +37,9 @@ Runs use seeds 0..RUNS-1 (numpy default_rng(seed)), on 2-D fib13, 2-D fib21 and
 Usage (inside a venv made from scripts/requirements-golden.txt):
 
     python3 benches/peers/protein_peers.py            # the race -> benches/peers/protein_peers.json
+    python3 benches/peers/protein_peers.py --only 2d_fib21 --method basin_hopping \
+        --first-seed 32 --runs 96 --out benches/peers/protein_peers_bh_fib21_more.json
+        # more seeds for one method and landscape (the spread over seed sets)
     python3 benches/peers/protein_peers.py --budget-curve
         # basin hopping on 2-D fib13: best-so-far at 1e3, 3e3, 1e4, 3e4, 1e5
         # evaluations -> benches/peers/protein_peers_budget.json
@@ -295,19 +298,24 @@ def race(args):
         "script": "benches/peers/protein_peers.py",
         "budget_evaluations": args.budget,
         "runs": args.runs,
-        "seeds": f"0..{args.runs - 1}",
+        "seeds": f"{args.first_seed}..{args.first_seed + args.runs - 1}",
         "init": f"uniform [-{INIT}, {INIT}) per angle",
         "evaluation_rule": "one energy+gradient (or value-only) call at a new point",
         "versions": versions(),
         "results": {},
     }
+    seeds = range(args.first_seed, args.first_seed + args.runs)
     for name, dims, n in LANDSCAPES:
+        if args.only and name != args.only:
+            continue
         model = model_for(dims, n)
         ground = published(name)["energy_from_positions"]
         res = {"ground_state": ground}
         for method in METHODS:
+            if args.method and method != args.method:
+                continue
             t0 = time.time()
-            best = [one_run(method, model, seed, args.budget).best for seed in range(args.runs)]
+            best = [one_run(method, model, seed, args.budget).best for seed in seeds]
             best = np.array(best)
             assert np.all(best >= ground - 1e-6), (name, method, best.min(), ground)
             res[method] = {
@@ -422,6 +430,11 @@ def main():
     p.add_argument("--check", action="store_true")
     p.add_argument("--runs", type=int, default=32)
     p.add_argument("--budget", type=int, default=10000)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="the race's seeds are first-seed..first-seed+runs-1 (default 0)")
+    p.add_argument("--only", choices=[name for name, _, _ in LANDSCAPES],
+                   help="one landscape of the race")
+    p.add_argument("--method", choices=list(METHODS), help="one method of the race")
     p.add_argument("--out")
     p.add_argument("--valley", help="valley binary for --check (default target/release/valley)")
     args = p.parse_args()
