@@ -34,6 +34,9 @@ Usage (inside a venv made from scripts/requirements-golden.txt, after
 
     python3 benches/peers/protein_tuning.py [--valley target/release/valley]
         [--only fib13_2d]   # -> benches/peers/protein_tuning.json
+    python3 benches/peers/protein_tuning.py --apply
+        # writes the kept temperature and the chosen lrs of protein_tuning.json
+        # into the race files' tables (their headers are prose, kept by hand)
 
 Measured on a 2-core machine: about 1 min (2-D fib13), 2.5 min (2-D fib21),
 1.5 min (3-D fib13).
@@ -158,12 +161,41 @@ def select(runs):
     return g, chosen.sort("optimizer", "median")
 
 
+def apply(report):
+    """The race files with each file's kept temperature in the Langevin
+    optimizer's noise and each family's chosen peak lr."""
+    for stem, r in report.items():
+        path = os.path.join(ROOT, "experiments/protein", stem + ".toml")
+        with open(path) as f:
+            text = f.read()
+        start = text.index("\nname = ") + 1
+        header, body = text[:start], text[start:]
+        body, n = re.subn(r'^noise = \{ kind = "langevin", temperature = .*\}$',
+                          f'noise = {{ kind = "langevin", temperature = {TEMPERATURES[r["kept"]]} }}',
+                          body, flags=re.M)
+        assert n == 1, f"{path}: one Langevin noise line expected, found {n}"
+        tables = re.split(r"(?=^\[\[)", body, flags=re.M)
+        for i, t in enumerate(tables):
+            if t.startswith("[[schedule]]"):
+                family = re.search(r'^name = "(.*)"', t, flags=re.M).group(1)
+                tables[i] = with_peak_lr(t, f"{r['chosen'][r['kept']][family]['peak_lr']:g}")
+        with open(path, "w") as f:
+            f.write(header + "".join(tables))
+        print(f"{path}: {r['kept']}, lrs of its families written")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--valley", default=os.path.join(ROOT, "target/release/valley"))
     ap.add_argument("--only", choices=FILES)
     ap.add_argument("--out", default=os.path.join(HERE, "protein_tuning.json"))
+    ap.add_argument("--apply", action="store_true",
+                    help="write protein_tuning.json's choices into the race files and exit")
     args = ap.parse_args()
+    if args.apply:
+        with open(args.out) as f:
+            apply(json.load(f)["files"])
+        return
     old = {}
     if os.path.exists(args.out):
         with open(args.out) as f:
