@@ -12,6 +12,11 @@
 //! For each pair the difference is d = candidate − baseline. A diverged
 //! run's metric counts as the worst value: +∞ (−∞ with
 //! `higher_is_better`); a pair in which both runs diverged is a tie (d = 0).
+//! So is a pair whose values agree to [`TIE_RTOL`] relative to the larger
+//! magnitude: two schedules that end at the same minimum by different
+//! arithmetic differ in the last bits (a few 1e-16 at E = −0.0122 in the
+//! protein race), and the signed-rank test would call that rounding an
+//! effect.
 //! Pairs where a run that did not diverge has no value (null) are left out.
 //! Each (group, candidate) row reports the medians, the median difference
 //! with its 95 % percentile-bootstrap interval, the win rate (the fraction
@@ -31,6 +36,9 @@ use std::path::Path;
 
 /// Significance level of the verdict (on the Holm-adjusted p-value).
 pub const ALPHA: f64 = 0.05;
+/// Paired values that agree to this relative tolerance are a tie (d = 0):
+/// floating-point rounding, not an effect.
+pub const TIE_RTOL: f64 = 1e-12;
 /// The level shown for a null value of an axis column (a table that does
 /// not set the field).
 pub const NONE_LEVEL: &str = "none";
@@ -165,7 +173,10 @@ pub fn pair_stats(pairs: &[(Side, Side)], higher_is_better: bool, key: &str) -> 
         }
         c.push(vc);
         b.push(vb);
-        d.push(if sc.diverged && sb.diverged {
+        let rounding = vc.is_finite()
+            && vb.is_finite()
+            && (vc - vb).abs() <= TIE_RTOL * vc.abs().max(vb.abs());
+        d.push(if (sc.diverged && sb.diverged) || rounding {
             0.0
         } else {
             vc - vb
@@ -800,6 +811,37 @@ mod tests {
                 "{name}: {s:?}"
             );
         }
+    }
+
+    /// Values equal up to rounding are ties. Ten real differences
+    /// (−0.001·k) and 22 pairs at E = −0.0122 apart by 1e-16: the rounding
+    /// pairs become zeros, and p is scipy's `wilcoxon(d)` with those 22
+    /// zeros, 0.005062032126267864; left as they are, they would give
+    /// 6.2e-7. A difference of 1e-9 relative is kept.
+    #[test]
+    fn rounding_level_differences_are_ties() {
+        let side = |v: f64| Side {
+            value: Some(v),
+            diverged: false,
+        };
+        let e = -0.0122;
+        let mut pairs: Vec<(Side, Side)> = (1..=10)
+            .map(|k| (side(e - 0.001 * k as f64), side(e)))
+            .collect();
+        for k in 0..22 {
+            let ulps = if k % 2 == 0 { 1.4e-16 } else { 1.0e-16 };
+            pairs.push((side(e - ulps), side(e)));
+        }
+        let s = pair_stats(&pairs, false, "k");
+        assert_eq!(s.n_pairs, 32);
+        assert!(
+            close(s.wilcoxon.p_value, 0.005062032126267864),
+            "{}",
+            s.wilcoxon.p_value
+        );
+        assert_eq!(s.win_rate, 10.0 / 32.0);
+        let real = pair_stats(&[(side(e * (1.0 + 1e-9)), side(e))], false, "k");
+        assert!(real.median_diff != 0.0);
     }
 
     #[test]
