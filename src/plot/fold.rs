@@ -1,7 +1,8 @@
 //! The fold of each `protein_ab` landscape (issue 12): the lowest-energy
 //! conformation any run of the sweep kept, drawn as beads and bonds, beside
 //! the energy against step (median and 10–90 % band over seeds, one colour per
-//! schedule, one panel per optimizer) with the published ground state.
+//! schedule, one panel per optimizer, legend in its own column clear of the
+//! bands) with the published ground state.
 //!
 //! The conformation of a run is its `best_position` where `runs.parquet` has
 //! that column and the run has a value, else its `final_position` (kept for
@@ -213,7 +214,7 @@ fn energy_panel(
         "step",
         format!("energy (clipped at {cap:.2})"),
     );
-    p.legend = Legend::UpperRight;
+    p.legend = Legend::Outside;
     let mut last_step: f64 = 0.0;
     for (ci, s) in res.schedules().iter().enumerate() {
         let runs = res.group(landscape, optimizer, s);
