@@ -196,7 +196,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
                 Series::new(
                     None,
                     plotters::style::RGBColor(70, 80, 110),
-                    Style::Segments,
+                    Style::Segments { width: 1 },
                     iso.clone(),
                 )
                 .with_alpha(0.55),

@@ -168,12 +168,11 @@ fn chain_panel(
     p.x_range = Some(xr);
     p.y_range = Some(yr);
     p.legend = Legend::UpperRight;
-    p.series.push(Series::new(
-        None,
-        BOND,
-        Style::Line { width: 4 },
-        pts.clone(),
-    ));
+    // One segment per bond: a line through the beads would get a miter
+    // spike wherever the projected chain doubles back.
+    let bonds: Vec<(f64, f64)> = pts.windows(2).flat_map(|w| [w[0], w[1]]).collect();
+    p.series
+        .push(Series::new(None, BOND, Style::Segments { width: 4 }, bonds));
     for (is_a, label, ci) in [
         (true, "A (hydrophobic)", A_COLOR),
         (false, "B (polar)", B_COLOR),
@@ -436,13 +435,17 @@ lr = 0.002
                 fig.panels[0].title
             );
             assert_eq!(conf[&best.run_id].1, Source::Best);
-            // The beads drawn are one bond length apart.
-            let beads = &fig.panels[0].series[0].points;
+            // The bonds drawn, one segment each, are one bond length long
+            // and join bead to bead.
+            let bonds = &fig.panels[0].series[0].points;
             if label == "fib13" {
-                assert_eq!(beads.len(), 13);
-                for w in beads.windows(2) {
+                assert_eq!(bonds.len(), 2 * 12);
+                for w in bonds.chunks_exact(2) {
                     let d = ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt();
                     assert!((d - 1.0).abs() < 1e-12, "{d}");
+                }
+                for pair in bonds.chunks_exact(2).collect::<Vec<_>>().windows(2) {
+                    assert_eq!(pair[0][1], pair[1][0]);
                 }
             }
         }
@@ -504,5 +507,80 @@ lr = 0.002
                 assert!(p.0 > x0 && p.0 < x1 && p.1 > y0 && p.1 < y1);
             }
         }
+    }
+
+    /// Pixels of `b` that differ from `a`, as (column, row).
+    fn changed(a: &[u8], b: &[u8], width: usize) -> Vec<(usize, usize)> {
+        a.chunks_exact(3)
+            .zip(b.chunks_exact(3))
+            .enumerate()
+            .filter(|(_, (p, q))| p != q)
+            .map(|(i, _)| (i % width, i / width))
+            .collect()
+    }
+
+    #[test]
+    fn bonds_stay_between_their_beads_where_the_chain_doubles_back() {
+        // The 3-D race's best fold (fib13, E = -4.9627) turns back on itself
+        // at bead 2 in its x-z projection. Drawn as one polyline, the turn got
+        // a miter spike from bead 0 to the edge of the plot (281 pixels
+        // outside the beads here); every bond pixel must lie within the
+        // beads' extent. The panel is drawn as `folds` draws it: at the
+        // figure's panel size and the scale shared with x-y.
+        let letters = crate::landscape::protein_ab::fibonacci_sequence(13).unwrap();
+        let seq = crate::landscape::protein_ab::parse_sequence(&letters).unwrap();
+        let r = [
+            [0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0],
+            [1.062, -0.9981, 0.0],
+            [0.0721, -1.1396, 0.0079],
+            [-0.4653, -1.974, 0.13],
+            [-1.2125, -1.508, 0.6038],
+            [-0.793, -0.6028, 0.5359],
+            [-1.413, 0.1022, 0.8802],
+            [-1.0809, 0.3223, -0.037],
+            [-1.5893, 0.5332, -0.8719],
+            [-1.3104, -0.2986, -1.3519],
+            [-0.7327, -0.6142, -0.5991],
+            [-1.3062, -1.4251, -0.7156],
+        ];
+        let aspect = (PANEL.0 as f64 - 78.0 - 24.0) / (PANEL.1 as f64 - 52.0 - 24.0 - 30.0);
+        let half_h = shared_half_height(&r, &[(0, 1), (0, 2)], aspect);
+        let full = chain_panel("x-z".into(), &seq, &r, (0, 2), aspect, half_h);
+        assert!(matches!(full.series[0].style, Style::Segments { width: 4 }));
+        let mut beads = full.clone();
+        beads.series.remove(0);
+        let mut axes = full.clone();
+        axes.series.clear();
+        let render = |p: Panel| {
+            let mut fig = Figure::grid("", 1, vec![p]);
+            fig.size = (PANEL.0, 50 + PANEL.1);
+            fig.rgb()
+        };
+        let width = PANEL.0 as usize;
+        let (full, beads, axes) = (render(full), render(beads), render(axes));
+        let bead_px = changed(&axes, &beads, width);
+        let bond_px = changed(&beads, &full, width);
+        assert!(!bond_px.is_empty(), "no bond drawn");
+        let (x0, x1) = (
+            bead_px.iter().map(|p| p.0).min().unwrap(),
+            bead_px.iter().map(|p| p.0).max().unwrap(),
+        );
+        let (y0, y1) = (
+            bead_px.iter().map(|p| p.1).min().unwrap(),
+            bead_px.iter().map(|p| p.1).max().unwrap(),
+        );
+        let outside: Vec<_> = bond_px
+            .iter()
+            .filter(|p| p.0 + 2 < x0 || p.0 > x1 + 2 || p.1 + 2 < y0 || p.1 > y1 + 2)
+            .collect();
+        assert!(
+            outside.is_empty(),
+            "{} bond pixels outside the beads' extent {:?}..{:?}, e.g. {:?}",
+            outside.len(),
+            (x0, y0),
+            (x1, y1),
+            &outside[..outside.len().min(5)]
+        );
     }
 }

@@ -71,8 +71,11 @@ pub enum Style {
     Crosses {
         size: u32,
     },
-    /// Independent segments: points (0,1), (2,3), ...
-    Segments,
+    /// Independent segments: points (0,1), (2,3), ..., each drawn on its
+    /// own, so a polyline that doubles back gets no miter spike at the turn.
+    Segments {
+        width: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +274,18 @@ impl Figure {
             root.present()?;
         }
         Ok(())
+    }
+
+    /// The figure as RGB bytes, row by row (for tests that look at pixels).
+    #[cfg(test)]
+    pub(crate) fn rgb(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; 3 * (self.size.0 * self.size.1) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, self.size).into_drawing_area();
+            self.draw(&root).expect("draw into a buffer");
+            root.present().expect("present a buffer");
+        }
+        buf
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
@@ -498,12 +513,12 @@ where
                         .map(|q| Cross::new(q, size, c.stroke_width(3))),
                 )?,
             ),
-            Style::Segments => {
+            Style::Segments { width } => {
                 chart.draw_series(
                     s.points
                         .chunks_exact(2)
                         .filter(|w| usable(&w[0]) && usable(&w[1]))
-                        .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(1))),
+                        .map(|w| PathElement::new(vec![w[0], w[1]], c.stroke_width(width))),
                 )?;
                 None
             }
