@@ -992,8 +992,8 @@ mod tests {
         worst
     }
 
-    /// The protein race's momentum form (experiments/protein/*.toml): at the
-    /// published 2-D fib13 ground state (largest Hessian eigenvalue about
+    /// The 2-D fib13 race's momentum form (experiments/protein/fib13_2d.toml):
+    /// at the published 2-D fib13 ground state (largest Hessian eigenvalue about
     /// 1.2e3, see the test below), noiseless SGD with momentum 0.95 and
     /// clip_grad_norm 10 at lr 2e-3 (lr·λ ≈ 2.4) stays with heavy ball
     /// (stable below 2(1+μ) = 3.9) and leaves with Nesterov (stable below
