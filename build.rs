@@ -7,7 +7,8 @@
 //! tarball) both are empty and the build goes on. Cargo reruns this script
 //! when HEAD moves (`.git/HEAD`, the branch's ref file, `packed-refs`), when
 //! the index changes, and when a source file of the binary changes (for the
-//! dirty flag).
+//! dirty flag). Its own `git status` must not write the index
+//! (`--no-optional-locks`), or the build would trigger its own rerun.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -60,7 +61,15 @@ fn main() {
     let dirty = if revision.is_empty() {
         String::new()
     } else {
-        match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        // `--no-optional-locks`: status must not refresh (rewrite) the
+        // index, which this script watches; it did, and every first build
+        // was followed by a second one.
+        match git(&[
+            "--no-optional-locks",
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+        ]) {
             Some(s) => (!s.is_empty()).to_string(),
             None => String::new(),
         }

@@ -25,7 +25,7 @@ fn args_for(name: &str, out: PathBuf) -> SweepArgs {
         plot: false,
         report: false,
         quiet: true,
-        max_runs: valley::config::estimate::DEFAULT_MAX_RUNS,
+        max_runs: valley::config::count::DEFAULT_MAX_RUNS,
         max_memory: None,
         max_output: None,
     }

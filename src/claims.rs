@@ -701,7 +701,7 @@ fn parse_window(
 type Series_ = HashMap<String, Vec<(u64, Option<f64>)>>;
 
 fn read_trace(dir: &Path, column: &str) -> Result<Series_> {
-    let path = dir.join(crate::output::TRACE_FILE);
+    let path = dir.join(crate::results::TRACE_FILE);
     let bad = |e: PolarsError| {
         ValleyError::invalid(&path, None, "", format!("not a readable trace: {e}"))
     };
@@ -1031,15 +1031,26 @@ fn figure(claim: &Claim, panels: Vec<Panel>) -> Figure {
     f
 }
 
+/// The claims of `plan`: its `[[claim]]` tables parsed and checked
+/// against its factors (exit 2 naming the table's line and field).
+pub fn of_plan(plan: &Plan) -> Result<Vec<Claim>> {
+    if plan.claim_tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rep = Reporter::new(&plan.file, &plan.source);
+    parse(&rep, &plan.claim_tables, plan)
+}
+
 /// Evaluates every claim of `plan` on the results in `dir`.
 pub fn evaluate_dir(dir: &Path, plan: &Plan) -> Result<Vec<Evaluation>> {
-    if plan.claims.is_empty() {
+    let claims = of_plan(plan)?;
+    if claims.is_empty() {
         return Ok(Vec::new());
     }
     let mut runs = compare::read_runs(dir)?;
-    let path = dir.join(crate::output::RUNS_FILE);
+    let path = dir.join(crate::results::RUNS_FILE);
     let mut out = Vec::new();
-    for c in &plan.claims {
+    for c in &claims {
         out.push(match &c.test {
             Test::Wilcoxon => {
                 let values = run_values(&runs, dir, &path, c)?;

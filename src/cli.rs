@@ -97,7 +97,7 @@ pub struct SweepArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Refuse a plan of more runs than this.
-    #[arg(long, value_name = "N", default_value_t = crate::config::estimate::DEFAULT_MAX_RUNS)]
+    #[arg(long, value_name = "N", default_value_t = crate::config::count::DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
     /// Refuse a sweep whose estimated memory peak is above this size
     /// (512M, 12G, 1.5GiB; default: half of the machine's memory).

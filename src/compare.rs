@@ -284,7 +284,7 @@ pub fn rendered(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<String>> 
 
 /// Reads `DIR/runs.parquet`; a missing or unreadable file is invalid input.
 pub fn read_runs(dir: &Path) -> Result<DataFrame> {
-    let path = dir.join(crate::output::RUNS_FILE);
+    let path = dir.join(crate::results::RUNS_FILE);
     let file =
         std::fs::File::open(&path).map_err(|e| bad_file(&path, format!("cannot open: {e}")))?;
     ParquetReader::new(file)
@@ -499,7 +499,7 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
 /// Reads `DIR/runs.parquet` and compares.
 pub fn compare_dir(dir: &Path, plan: &Plan, opts: &Options) -> Result<Comparison> {
     let runs = read_runs(dir)?;
-    compare(&runs, &dir.join(crate::output::RUNS_FILE), plan, opts)
+    compare(&runs, &dir.join(crate::results::RUNS_FILE), plan, opts)
 }
 
 /// The output columns after the group columns.

@@ -121,7 +121,7 @@ footer { margin-top: 48px; color: var(--muted); font-size: 12px; }
 /// The compare tables of the report: one per factor with two or more levels.
 pub fn comparisons(dir: &Path, plan: &Plan) -> Result<Vec<Comparison>> {
     let runs = compare::read_runs(dir)?;
-    let path = dir.join(crate::output::RUNS_FILE);
+    let path = dir.join(crate::results::RUNS_FILE);
     // Schedules first (the usual question), landscapes last (their losses
     // are on different scales).
     let mut factors: Vec<_> = compare::factors(plan)
@@ -228,7 +228,7 @@ fn compare_table(c: &Comparison, out: &mut String) {
 /// Diverged runs per group (every factor), from runs.parquet.
 fn diverged_section(dir: &Path, plan: &Plan, out: &mut String) -> Result<()> {
     let runs = compare::read_runs(dir)?;
-    let path = dir.join(crate::output::RUNS_FILE);
+    let path = dir.join(crate::results::RUNS_FILE);
     // The factors that tell groups apart (the labels if none does).
     let all = compare::factors(plan);
     let mut factors: Vec<String> = all

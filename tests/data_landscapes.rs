@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use valley::curvature::dense_eigenvalues;
 use valley::landscape::{Landscape, LandscapeKind};
-use valley::optimizer::noise::minibatch::Minibatch;
+use valley::optimizer::noise::minibatch::{Minibatch, Order};
 use valley::optimizer::noise::NoiseSpec;
 use valley::rng::{rng_for, Stream};
 
@@ -393,7 +393,7 @@ fn every_sample_once_per_epoch() {
             &mut g,
             &mut scratch,
         );
-        let batch = state.last_batch().to_vec();
+        let batch = state.get::<Order>().unwrap().last_batch().to_vec();
         assert_eq!(batch.len(), if step % 4 == 3 { 1 } else { 3 });
         assert!(batch.windows(2).all(|w| w[0] < w[1]), "ascending {batch:?}");
         // The recorded batch loss is the batch's mean loss.

@@ -9,8 +9,9 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use valley::config::estimate::{self, Estimate};
 use valley::config::Plan;
+use valley::estimate::{self, Estimate};
+use valley::{config::count, memory};
 
 fn valley(args: &[&str], cwd: &Path) -> (Output, Duration) {
     let clock = Instant::now();
@@ -345,7 +346,7 @@ fn the_run_count_is_the_size_of_the_built_plan() {
         .chain(extra.iter().map(|s| ("extra".to_string(), s.to_string())))
     {
         let plan = Plan::from_source(Path::new(&name), &src).unwrap();
-        let count = estimate::count_runs_in(Path::new(&name), &src).unwrap();
+        let count = count::count_runs_in(Path::new(&name), &src).unwrap();
         assert_eq!(count.total, Some(plan.runs.len() as u64), "{name}");
         checked += 1;
     }
@@ -355,7 +356,7 @@ fn the_run_count_is_the_size_of_the_built_plan() {
 #[test]
 fn available_space_agrees_with_df() {
     let dir = tempfile::tempdir().unwrap();
-    let ours = estimate::available_space(&dir.path().join("not/yet/there")).unwrap();
+    let ours = memory::available_space(&dir.path().join("not/yet/there")).unwrap();
     let out = Command::new("df")
         .args(["-B1", "--output=avail"])
         .arg(dir.path())
@@ -385,8 +386,8 @@ fn trace_heavy(runs: u64, steps: u64) -> String {
 fn assert_bounds(what: &str, estimated: u64, measured: u64, slack: f64) {
     eprintln!(
         "{what}: estimated {}, measured {}",
-        estimate::fmt_bytes(estimated),
-        estimate::fmt_bytes(measured)
+        memory::fmt_bytes(estimated),
+        memory::fmt_bytes(measured)
     );
     assert!(
         estimated >= measured,
@@ -429,8 +430,8 @@ fn memory_estimate_bounds_the_peak_of_a_trace_heavy_sweep() {
         .len();
     eprintln!(
         "trace.parquet: estimated {}, written {} ({:.2} bytes per value)",
-        estimate::fmt_bytes(e.trace_bytes),
-        estimate::fmt_bytes(trace),
+        memory::fmt_bytes(e.trace_bytes),
+        memory::fmt_bytes(trace),
         trace as f64 / (e.trace_rows * e.trace_values_per_row) as f64
     );
     assert!(e.trace_bytes >= trace);
@@ -453,7 +454,7 @@ fn a_long_trace_sweep_runs_in_bounded_memory() {
     ];
     let (code, rss) = peak_rss(&args, dir.path());
     assert_eq!(code, 0);
-    eprintln!("4 x 3,000,000 steps: peak RSS {}", estimate::fmt_bytes(rss));
+    eprintln!("4 x 3,000,000 steps: peak RSS {}", memory::fmt_bytes(rss));
     assert!(rss < 256_000_000, "peak RSS {rss}");
     let file = fs::File::open(dir.path().join("out/trace.parquet")).unwrap();
     let rows = ParquetReader::new(file).num_rows().unwrap();
@@ -476,7 +477,7 @@ fn memory_estimate_bounds_the_peak_of_a_large_plan() {
     let dir = setup(src);
     let (code, rss) = peak_rss(&["sweep", "case.toml", "--dry-run"], dir.path());
     assert_eq!(code, 0);
-    let e = estimate::plan_bytes(300_000, 3) + estimate::BASE_BYTES;
+    let e = count::plan_bytes(300_000, 3) + estimate::BASE_BYTES;
     assert_bounds("plan of 300,000 runs", e, rss, 3.0);
 }
 

@@ -197,6 +197,7 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
     let mut plans: Vec<(PathBuf, Plan)> = Vec::new();
     for f in &files {
         let plan = config::load(f)?;
+        claims::of_plan(&plan)?;
         if let Some((other, _)) = plans.iter().find(|(_, p)| p.name == plan.name) {
             return Err(ValleyError::invalid(
                 f,

@@ -4,8 +4,8 @@
 
 use crate::cli::SweepArgs;
 use crate::config;
-use crate::config::estimate::{self, Estimate, Limits};
 use crate::error::{Result, ValleyError};
+use crate::estimate::{self, Estimate, Limits};
 use crate::results::sweep::{run_sweep, Progress};
 use crate::results::writer::StopSlot;
 use crate::results::Existing;
@@ -137,6 +137,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         args.max_output.as_deref(),
     )?;
     let plan = config::load_within(&args.file, &limits.plan())?;
+    crate::claims::of_plan(&plan)?;
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     if args.threads == Some(0) {
         return Err(ValleyError::invalid(

@@ -9,7 +9,7 @@
 //!
 //! Every error names the file, the line and the field ([`locate`]).
 
-pub mod estimate;
+pub mod count;
 pub mod expand;
 pub mod file;
 pub mod locate;
@@ -30,7 +30,7 @@ pub fn load(path: &Path) -> Result<Plan> {
 }
 
 /// As [`load`], refusing a plan above `limits` before it is built.
-pub fn load_within(path: &Path, limits: &estimate::PlanLimits) -> Result<Plan> {
+pub fn load_within(path: &Path, limits: &count::PlanLimits) -> Result<Plan> {
     let src = read_source(path)?;
     Plan::from_source_within(path, &src, limits)
 }

@@ -12,12 +12,13 @@
 //! schedule therefore start from the same point and see the same noise draws
 //! (common random numbers), so comparisons across schedules are paired.
 
-use super::estimate::{check_run_count, count_runs, fmt_bytes, PlanLimits};
+use super::count::{check_run_count, count_runs, PlanLimits};
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
 use super::Reporter;
 use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
+use crate::memory::fmt_bytes;
 use crate::optimizer::clip::Clip;
 use crate::optimizer::groups::{Group, Groups};
 use crate::optimizer::noise::NoiseSpec;
@@ -107,6 +108,12 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Whether the trace records x_t (and its basin) on a landscape of
+    /// dimension `dim`: `trace_positions`, by default for d <= 2.
+    pub fn traces_positions(&self, dim: usize) -> bool {
+        self.trace_positions.unwrap_or(dim <= 2)
+    }
+
     /// Whether update `t` records the sharpness of its starting point.
     pub fn sharpness_at(&self, t: u64) -> bool {
         self.hessian && self.hessian_every > 0 && t.is_multiple_of(self.hessian_every)
@@ -170,9 +177,11 @@ pub struct Plan {
     pub schedules: Vec<ResolvedSchedule>,
     #[serde(skip)]
     pub runs: Vec<RunSpec>,
-    /// The file's `[[claim]]` tables (not part of any run id).
+    /// The file's `[[claim]]` tables as written (not part of any run id);
+    /// the claims layer parses and checks them against the plan
+    /// (`claims::of_plan`), before a command writes anything.
     #[serde(skip)]
-    pub claims: Vec<crate::claims::Claim>,
+    pub claim_tables: Vec<Table>,
 }
 
 /// Removes `key` from a table and deserializes it, if present.
@@ -476,7 +485,7 @@ impl Plan {
             optimizers,
             schedules,
             runs: Vec::new(),
-            claims: Vec::new(),
+            claim_tables: f.claim.clone(),
         };
         plan.runs = plan.resolve_runs();
         if let Some(dup) = plan.first_duplicate_run() {
@@ -485,7 +494,6 @@ impl Plan {
                 format!("two runs of the plan are identical ({dup}): remove the duplicate table or axis value"),
             ));
         }
-        plan.claims = crate::claims::parse(&rep, &f.claim, &plan)?;
         Ok(plan)
     }
 
@@ -555,7 +563,7 @@ impl Plan {
     }
 
     /// The same plan with `steps` steps per run and no run list: a short
-    /// copy for a timing calibration ([`super::estimate::calibrate`]).
+    /// copy for a timing calibration ([`crate::estimate::calibrate`]).
     pub fn shortened(&self, steps: u64) -> Plan {
         Plan {
             name: self.name.clone(),
@@ -572,7 +580,7 @@ impl Plan {
             optimizers: self.optimizers.clone(),
             schedules: self.schedules.clone(),
             runs: Vec::new(),
-            claims: Vec::new(),
+            claim_tables: Vec::new(),
         }
     }
 

@@ -142,13 +142,13 @@ impl DataSpec {
     /// Reads the file (if any), resolving a relative path against
     /// `base_dir` (the sweep file's folder).
     /// The data set, for the memory estimate: n·(d + 1) values, kept once.
-    pub fn memory(&self) -> crate::config::estimate::Allocation {
+    pub fn memory(&self) -> crate::memory::Allocation {
         let (n, d) = (self.n() as u64, self.d() as u64);
-        crate::config::estimate::Allocation::shared(
+        crate::memory::Allocation::shared(
             "data",
             format!("n = {n}, d = {d}"),
             "the data set",
-            crate::config::estimate::f64s(n.saturating_mul(d.saturating_add(1))),
+            crate::memory::f64s(n.saturating_mul(d.saturating_add(1))),
         )
     }
 

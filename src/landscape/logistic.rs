@@ -19,8 +19,8 @@
 
 use super::data::{dot, normal_vector, DataRules, DataSpec};
 use super::{InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
+use crate::memory::Allocation;
 use crate::rng::RunRng;
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;

@@ -26,8 +26,8 @@
 use super::data::{hessian_from_hvp, DataSpec};
 use super::quadratic::{eigenvalues, haar_orthogonal, Spectrum, SpectrumRule};
 use super::{Bound, InitSpec, Landscape, LandscapeSpec};
-use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
+use crate::memory::Allocation;
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -103,7 +103,7 @@ impl LandscapeSpec for MatrixFactorizationSpec {
     }
 
     fn default_init_bytes(&self) -> u64 {
-        crate::config::estimate::f64s((self.dim() as u64).saturating_mul(2))
+        crate::memory::f64s((self.dim() as u64).saturating_mul(2))
     }
 
     fn memory(&self) -> Vec<Allocation> {

@@ -27,8 +27,8 @@
 
 use super::data::{dot, hessian_from_hvp, normal_vector, DataRules, DataSpec};
 use super::{Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
+use crate::memory::Allocation;
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -115,7 +115,7 @@ impl LandscapeSpec for MlpSpec {
     }
 
     fn default_init_bytes(&self) -> u64 {
-        crate::config::estimate::f64s((self.dim() as u64).saturating_mul(2))
+        crate::memory::f64s((self.dim() as u64).saturating_mul(2))
     }
 
     fn memory(&self) -> Vec<Allocation> {

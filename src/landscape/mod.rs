@@ -433,7 +433,7 @@ pub trait LandscapeSpec {
 
     /// What building and running it allocates, named by the fields that
     /// decide it, for the memory estimate ([`crate::config::estimate`]).
-    fn memory(&self) -> Vec<crate::config::estimate::Allocation>;
+    fn memory(&self) -> Vec<crate::memory::Allocation>;
 
     /// The initial-point rule used when the table gives no `init`.
     fn default_init(&self) -> InitSpec;

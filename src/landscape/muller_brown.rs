@@ -18,8 +18,8 @@
 
 use super::descent::descend;
 use super::{nearest_minimum, Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::Allocation;
 use crate::error::{check, SpecError};
+use crate::memory::Allocation;
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};

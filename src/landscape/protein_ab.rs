@@ -54,8 +54,8 @@
 
 use super::dual::{Dual, Real};
 use super::{Bound, InitSpec, Landscape, LandscapeSpec};
-use crate::config::estimate::{f64s, Allocation};
 use crate::error::SpecError;
+use crate::memory::{f64s, Allocation};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};

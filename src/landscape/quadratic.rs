@@ -6,8 +6,8 @@
 //! landscape's seed, and the gradient costs O(d^2).
 
 use super::{Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
+use crate::memory::{f64s, Allocation};
 use crate::rng::RunRng;
 use nalgebra::{DMatrix, DVector};
 use rand_distr::{Distribution, StandardNormal};

@@ -8,8 +8,8 @@
 //! A = 10, with value 0.994959057093292 per such coordinate.
 
 use super::{Basin, Bound, InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
+use crate::memory::{f64s, Allocation};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};

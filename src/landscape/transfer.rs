@@ -25,8 +25,8 @@
 
 use super::quadratic::{eigenvalues, Quadratic, QuadraticSpec, Spectrum};
 use super::{Bound, InitSpec, Landscape, LandscapeSpec};
-use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
+use crate::memory::{f64s, Allocation};
 use crate::rng::RunRng;
 use serde::{Deserialize, Serialize};
 

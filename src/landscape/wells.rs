@@ -25,8 +25,8 @@
 
 use super::descent::descend;
 use super::{nearest_minimum, Basin, InitSpec, KnownPoint, Landscape, LandscapeSpec};
-use crate::config::estimate::{f64s, Allocation};
 use crate::error::{check, SpecError};
+use crate::memory::{f64s, Allocation};
 use crate::rng::RunRng;
 use nalgebra::DMatrix;
 use rand::RngExt;

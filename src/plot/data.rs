@@ -7,7 +7,7 @@
 //! (landscape, optimizer, schedule variants) differ only in seed.
 
 use crate::error::{Result, ValleyError};
-use crate::output::{RUNS_FILE, SWEEP_FILE, TRACE_FILE};
+use crate::results::frames::{RUNS_FILE, SWEEP_FILE, TRACE_FILE};
 use crate::schema::{runs as rc, trace as tc};
 use polars::prelude::*;
 use std::collections::HashMap;

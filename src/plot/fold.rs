@@ -24,7 +24,7 @@ use crate::config::plan::Plan;
 use crate::error::{Result, ValleyError};
 use crate::landscape::protein_ab::ProteinAb;
 use crate::landscape::{Landscape, LandscapeKind};
-use crate::output::RUNS_FILE;
+use crate::results::RUNS_FILE;
 use crate::schema::runs as rc;
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -400,7 +400,7 @@ lr = 0.002
         // as the runner recorded it (runs.parquet `best_loss`, the protein
         // keeps its best point), and its energy in the title is that loss.
         let conf = conformations(&dir).unwrap();
-        let table = crate::output::read_parquet(&dir.join("runs.parquet")).unwrap();
+        let table = crate::results::frames::read_parquet(&dir.join("runs.parquet")).unwrap();
         let ids = table.column(rc::RUN_ID).unwrap().str().unwrap().clone();
         let best_loss = table.column(rc::BEST_LOSS).unwrap().f64().unwrap().clone();
         let best_of = |id: &str| {

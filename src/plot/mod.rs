@@ -55,7 +55,7 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let res = data::Results::read(dir)?;
     if res.runs.is_empty() {
         return Err(ValleyError::invalid(
-            dir.join(crate::output::RUNS_FILE),
+            dir.join(crate::results::RUNS_FILE),
             None,
             "",
             "has no runs to plot",

@@ -16,7 +16,7 @@ use super::data::{Results, Run};
 use super::render::{color, Figure, Legend, Panel, Series, Style};
 use super::stats::{band, quantiles};
 use crate::error::Result;
-use crate::output::{read_parquet, RUNS_FILE, TRACE_FILE};
+use crate::results::frames::{read_parquet, RUNS_FILE, TRACE_FILE};
 use crate::schema::{runs as rc, trace as tc};
 use polars::prelude::*;
 use std::collections::HashMap;

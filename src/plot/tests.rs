@@ -321,11 +321,11 @@ fn missing_or_corrupt_inputs_are_invalid() {
     let e = plot_dir(&tmp.path().join("nope")).unwrap_err();
     assert!(e.is_invalid_input(), "{e}");
     let (_tmp2, dir) = sweep();
-    std::fs::write(dir.join(crate::output::TRACE_FILE), b"not parquet").unwrap();
+    std::fs::write(dir.join(crate::results::TRACE_FILE), b"not parquet").unwrap();
     let e = plot_dir(&dir).unwrap_err();
     assert!(e.is_invalid_input(), "{e}");
     assert!(e.to_string().contains("trace.parquet"), "{e}");
-    std::fs::remove_file(dir.join(crate::output::RUNS_FILE)).unwrap();
+    std::fs::remove_file(dir.join(crate::results::RUNS_FILE)).unwrap();
     let e = plot_dir(&dir).unwrap_err();
     assert!(
         e.is_invalid_input() && e.to_string().contains("runs.parquet"),

@@ -5,7 +5,7 @@
 
 use super::{RUNS_FILE, TRACE_FILE};
 use crate::error::{Result, ValleyError};
-use crate::output::read_parquet;
+use crate::results::frames::read_parquet;
 use crate::schema::{runs as rc, trace as tc};
 use polars::prelude::*;
 use std::path::Path;

@@ -11,7 +11,7 @@
 use super::{fault, parts, PARTS_DIR, RETIRED_PARTS_DIR, RUNS_FILE, TRACE_FILE};
 use crate::config::Plan;
 use crate::error::{Result, ValleyError};
-use crate::output::{metadata, read_parquet, runs_frame, trace_frame};
+use crate::results::frames::{metadata, read_parquet, runs_frame, trace_frame};
 use crate::schema::{runs as rc, trace as tc};
 use polars::prelude::*;
 use std::collections::HashSet;
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 /// Rows per row group of a consolidated `trace.parquet` (at least; a
 /// group ends at the first source row group that reaches it).
-const BATCH_ROWS: usize = 1 << 17;
+pub const BATCH_ROWS: usize = 1 << 17;
 
 /// Counts of a consolidated results folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -29,6 +29,7 @@
 pub mod compare;
 pub mod consolidate;
 mod fault;
+pub mod frames;
 pub mod lock;
 pub mod merge;
 pub mod parts;
@@ -42,7 +43,7 @@ pub use merge::merge;
 pub use record::{recorded_plan, write_sweep_json, SweepRecord};
 
 use crate::error::{Result, ValleyError};
-use crate::output::read_parquet;
+use crate::results::frames::read_parquet;
 use crate::schema::runs as rc;
 use std::collections::HashSet;
 use std::fs;

@@ -21,7 +21,7 @@
 use super::{ids_in, QUARANTINE_DIR};
 use crate::config::Plan;
 use crate::error::{Result, ValleyError};
-use crate::output::{metadata, runs_frame, trace_frame};
+use crate::results::frames::{metadata, runs_frame, trace_frame};
 use crate::runner::{ChunkWriter, RunResult, RunRow, SpilledTrace, TraceColumns, TraceSpill};
 use polars::io::parquet::write::KeyValueMetadata;
 use polars::prelude::*;

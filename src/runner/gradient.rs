@@ -10,17 +10,18 @@
 //!    off (torch.amp.GradScaler);
 //! 2. the noise model of the optimizer table (`noise`,
 //!    [`crate::optimizer::noise`]), drawn on skipped steps too, so the noise
-//!    stream stays aligned with the step index. Minibatch noise is the
-//!    exception: its batch is drawn by the oracle ([`GradientTransforms::batch_oracle`]),
-//!    which computes only that batch's gradient, so the loss scale of stage 1
-//!    applies to the batch gradient;
+//!    stream stays aligned with the step index. A model that replaces the
+//!    gradient (minibatch noise) is the exception: the oracle asks it for
+//!    the gradient ([`GradientTransforms::source_gradient`]), which it
+//!    computes itself (a batch's only), so the loss scale of stage 1
+//!    applies to that gradient;
 //! 3. clipping (`clip_grad_norm`, `clip_grad_value`,
 //!    [`crate::optimizer::clip`]), not applied on a skipped step.
 
 use crate::config::ResolvedOptimizer;
 use crate::landscape::Landscape;
 use crate::optimizer::clip::{Clip, Clipped};
-use crate::optimizer::noise::{NoiseSpec, NoiseState, NoiseStep};
+use crate::optimizer::noise::{NoiseAt, NoiseSpec, NoiseState, NoiseStep};
 use crate::optimizer::precision::GradScaler;
 use crate::rng::RunRng;
 
@@ -42,7 +43,7 @@ pub struct GradStep {
 pub struct GradientTransforms<'a> {
     scaler: Option<GradScaler>,
     noise: &'a NoiseSpec,
-    /// The noise model's per-run state (minibatch order), allocated once.
+    /// The noise model's per-run state, allocated once.
     noise_state: NoiseState,
     clip: Clip,
 }
@@ -57,39 +58,33 @@ impl<'a> GradientTransforms<'a> {
         }
     }
 
-    /// The noise model's per-run state (minibatch order), allocated once.
-    pub fn noise_state(&self, f: &dyn Landscape) -> NoiseState {
-        self.noise.state(f)
-    }
-
-    /// The oracle's gradient under minibatch noise: draws the next minibatch
-    /// from `rng` and writes its mean gradient at `x` into `g`, so that the
-    /// full-data gradient is never computed; returns the batch's loss.
-    /// `None`, with nothing drawn or written, for the other noise models
-    /// (their oracle is the exact gradient). Does not allocate.
-    pub fn batch_oracle(
+    /// The oracle's gradient where the noise model is the gradient source
+    /// (minibatch noise): the model writes its gradient at `x` into `g`, so
+    /// the exact gradient is never computed; returns the loss it saw.
+    /// `None`, with nothing drawn or written, for the other models (the
+    /// oracle computes the exact gradient). Does not allocate.
+    pub fn source_gradient(
         &mut self,
         rng: &mut RunRng,
+        at: NoiseStep,
         f: &dyn Landscape,
         x: &[f64],
         g: &mut [f64],
     ) -> Option<f64> {
-        if !self.noise.is_minibatch() {
+        let model = self.noise.spec();
+        if !model.replaces_gradient() {
             return None;
         }
-        let batch = self
-            .noise
-            .next_batch(&mut self.noise_state, rng, f.samples()?);
-        if batch.is_empty() {
-            return None;
-        }
-        let loss = f.batch_value_and_gradient(x, batch, g);
-        self.noise_state.batch_loss = Some(loss);
-        Some(loss)
+        let at = NoiseAt {
+            step: at,
+            landscape: f,
+            x,
+        };
+        model.gradient(&mut self.noise_state, rng, at, g)
     }
 
-    /// Transforms `g`, the exact gradient at `x` (under minibatch noise the
-    /// batch gradient from [`Self::batch_oracle`]), in place for the update
+    /// Transforms `g`, the exact gradient at `x` (or the noise model's own
+    /// from [`Self::source_gradient`]), in place for the update
     /// `at`. `scratch` is a buffer of length `dim`. Does not allocate.
     pub fn apply(
         &mut self,
@@ -109,8 +104,8 @@ impl<'a> GradientTransforms<'a> {
                 (finite, Some(scale))
             }
         };
-        // A minibatch gradient was drawn by the oracle (`batch_oracle`).
-        if !self.noise.is_minibatch() {
+        // A gradient source was asked by the oracle (`source_gradient`).
+        if !self.noise.spec().replaces_gradient() {
             self.noise
                 .perturb_with(&mut self.noise_state, rng, at, f, x, g, scratch);
         }

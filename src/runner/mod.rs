@@ -122,11 +122,6 @@ impl Prepared {
     }
 }
 
-/// Whether positions are traced for a landscape of dimension `dim`.
-pub fn traces_positions(plan: &Plan, dim: usize) -> bool {
-    plan.settings.trace_positions.unwrap_or(dim <= 2)
-}
-
 /// The buffers and generators of one run, allocated and seeded before its
 /// first step.
 pub struct RunState {
@@ -188,15 +183,17 @@ impl RunState {
     }
 
     /// The oracle at x_t, or at x_t rounded to `compute` into `x_eval`:
-    /// the loss and gradient there. Under minibatch noise the gradient is the
-    /// next minibatch's (drawn by `transforms`, the full-data gradient is
-    /// never computed) and the full-data loss is computed only where
-    /// `wants_loss(batch loss, batch gradient)` asks; `None` otherwise.
+    /// the loss and gradient there. Where the noise model is the gradient
+    /// source (minibatch noise) the gradient is its own (a minibatch's; the
+    /// full-data gradient is never computed) and the full-data loss is
+    /// computed only where `wants_loss(batch loss, batch gradient)` asks;
+    /// `None` otherwise.
     fn evaluate(
         &mut self,
         f: &dyn Landscape,
         compute: Option<Dtype>,
         transforms: &mut GradientTransforms,
+        at: NoiseStep,
         wants_loss: impl FnOnce(f64, &[f64]) -> bool,
     ) -> Option<f64> {
         let point = match compute {
@@ -208,7 +205,7 @@ impl RunState {
                 &self.x_eval
             }
         };
-        match transforms.batch_oracle(&mut self.rng_noise, f, point, &mut self.g) {
+        match transforms.source_gradient(&mut self.rng_noise, at, f, point, &mut self.g) {
             None => Some(f.value_and_gradient(point, &mut self.g)),
             Some(batch_loss) => wants_loss(batch_loss, &self.g).then(|| f.value(point)),
         }
@@ -249,17 +246,17 @@ pub fn run_one_streamed(
             break;
         }
         let hyper = update.at(t);
-        let loss = run.evaluate(f, compute, &mut transforms, |batch_loss, g| {
-            observer.wants_loss(t, batch_loss, g)
-        });
-        if observer.diverged(t, loss, &hyper, &update, &run) {
-            break;
-        }
         let at = NoiseStep {
             t,
             lr: hyper.params.lr,
             lr0,
         };
+        let loss = run.evaluate(f, compute, &mut transforms, at, |batch_loss, g| {
+            observer.wants_loss(t, batch_loss, g)
+        });
+        if observer.diverged(t, loss, &hyper, &update, &run) {
+            break;
+        }
         let point = if run.x_eval.is_empty() {
             &run.x
         } else {

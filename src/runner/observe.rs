@@ -66,7 +66,7 @@ impl<'a> Observer<'a> {
         let settings = &plan.settings;
         let dim = f.dim();
         let minima = &prepared.minima[spec.landscape];
-        let position_dim = if super::traces_positions(plan, dim) {
+        let position_dim = if plan.settings.traces_positions(dim) {
             dim
         } else {
             0

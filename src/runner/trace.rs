@@ -16,15 +16,28 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// Most rows in a chunk, whatever the row size.
 pub const CHUNK_ROWS: usize = 1 << 16;
 
+/// Columns of [`TraceColumns`] by type: `step`; `lr`, `loss`, `grad_norm`;
+/// the ten optional floats; the two optional flags; and `basin`.
+const STEP_COLUMNS: usize = 1;
+const F64_COLUMNS: usize = 3;
+const OPTIONAL_F64_COLUMNS: usize = 10;
+const OPTIONAL_BOOL_COLUMNS: usize = 2;
+const BASIN_COLUMNS: usize = 1;
+
+/// Values of a row of `trace.parquet` besides positions and group lrs:
+/// `run_id` and the columns of [`TraceColumns`].
+pub const FIXED_VALUES: usize =
+    1 + STEP_COLUMNS + F64_COLUMNS + OPTIONAL_F64_COLUMNS + OPTIONAL_BOOL_COLUMNS + BASIN_COLUMNS;
+
 /// Bytes of one row in [`TraceColumns`]: the fixed columns, the basin
 /// index, `position_len` coordinates and `groups` group lrs.
-pub fn row_bytes(position_len: usize, groups: usize) -> usize {
+pub const fn row_bytes(position_len: usize, groups: usize) -> usize {
     use std::mem::size_of;
-    let fixed = size_of::<u64>()
-        + 3 * size_of::<f64>()
-        + 10 * size_of::<Option<f64>>()
-        + 2 * size_of::<Option<bool>>()
-        + size_of::<Option<u32>>();
+    let fixed = STEP_COLUMNS * size_of::<u64>()
+        + F64_COLUMNS * size_of::<f64>()
+        + OPTIONAL_F64_COLUMNS * size_of::<Option<f64>>()
+        + OPTIONAL_BOOL_COLUMNS * size_of::<Option<bool>>()
+        + BASIN_COLUMNS * size_of::<Option<u32>>();
     fixed + size_of::<f64>() * (position_len + groups)
 }
 

@@ -8,11 +8,11 @@
 //! is used exactly once per epoch. With replacement: `batch_size` indices
 //! drawn uniformly and independently each step. The indices of a batch are
 //! summed in ascending order, so `batch_size = n` without replacement is
-//! bit for bit full-batch gradient descent. The sample order lives in the
-//! run's [`NoiseState`]. The runner does not compute the full gradient
-//! first: its oracle draws the batch ([`Minibatch::next_batch`]) and
-//! computes that batch's gradient only
-//! (`runner::gradient::GradientTransforms::batch_oracle`).
+//! bit for bit full-batch gradient descent. The sample order is the model's
+//! per-run state ([`Order`]). The model is the gradient source: the runner
+//! does not compute the full gradient first, its oracle asks the model
+//! ([`NoiseModel::gradient`]), which draws the batch
+//! ([`Minibatch::next_batch`]) and computes that batch's gradient only.
 
 use super::{NoiseAt, NoiseModel, NoiseState};
 use crate::error::{check, SpecError};
@@ -20,6 +20,7 @@ use crate::landscape::Landscape;
 use crate::rng::RunRng;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,7 +59,7 @@ impl NoiseModel for Minibatch {
         }
     }
 
-    fn state(&self, landscape: &dyn Landscape) -> NoiseState {
+    fn state(&self, landscape: &dyn Landscape) -> Option<Box<dyn Any + Send>> {
         let order = match landscape.samples() {
             Some(_) if self.replacement => vec![0; self.batch_size],
             Some(n) => (0..n).collect(),
@@ -66,12 +67,32 @@ impl NoiseModel for Minibatch {
         };
         // Without replacement, the first step starts an epoch.
         let next = order.len();
-        NoiseState {
+        Some(Box::new(Order {
             order,
             start: next,
             next,
-            batch_loss: None,
+        }))
+    }
+
+    fn replaces_gradient(&self) -> bool {
+        true
+    }
+
+    fn gradient(
+        &self,
+        state: &mut NoiseState,
+        rng: &mut RunRng,
+        at: NoiseAt,
+        grad: &mut [f64],
+    ) -> Option<f64> {
+        let n = at.landscape.samples()?;
+        let batch = self.next_batch(state.get_mut::<Order>()?, rng, n);
+        if batch.is_empty() {
+            return None;
         }
+        let loss = at.landscape.batch_value_and_gradient(at.x, batch, grad);
+        state.batch_loss = Some(loss);
+        Some(loss)
     }
 
     fn perturb(
@@ -82,11 +103,24 @@ impl NoiseModel for Minibatch {
         grad: &mut [f64],
         _: &mut [f64],
     ) {
-        let n = at.landscape.samples().unwrap_or(0);
-        let batch = self.next_batch(state, rng, n);
-        if !batch.is_empty() {
-            state.batch_loss = Some(at.landscape.batch_value_and_gradient(at.x, batch, grad));
-        }
+        self.gradient(state, rng, at, grad);
+    }
+}
+
+/// The run's sample order: without replacement a permutation of 0..n (the
+/// epoch's order); with replacement the current batch.
+#[derive(Debug, Clone, Default)]
+pub struct Order {
+    order: Vec<usize>,
+    /// The last batch is `order[start..next]`.
+    start: usize,
+    next: usize,
+}
+
+impl Order {
+    /// The sample indices of the last minibatch, ascending.
+    pub fn last_batch(&self) -> &[usize] {
+        &self.order[self.start..self.next]
     }
 }
 
@@ -94,12 +128,7 @@ impl Minibatch {
     /// Draws the next minibatch from the run's noise generator, out of `n`
     /// samples, and returns its indices in ascending order (empty for an
     /// empty state). Does not allocate.
-    pub fn next_batch<'s>(
-        &self,
-        state: &'s mut NoiseState,
-        rng: &mut RunRng,
-        n: usize,
-    ) -> &'s [usize] {
+    pub fn next_batch<'s>(&self, state: &'s mut Order, rng: &mut RunRng, n: usize) -> &'s [usize] {
         if state.order.is_empty() {
             return &[];
         }

@@ -17,8 +17,15 @@
 //! stay deterministic; no model allocates per step (the curvature model uses
 //! the caller's scratch buffer for the Hessian diagonal, and relies on the
 //! landscape's `hessian_diagonal` not allocating, true of every landscape
-//! that overrides it; minibatch noise keeps its sample order in the
-//! [`NoiseState`] allocated once per run).
+//! that overrides it).
+//!
+//! A model owns its per-run state: [`NoiseModel::state`] allocates it once
+//! per run, as any type of the model's file, and the model finds it again
+//! in the [`NoiseState`] it is handed. A model may also be the gradient
+//! source ([`NoiseModel::replaces_gradient`], as minibatch noise is): the
+//! runner's oracle then asks it for the gradient
+//! ([`NoiseModel::gradient`]) instead of computing the exact one. So a new
+//! model, stateful or a gradient source, is its file and its line below.
 
 pub mod curvature;
 pub mod dp;
@@ -32,6 +39,7 @@ use crate::error::SpecError;
 use crate::landscape::Landscape;
 use crate::rng::RunRng;
 use rand_distr::{Distribution, StandardNormal};
+use std::any::Any;
 
 crate::kinds! {
     /// The `noise` table of an `[[optimizer]]`.
@@ -66,9 +74,30 @@ pub trait NoiseModel {
         Ok(())
     }
 
-    /// The per-run state on `landscape`; allocates, once per run.
-    fn state(&self, _landscape: &dyn Landscape) -> NoiseState {
-        NoiseState::default()
+    /// The per-run state on `landscape`; allocates, once per run. `None`
+    /// (the default): the model keeps no state.
+    fn state(&self, _landscape: &dyn Landscape) -> Option<Box<dyn Any + Send>> {
+        None
+    }
+
+    /// Whether the model replaces the gradient (it is the oracle's gradient
+    /// source, [`Self::gradient`]) rather than perturbing the exact one.
+    fn replaces_gradient(&self) -> bool {
+        false
+    }
+
+    /// For a model that [`replaces_gradient`](Self::replaces_gradient):
+    /// writes its gradient at `at.x` into `grad` and returns the loss it
+    /// saw (a minibatch's); `None` with nothing written where it has none.
+    /// Must not allocate.
+    fn gradient(
+        &self,
+        _state: &mut NoiseState,
+        _rng: &mut RunRng,
+        _at: NoiseAt,
+        _grad: &mut [f64],
+    ) -> Option<f64> {
+        None
     }
 
     /// Perturbs `grad`, the exact gradient at `at.x`, in place. `scratch` is
@@ -84,25 +113,25 @@ pub trait NoiseModel {
 }
 
 /// Per-run state of a noise model, allocated once before the first step
-/// ([`NoiseModel::state`]). Minibatch: the epoch's sample order and the
-/// position in it; empty for the other models.
-#[derive(Debug, Clone, Default)]
+/// ([`NoiseModel::state`]): whatever the model keeps (its own type, found
+/// again with [`Self::get_mut`]), and the loss its gradient saw.
+#[derive(Default)]
 pub struct NoiseState {
-    /// Without replacement: a permutation of 0..n (the epoch's order); with
-    /// replacement: the current batch.
-    order: Vec<usize>,
-    /// The last batch is `order[start..next]`.
-    start: usize,
-    next: usize,
-    /// The minibatch loss of the last step (`None` for the other models).
+    own: Option<Box<dyn Any + Send>>,
+    /// The loss of the last gradient a gradient source drew (a minibatch's;
+    /// `None` for the other models).
     pub batch_loss: Option<f64>,
 }
 
 impl NoiseState {
-    /// The sample indices of the last minibatch, ascending (empty for the
-    /// other models).
-    pub fn last_batch(&self) -> &[usize] {
-        &self.order[self.start..self.next]
+    /// The model's own state, if it keeps one of type `T`.
+    pub fn get_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.own.as_mut()?.downcast_mut()
+    }
+
+    /// The model's own state, if it keeps one of type `T`.
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.own.as_ref()?.downcast_ref()
     }
 }
 
@@ -142,7 +171,10 @@ impl NoiseSpec {
 
     /// See [`NoiseModel::state`].
     pub fn state(&self, landscape: &dyn Landscape) -> NoiseState {
-        self.spec().state(landscape)
+        NoiseState {
+            own: self.spec().state(landscape),
+            batch_loss: None,
+        }
     }
 
     /// Adds noise to `grad` (the exact gradient at `x`) in place, for the
@@ -188,29 +220,6 @@ impl NoiseSpec {
             x,
         };
         self.spec().perturb(state, rng, at, grad, scratch);
-    }
-}
-
-impl NoiseSpec {
-    /// Whether the model replaces the gradient by a minibatch's, so that the
-    /// oracle need only compute that batch's gradient
-    /// ([`Self::next_batch`] and [`Landscape::batch_value_and_gradient`]).
-    pub fn is_minibatch(&self) -> bool {
-        matches!(self, Self::Minibatch(_))
-    }
-
-    /// The next minibatch of minibatch noise ([`minibatch::Minibatch::next_batch`]);
-    /// empty for the other models.
-    pub fn next_batch<'s>(
-        &self,
-        state: &'s mut NoiseState,
-        rng: &mut RunRng,
-        n: usize,
-    ) -> &'s [usize] {
-        match self {
-            Self::Minibatch(m) => m.next_batch(state, rng, n),
-            _ => &[],
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use polars::prelude::*;
 use std::fs::File;
 use std::path::Path;
 
-pub use crate::results::{RUNS_FILE, SWEEP_FILE, TRACE_FILE};
+pub use super::{RUNS_FILE, SWEEP_FILE, TRACE_FILE};
 
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file =
