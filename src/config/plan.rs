@@ -316,123 +316,20 @@ impl Plan {
         }
 
         let mut axes = Vec::new();
-        let landscapes = expand_section(&rep, "landscape", &f.landscape, &mut axes, |p, mut t| {
-            let name = take_name(&rep, &mut t, p)?;
-            let init: Option<InitSpec> = take(&rep, &mut t, p, "init")?;
-            let mut kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
-            kind.spec_mut()
-                .load_data(file.parent().unwrap_or(Path::new(".")))
-                .map_err(|e| rep.spec(p, e))?;
-            kind.spec().validate().map_err(|e| rep.spec(p, e))?;
-            // A default init may hold bounds per coordinate: refuse a size
-            // they cannot be allocated for before building them.
-            let dim = kind.spec().dim() as u64;
-            let bounds = kind.spec().default_init_bytes();
-            if init.is_none() && bounds > limits.max_memory {
-                return Err(rep.at(
-                    &format!("{p}.{}", kind.spec().dim_field()),
-                    format!(
-                        "gives {} coordinates, whose default init needs {} of per-coordinate bounds; the limit is {} (--max-memory)",
-                        if dim == usize::MAX as u64 { format!("more than {dim}") } else { dim.to_string() },
-                        fmt_bytes(bounds),
-                        fmt_bytes(limits.max_memory)
-                    ),
-                ));
-            }
-            let mut init = init.unwrap_or_else(|| kind.spec().default_init());
-            init.validate(kind.spec().dim())
-                .map_err(|e| rep.spec(&format!("{p}.init"), e))?;
-            if let InitSpec::SelfAvoiding { dims, .. } = &mut init {
-                match &kind {
-                    LandscapeKind::ProteinAb(s) => *dims = s.dims,
-                    other => {
-                        return Err(rep.spec(
-                            &format!("{p}.init"),
-                            crate::error::SpecError::new(
-                                "kind",
-                                format!(
-                                    "self_avoiding places the beads of a protein_ab chain; this landscape is {}",
-                                    other.kind_name()
-                                ),
-                            ),
-                        ))
-                    }
-                }
-            }
-            let label = name.unwrap_or_else(|| kind.kind_name().to_string());
-            Ok((
-                label.clone(),
-                ResolvedLandscape {
-                    label,
-                    kind,
-                    init,
-                    table: p.to_string(),
-                    axis_values: vec![],
-                },
-            ))
+        let landscapes = expand_section(&rep, "landscape", &f.landscape, &mut axes, |p, t| {
+            resolve_landscape(&rep, file, limits, p, t)
         })?;
         let mut optimizer_tables = Vec::new();
         let dims: Vec<usize> = landscapes
             .iter()
             .map(|(l, _)| l.kind.spec().dim())
             .collect();
-        let optimizers = expand_section(&rep, "optimizer", &f.optimizer, &mut axes, |p, mut t| {
+        let optimizers = expand_section(&rep, "optimizer", &f.optimizer, &mut axes, |p, t| {
             optimizer_tables.push(p.to_string());
-            let name = take_name(&rep, &mut t, p)?;
-            let noise: NoiseSpec = take(&rep, &mut t, p, "noise")?.unwrap_or_default();
-            noise
-                .validate()
-                .map_err(|e| rep.spec(&format!("{p}.noise"), e))?;
-            let weight_decay_mode = take(&rep, &mut t, p, "weight_decay_mode")?.unwrap_or_default();
-            let clip = Clip {
-                clip_grad_norm: take(&rep, &mut t, p, "clip_grad_norm")?,
-                clip_grad_value: take(&rep, &mut t, p, "clip_grad_value")?,
-            };
-            clip.validate().map_err(|e| rep.spec(p, e))?;
-            let precision = Precision {
-                param_dtype: take(&rep, &mut t, p, "param_dtype")?.unwrap_or_default(),
-                stochastic_rounding: take(&rep, &mut t, p, "stochastic_rounding")?
-                    .unwrap_or_default(),
-                compute_dtype: take(&rep, &mut t, p, "compute_dtype")?,
-                grad_dtype: take(&rep, &mut t, p, "grad_dtype")?,
-                loss_scale: take(&rep, &mut t, p, "loss_scale")?,
-            };
-            precision.validate().map_err(|e| rep.spec(p, e))?;
-            let groups = t.remove("groups");
-            let base = t.clone();
-            let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
-            kind.spec().validate().map_err(|e| rep.spec(p, e))?;
-            let groups = groups
-                .map(|g| resolve_groups(&rep, &format!("{p}.groups"), g, &base, &dims))
-                .transpose()?;
-            let label = name.unwrap_or_else(|| kind.kind_name().to_string());
-            Ok((
-                label.clone(),
-                ResolvedOptimizer {
-                    label,
-                    kind,
-                    noise,
-                    weight_decay_mode,
-                    clip,
-                    precision,
-                    groups,
-                    axis_values: vec![],
-                },
-            ))
+            resolve_optimizer(&rep, p, t, &dims)
         })?;
-        let schedules = expand_section(&rep, "schedule", &f.schedule, &mut axes, |p, mut t| {
-            let name = take_name(&rep, &mut t, p)?;
-            let schedule: Schedule = rep.parse(p, Value::Table(t))?;
-            schedule.validate().map_err(|e| rep.spec(p, e))?;
-            let label = name.unwrap_or_else(|| schedule.kind_name().to_string());
-            Ok((
-                label.clone(),
-                ResolvedSchedule {
-                    label,
-                    schedule,
-                    axis_values: vec![],
-                },
-            ))
+        let schedules = expand_section(&rep, "schedule", &f.schedule, &mut axes, |p, t| {
+            resolve_schedule(&rep, p, t)
         })?;
         // Minibatch noise needs a landscape made of samples, with at least
         // batch_size of them.
@@ -772,4 +669,134 @@ fn validate_settings(rep: &Reporter, f: &SweepFile, s: &Settings) -> Result<()> 
         ));
     }
     Ok(())
+}
+
+/// One variant of a `[[landscape]]` table: its label and resolved landscape
+/// (data loaded relative to the sweep file, fields and init validated).
+fn resolve_landscape(
+    rep: &Reporter,
+    file: &Path,
+    limits: &PlanLimits,
+    p: &str,
+    mut t: Table,
+) -> Result<(String, ResolvedLandscape)> {
+    let name = take_name(rep, &mut t, p)?;
+    let init: Option<InitSpec> = take(rep, &mut t, p, "init")?;
+    let mut kind: LandscapeKind = rep.parse(p, Value::Table(t))?;
+    kind.spec_mut()
+        .load_data(file.parent().unwrap_or(Path::new(".")))
+        .map_err(|e| rep.spec(p, e))?;
+    kind.spec().validate().map_err(|e| rep.spec(p, e))?;
+    // A default init may hold bounds per coordinate: refuse a size
+    // they cannot be allocated for before building them.
+    let dim = kind.spec().dim() as u64;
+    let bounds = kind.spec().default_init_bytes();
+    if init.is_none() && bounds > limits.max_memory {
+        return Err(rep.at(
+                &format!("{p}.{}", kind.spec().dim_field()),
+                format!(
+                    "gives {} coordinates, whose default init needs {} of per-coordinate bounds; the limit is {} (--max-memory)",
+                    if dim == usize::MAX as u64 { format!("more than {dim}") } else { dim.to_string() },
+                    fmt_bytes(bounds),
+                    fmt_bytes(limits.max_memory)
+                ),
+            ));
+    }
+    let mut init = init.unwrap_or_else(|| kind.spec().default_init());
+    init.validate(kind.spec().dim())
+        .map_err(|e| rep.spec(&format!("{p}.init"), e))?;
+    if let InitSpec::SelfAvoiding { dims, .. } = &mut init {
+        match &kind {
+                LandscapeKind::ProteinAb(s) => *dims = s.dims,
+                other => {
+                    return Err(rep.spec(
+                        &format!("{p}.init"),
+                        crate::error::SpecError::new(
+                            "kind",
+                            format!(
+                                "self_avoiding places the beads of a protein_ab chain; this landscape is {}",
+                                other.kind_name()
+                            ),
+                        ),
+                    ))
+                }
+            }
+    }
+    let label = name.unwrap_or_else(|| kind.kind_name().to_string());
+    Ok((
+        label.clone(),
+        ResolvedLandscape {
+            label,
+            kind,
+            init,
+            table: p.to_string(),
+            axis_values: vec![],
+        },
+    ))
+}
+
+/// One variant of an `[[optimizer]]` table: its label and resolved optimizer
+/// (noise, clipping, precision and groups taken out of the table first).
+fn resolve_optimizer(
+    rep: &Reporter,
+    p: &str,
+    mut t: Table,
+    dims: &[usize],
+) -> Result<(String, ResolvedOptimizer)> {
+    let name = take_name(rep, &mut t, p)?;
+    let noise: NoiseSpec = take(rep, &mut t, p, "noise")?.unwrap_or_default();
+    noise
+        .validate()
+        .map_err(|e| rep.spec(&format!("{p}.noise"), e))?;
+    let weight_decay_mode = take(rep, &mut t, p, "weight_decay_mode")?.unwrap_or_default();
+    let clip = Clip {
+        clip_grad_norm: take(rep, &mut t, p, "clip_grad_norm")?,
+        clip_grad_value: take(rep, &mut t, p, "clip_grad_value")?,
+    };
+    clip.validate().map_err(|e| rep.spec(p, e))?;
+    let precision = Precision {
+        param_dtype: take(rep, &mut t, p, "param_dtype")?.unwrap_or_default(),
+        stochastic_rounding: take(rep, &mut t, p, "stochastic_rounding")?.unwrap_or_default(),
+        compute_dtype: take(rep, &mut t, p, "compute_dtype")?,
+        grad_dtype: take(rep, &mut t, p, "grad_dtype")?,
+        loss_scale: take(rep, &mut t, p, "loss_scale")?,
+    };
+    precision.validate().map_err(|e| rep.spec(p, e))?;
+    let groups = t.remove("groups");
+    let base = t.clone();
+    let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
+    kind.spec().validate().map_err(|e| rep.spec(p, e))?;
+    let groups = groups
+        .map(|g| resolve_groups(rep, &format!("{p}.groups"), g, &base, dims))
+        .transpose()?;
+    let label = name.unwrap_or_else(|| kind.kind_name().to_string());
+    Ok((
+        label.clone(),
+        ResolvedOptimizer {
+            label,
+            kind,
+            noise,
+            weight_decay_mode,
+            clip,
+            precision,
+            groups,
+            axis_values: vec![],
+        },
+    ))
+}
+
+/// One variant of a `[[schedule]]` table: its label and validated schedule.
+fn resolve_schedule(rep: &Reporter, p: &str, mut t: Table) -> Result<(String, ResolvedSchedule)> {
+    let name = take_name(rep, &mut t, p)?;
+    let schedule: Schedule = rep.parse(p, Value::Table(t))?;
+    schedule.validate().map_err(|e| rep.spec(p, e))?;
+    let label = name.unwrap_or_else(|| schedule.kind_name().to_string());
+    Ok((
+        label.clone(),
+        ResolvedSchedule {
+            label,
+            schedule,
+            axis_values: vec![],
+        },
+    ))
 }

@@ -135,38 +135,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
             .collect();
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();
-        let z = sample(f.as_ref(), bx, GRID, GRID);
-        let (zmin, zmax) = z
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        let span = (zmax - zmin).max(1e-300);
-        let level: Vec<f64> = z
-            .iter()
-            .map(|v| ((v - zmin) / span).max(0.0).sqrt())
-            .collect();
-        let (dx, dy) = (
-            (bx[0][1] - bx[0][0]) / GRID as f64,
-            (bx[1][1] - bx[1][0]) / GRID as f64,
-        );
-        let node = |i: usize, j: usize| {
-            (
-                bx[0][0] + (i as f64 + 0.5) * dx,
-                bx[1][0] + (j as f64 + 0.5) * dy,
-            )
-        };
-        let mut iso = Vec::new();
-        for k in 1..LEVELS {
-            iso.extend(iso_segments(
-                &level,
-                GRID,
-                GRID,
-                k as f64 / LEVELS as f64,
-                node,
-            ));
-        }
+        let (level, iso) = background(f.as_ref(), bx);
         let minima: Vec<(f64, f64)> = f
             .minima()
             .iter()
@@ -201,47 +170,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
                 )
                 .with_alpha(0.55),
             );
-            for (ci, s) in schedules.iter().enumerate() {
-                let group = res.group(&label, o, s);
-                let mut labelled = false;
-                for r in group.iter().take(TRAJECTORIES) {
-                    let Some(t) = res.trace(r) else { continue };
-                    let path: Vec<(f64, f64)> = t
-                        .position
-                        .iter()
-                        .flatten()
-                        .filter(|x| x.len() == 2)
-                        .map(|x| (x[0], x[1]))
-                        .collect();
-                    let (Some(&start), Some(&end)) = (path.first(), path.last()) else {
-                        continue;
-                    };
-                    for piece in inside_pieces(&path, bx) {
-                        let name = (!labelled).then(|| {
-                            let seeds: Vec<String> = group
-                                .iter()
-                                .take(TRAJECTORIES)
-                                .map(|r| r.seed.to_string())
-                                .collect();
-                            format!("{s} (seeds {})", seeds.join(", "))
-                        });
-                        labelled = true;
-                        p.series.push(
-                            // Width 1: plotters joins wider polylines with
-                            // miters that spike where a path reverses.
-                            Series::new(name, color(ci), Style::Line { width: 1 }, piece),
-                        );
-                    }
-                    for (q, style) in [
-                        (start, Style::Rings { radius: 6 }),
-                        (end, Style::Points { radius: 5 }),
-                    ] {
-                        if inside(q, bx) {
-                            p.series.push(Series::new(None, color(ci), style, vec![q]));
-                        }
-                    }
-                }
-            }
+            trajectories(res, &label, o, &schedules, bx, &mut p);
             if !minima.is_empty() {
                 p.series.push(Series::new(
                     Some("known minimum".into()),
@@ -265,6 +194,98 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         out.push((format!("contour_{}", slug(&label)), fig));
     }
     out
+}
+
+/// The landscape's background on the view box: the grid's levels (a
+/// square root of the normalised value, so that low regions show detail)
+/// and the iso-lines between them.
+fn background(f: &dyn Landscape, bx: [[f64; 2]; 2]) -> (Vec<f64>, Vec<(f64, f64)>) {
+    let z = sample(f, bx, GRID, GRID);
+    let (zmin, zmax) = z
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let span = (zmax - zmin).max(1e-300);
+    let level: Vec<f64> = z
+        .iter()
+        .map(|v| ((v - zmin) / span).max(0.0).sqrt())
+        .collect();
+    let (dx, dy) = (
+        (bx[0][1] - bx[0][0]) / GRID as f64,
+        (bx[1][1] - bx[1][0]) / GRID as f64,
+    );
+    let node = |i: usize, j: usize| {
+        (
+            bx[0][0] + (i as f64 + 0.5) * dx,
+            bx[1][0] + (j as f64 + 0.5) * dy,
+        )
+    };
+    let mut iso = Vec::new();
+    for k in 1..LEVELS {
+        iso.extend(iso_segments(
+            &level,
+            GRID,
+            GRID,
+            k as f64 / LEVELS as f64,
+            node,
+        ));
+    }
+    (level, iso)
+}
+
+/// Up to [`TRAJECTORIES`] runs of each schedule on landscape `label` with
+/// optimizer `o`: their paths (clipped to the box), starts and ends.
+fn trajectories(
+    res: &Results,
+    label: &str,
+    o: &str,
+    schedules: &[String],
+    bx: [[f64; 2]; 2],
+    p: &mut Panel,
+) {
+    for (ci, s) in schedules.iter().enumerate() {
+        let group = res.group(label, o, s);
+        let mut labelled = false;
+        for r in group.iter().take(TRAJECTORIES) {
+            let Some(t) = res.trace(r) else { continue };
+            let path: Vec<(f64, f64)> = t
+                .position
+                .iter()
+                .flatten()
+                .filter(|x| x.len() == 2)
+                .map(|x| (x[0], x[1]))
+                .collect();
+            let (Some(&start), Some(&end)) = (path.first(), path.last()) else {
+                continue;
+            };
+            for piece in inside_pieces(&path, bx) {
+                let name = (!labelled).then(|| {
+                    let seeds: Vec<String> = group
+                        .iter()
+                        .take(TRAJECTORIES)
+                        .map(|r| r.seed.to_string())
+                        .collect();
+                    format!("{s} (seeds {})", seeds.join(", "))
+                });
+                labelled = true;
+                p.series.push(
+                    // Width 1: plotters joins wider polylines with
+                    // miters that spike where a path reverses.
+                    Series::new(name, color(ci), Style::Line { width: 1 }, piece),
+                );
+            }
+            for (q, style) in [
+                (start, Style::Rings { radius: 6 }),
+                (end, Style::Points { radius: 5 }),
+            ] {
+                if inside(q, bx) {
+                    p.series.push(Series::new(None, color(ci), style, vec![q]));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

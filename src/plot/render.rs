@@ -401,6 +401,88 @@ fn ramp(t: f64) -> RGBColor {
     )
 }
 
+/// The legend's sample of series `s`: a dot, a cross, a short dash or a
+/// line, in the series' solid colour.
+fn legend_entry<DB: DrawingBackend>(
+    anno: &mut plotters::chart::SeriesAnno<'_, DB>,
+    s: &Series,
+    label: &str,
+) {
+    let solid = s.color;
+    match s.style {
+        Style::Points { radius } | Style::Rings { radius } => {
+            anno.label(label)
+                .legend(move |(x, y)| Circle::new((x + 10, y), radius.max(4), solid.filled()));
+        }
+        Style::Crosses { size } => {
+            anno.label(label)
+                .legend(move |(x, y)| Cross::new((x + 10, y), size, solid.stroke_width(3)));
+        }
+        Style::Dashed { .. } => {
+            anno.label(label).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 9, y)], solid.stroke_width(3))
+            });
+        }
+        _ => {
+            anno.label(label).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], solid.stroke_width(3))
+            });
+        }
+    }
+}
+
+/// The legend box inside the plot area, where `legend` puts it.
+fn draw_legend<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    legend: Legend,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(match legend {
+            Legend::UpperRight | Legend::Outside => SeriesLabelPosition::UpperRight,
+            Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
+            Legend::LowerRight => SeriesLabelPosition::LowerRight,
+            Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+            Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+        })
+        .margin(10)
+        .label_font((FONT, 16))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.5))
+        .draw()?;
+    Ok(())
+}
+
+/// The heatmap's cells, one filled rectangle each.
+fn draw_heatmap<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    h: &Heatmap,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let (dx, dy) = ((h.x.1 - h.x.0) / h.nx as f64, (h.y.1 - h.y.0) / h.ny as f64);
+    chart.draw_series((0..h.ny).flat_map(|j| {
+        (0..h.nx).map(move |i| {
+            let (cx, cy) = (h.x.0 + i as f64 * dx, h.y.0 + j as f64 * dy);
+            Rectangle::new(
+                [(cx, cy), (cx + dx, cy + dy)],
+                ramp(h.level[j * h.nx + i]).filled(),
+            )
+        })
+    }))?;
+    Ok(())
+}
+
 fn draw_on<DB, X, Y>(area: &DrawingArea<DB, Shift>, p: &Panel, x: X, y: Y) -> DrawResult
 where
     DB: DrawingBackend,
@@ -423,16 +505,7 @@ where
         .y_label_area_size(78)
         .build_cartesian_2d(x, y)?;
     if let Some(h) = &p.heatmap {
-        let (dx, dy) = ((h.x.1 - h.x.0) / h.nx as f64, (h.y.1 - h.y.0) / h.ny as f64);
-        chart.draw_series((0..h.ny).flat_map(|j| {
-            (0..h.nx).map(move |i| {
-                let (cx, cy) = (h.x.0 + i as f64 * dx, h.y.0 + j as f64 * dy);
-                Rectangle::new(
-                    [(cx, cy), (cx + dx, cy + dy)],
-                    ramp(h.level[j * h.nx + i]).filled(),
-                )
-            })
-        }))?;
+        draw_heatmap(&mut chart, h)?;
     }
     let (x_tick, y_tick) = (
         ticks_for(x_lo, x_hi, p.x_log),
@@ -525,45 +598,11 @@ where
         };
         if let (Some(anno), Some(label)) = (anno, &s.label) {
             any_label = true;
-            let solid = s.color;
-            match s.style {
-                Style::Points { radius } | Style::Rings { radius } => {
-                    anno.label(label).legend(move |(x, y)| {
-                        Circle::new((x + 10, y), radius.max(4), solid.filled())
-                    });
-                }
-                Style::Crosses { size } => {
-                    anno.label(label)
-                        .legend(move |(x, y)| Cross::new((x + 10, y), size, solid.stroke_width(3)));
-                }
-                Style::Dashed { .. } => {
-                    anno.label(label).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 9, y)], solid.stroke_width(3))
-                    });
-                }
-                _ => {
-                    anno.label(label).legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 22, y)], solid.stroke_width(3))
-                    });
-                }
-            }
+            legend_entry(anno, s, label);
         }
     }
     if any_label && p.legend != Legend::Outside {
-        chart
-            .configure_series_labels()
-            .position(match p.legend {
-                Legend::UpperRight | Legend::Outside => SeriesLabelPosition::UpperRight,
-                Legend::MiddleRight => SeriesLabelPosition::MiddleRight,
-                Legend::LowerRight => SeriesLabelPosition::LowerRight,
-                Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
-                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
-            })
-            .margin(10)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.5))
-            .draw()?;
+        draw_legend(&mut chart, p.legend)?;
     }
     Ok(())
 }

@@ -165,14 +165,29 @@ fn axis_value<'p>(
 /// Per-run rows as a frame, with labels and sweep-axis columns from the plan.
 pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
     let n = rows.len();
+    let mut columns = identity_columns(plan, rows);
+    columns.extend(axis_columns(plan, rows));
+    columns.extend(outcome_columns(rows));
+    columns.push(list_column(
+        rc::FINAL_POSITION,
+        n,
+        rows.iter().map(|r| r.final_position.as_deref()),
+    ));
+    columns.push(list_column(
+        rc::BEST_POSITION,
+        n,
+        rows.iter().map(|r| r.best_position.as_deref()),
+    ));
+    Ok(DataFrame::new(n, columns)?)
+}
+
+/// Which run a row is: id, index, labels, kinds, dim and seed.
+fn identity_columns(plan: &Plan, rows: &[RunRow]) -> Vec<Column> {
     let spec = |r: &RunRow| &plan.runs[r.index];
     let str_col = |name: &str, f: &dyn Fn(&RunRow) -> String| {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
     };
-    let f64_col = |name: &str, f: &dyn Fn(&RunRow) -> Option<f64>| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let mut columns = vec![
+    vec![
         str_col(rc::RUN_ID, &|r| r.run_id.clone()),
         Column::new(
             rc::RUN_INDEX.into(),
@@ -207,7 +222,14 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             rc::SEED.into(),
             rows.iter().map(|r| r.seed as i64).collect::<Vec<_>>(),
         ),
-    ];
+    ]
+}
+
+/// One column per sweep axis of the plan (null where a run's table has no
+/// such axis).
+fn axis_columns(plan: &Plan, rows: &[RunRow]) -> Vec<Column> {
+    let spec = |r: &RunRow| &plan.runs[r.index];
+    let mut columns = Vec::with_capacity(plan.axes.len());
     for axis in &plan.axes {
         let values: Vec<Option<&toml::Value>> = rows
             .iter()
@@ -228,8 +250,16 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
             .collect();
         columns.push(axis_column(&axis.column, values, &plan_values));
     }
+    columns
+}
+
+/// What the run found: losses, curvature, basin, best point, counters.
+fn outcome_columns(rows: &[RunRow]) -> Vec<Column> {
+    let f64_col = |name: &str, f: &dyn Fn(&RunRow) -> Option<f64>| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
     let finite = |v: f64| v.is_finite().then_some(v);
-    columns.extend([
+    vec![
         f64_col(rc::INITIAL_LOSS, &|r| finite(r.initial_loss)),
         f64_col(rc::FINAL_LOSS, &|r| Some(r.final_loss)),
         f64_col(rc::MIN_LOSS, &|r| finite(r.min_loss)),
@@ -298,16 +328,5 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
                 .map(|r| r.stalled_at.map(|n| n as i64))
                 .collect::<Vec<_>>(),
         ),
-    ]);
-    columns.push(list_column(
-        rc::FINAL_POSITION,
-        n,
-        rows.iter().map(|r| r.final_position.as_deref()),
-    ));
-    columns.push(list_column(
-        rc::BEST_POSITION,
-        n,
-        rows.iter().map(|r| r.best_position.as_deref()),
-    ));
-    Ok(DataFrame::new(n, columns)?)
+    ]
 }
