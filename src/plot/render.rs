@@ -490,14 +490,10 @@ where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let (x_lo, x_hi) = {
-        let r = x.range();
-        (r.start, r.end)
-    };
-    let (y_lo, y_hi) = {
-        let r = y.range();
-        (r.start, r.end)
-    };
+    let ((x_lo, x_hi), (y_lo, y_hi)) = (
+        (x.range().start, x.range().end),
+        (y.range().start, y.range().end),
+    );
     let mut chart = ChartBuilder::on(area)
         .caption(&p.title, (FONT, 22))
         .margin(12)
@@ -536,7 +532,6 @@ where
     let usable = |q: &(f64, f64)| {
         q.0.is_finite() && q.1.is_finite() && (!p.x_log || q.0 > 0.0) && (!p.y_log || q.1 > 0.0)
     };
-    let _ = x_hi;
     let mut any_label = false;
     for s in &p.series {
         let c = s.color.mix(s.alpha);
