@@ -26,7 +26,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 /// The file name of the report inside a results folder.
-pub const REPORT_FILE: &str = "report.html";
+pub use crate::results::REPORT_FILE;
 
 /// `s` with the five HTML-special characters escaped.
 pub fn escape(s: &str) -> String {

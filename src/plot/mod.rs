@@ -33,7 +33,7 @@ use render::{color, Figure, Panel, Series, Style};
 use std::path::{Path, PathBuf};
 
 /// The folder figures go into.
-pub const FIGURES_DIR: &str = "figures";
+pub use crate::results::FIGURES_DIR;
 
 fn draw_failed(path: &Path, e: render::DrawError) -> ValleyError {
     ValleyError::Other(format!("plot {}: {}", path.display(), e.0))

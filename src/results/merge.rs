@@ -10,7 +10,7 @@
 use super::consolidate::{commit, sources};
 use super::{
     recorded_plan, remove_temporaries, write_sweep_json, Counts, FolderLock, SweepRecord,
-    PARTS_DIR, RUNS_FILE, TRACE_FILE,
+    PARTS_DIR, RUNS_FILE, SWEEP_FILE, TRACE_FILE,
 };
 use crate::error::{Result, ValleyError};
 use std::collections::HashSet;
@@ -47,6 +47,35 @@ fn shard_folders(dir: &Path) -> Result<Vec<(usize, usize, PathBuf)>> {
     }
     shards.sort();
     Ok(shards)
+}
+
+/// Refuses to merge into `dir` where it holds results that are not an
+/// earlier merge of the same sweep file: another sweep's `sweep.json`, or
+/// result files without one (merging would overwrite them).
+fn refuse_another_sweep(dir: &Path, shard: &serde_json::Value) -> Result<()> {
+    let sweep = dir.join(SWEEP_FILE);
+    if sweep.exists() {
+        let (_, json) = recorded_plan(dir)?;
+        if json["source"] != shard["source"] {
+            return Err(ValleyError::invalid(
+                &sweep,
+                None,
+                "",
+                "holds the results of another sweep file than its shards: merging would overwrite them; merge the shards in a folder of their own",
+            ));
+        }
+    } else if let Some(f) = [RUNS_FILE, TRACE_FILE]
+        .into_iter()
+        .find(|f| dir.join(f).exists())
+    {
+        return Err(ValleyError::invalid(
+            dir.join(f),
+            None,
+            "",
+            "exists without a sweep.json beside it: merging would overwrite it; merge the shards in a folder of their own",
+        ));
+    }
+    Ok(())
 }
 
 /// Merges the shards of `dir` (see the module header).
@@ -104,6 +133,7 @@ pub fn merge(dir: &Path) -> Result<Merged> {
             ));
         }
     }
+    refuse_another_sweep(dir, &first)?;
     let _lock = FolderLock::acquire(dir)?;
     remove_temporaries(dir)?;
     let pairs = shards

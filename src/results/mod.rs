@@ -60,6 +60,57 @@ pub const RETIRED_PARTS_DIR: &str = "parts.old";
 /// Parts being made from a consolidated folder on resume.
 pub const STAGED_PARTS_DIR: &str = "parts.new";
 pub const QUARANTINE_DIR: &str = "quarantine";
+/// The figures `valley plot` and `valley report` draw into a results folder.
+pub const FIGURES_DIR: &str = "figures";
+/// The page `valley report` writes into a results folder.
+pub const REPORT_FILE: &str = "report.html";
+
+/// Everything valley writes at the top of a results folder; with `.tmp`
+/// appended, their temporaries. `--force` removes these and nothing else.
+const OWN_ENTRIES: [&str; 9] = [
+    LOCK_FILE,
+    SWEEP_FILE,
+    RUNS_FILE,
+    TRACE_FILE,
+    PARTS_DIR,
+    RETIRED_PARTS_DIR,
+    STAGED_PARTS_DIR,
+    FIGURES_DIR,
+    REPORT_FILE,
+];
+
+/// Whether valley wrote the entry `name` of a results folder (one of
+/// [`OWN_ENTRIES`] or its temporary).
+fn is_own(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    let base = name.strip_suffix(".tmp").unwrap_or(&name);
+    OWN_ENTRIES.contains(&base)
+}
+
+/// Whether valley made `dir`: it holds valley's lock, its `sweep.json` or
+/// its `parts/`.
+pub fn is_results_folder(dir: &Path) -> bool {
+    dir.join(LOCK_FILE).is_file()
+        || dir.join(SWEEP_FILE).is_file()
+        || dir.join(PARTS_DIR).is_dir()
+}
+
+/// The entries of `dir` valley did not write, sorted (at most `most`, and
+/// how many in all).
+fn foreign_entries(dir: &Path, most: usize) -> (Vec<String>, usize) {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| !is_own(&e.file_name()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let total = names.len();
+    names.truncate(most);
+    (names, total)
+}
 
 /// What to do with an existing results folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +146,28 @@ pub fn check_dir(dir: &Path, mode: Existing) -> Result<()> {
             "the results folder exists: pass --resume to finish its missing runs or --force to start over",
         ));
     }
+    if mode != Existing::Refuse && occupied(dir) && !is_results_folder(dir) {
+        let (names, total) = foreign_entries(dir, 5);
+        let more = if total > names.len() {
+            format!(" and {} more", total - names.len())
+        } else {
+            String::new()
+        };
+        let flag = if mode == Existing::Force {
+            "--force"
+        } else {
+            "--resume"
+        };
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "",
+            format!(
+                "is not a valley results folder (no sweep.json, parts/ or .valley.lock) and holds {}{more}: valley deletes only files it wrote, in folders it made, so {flag} is refused; choose a new or empty --out folder",
+                names.join(", ")
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -121,7 +194,7 @@ pub fn open(dir: &Path, mode: Existing, planned: &HashSet<String>) -> Result<Ope
     let parts = dir.join(PARTS_DIR);
     match mode {
         Existing::Refuse => {}
-        Existing::Force => remove_all_but_lock(dir)?,
+        Existing::Force => remove_own_but_lock(dir)?,
         Existing::Resume => {
             recover(dir)?;
             let (done, quarantined) = if parts.exists() {
@@ -166,23 +239,43 @@ pub fn ids_in(path: &Path) -> Result<HashSet<String>> {
     Ok(ids.iter().flatten().map(str::to_string).collect())
 }
 
-fn remove_all_but_lock(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_name() == LOCK_FILE {
+/// Removes what valley wrote in `dir` ([`OWN_ENTRIES`] and their
+/// temporaries), except the lock; files valley did not write stay.
+fn remove_own_but_lock(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| io_at(dir, e))? {
+        let entry = entry.map_err(|e| io_at(dir, e))?;
+        let name = entry.file_name();
+        if name == LOCK_FILE || !is_own(&name) {
             continue;
         }
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            fs::remove_dir_all(&path)?;
+        if name == FIGURES_DIR && entry.path().is_dir() {
+            remove_figures(&entry.path())?;
         } else {
-            fs::remove_file(&path)?;
+            remove_if_exists(&entry.path())?;
         }
     }
     Ok(())
 }
 
-/// Removes `path`, file or folder, if it exists.
+/// Removes the PNG files of `figures/` (what plot and report draw) and the
+/// folder if nothing else is left in it.
+fn remove_figures(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| io_at(dir, e))? {
+        let path = entry.map_err(|e| io_at(dir, e))?.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "png") {
+            remove_if_exists(&path)?;
+        }
+    }
+    // Fails, leaving it, where other files remain.
+    let _ = fs::remove_dir(dir);
+    Ok(())
+}
+
+/// An I/O error that names its path.
+pub(crate) fn io_at(path: &Path, e: std::io::Error) -> ValleyError {
+    ValleyError::Other(format!("{}: {e}", path.display()))
+}
+
 pub(crate) fn remove_if_exists(path: &Path) -> Result<()> {
     let r = if path.is_dir() {
         fs::remove_dir_all(path)
@@ -190,18 +283,20 @@ pub(crate) fn remove_if_exists(path: &Path) -> Result<()> {
         fs::remove_file(path)
     };
     match r {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(e.into()),
+        Err(e) if e.kind() != ErrorKind::NotFound => Err(io_at(path, e)),
         _ => Ok(()),
     }
 }
 
-/// Removes the temporaries of interrupted writes in `dir` (`*.tmp`: files,
-/// and the chunk folders of runs that did not finish).
+/// Removes the temporaries of valley's interrupted writes in `dir`
+/// (`runs.parquet.tmp`, `sweep.json.tmp`, ...: valley's own names with
+/// `.tmp`); another program's `*.tmp` stays.
 pub(crate) fn remove_temporaries(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "tmp") {
-            remove_if_exists(&path)?;
+    for entry in fs::read_dir(dir).map_err(|e| io_at(dir, e))? {
+        let entry = entry.map_err(|e| io_at(dir, e))?;
+        let name = entry.file_name();
+        if name.to_string_lossy().ends_with(".tmp") && is_own(&name) {
+            remove_if_exists(&entry.path())?;
         }
     }
     Ok(())

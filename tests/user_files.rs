@@ -1,0 +1,179 @@
+//! A user's files are sacred: every destructive path of the binary
+//! (`--force`, `--resume`, `merge`) driven on folders full of someone else's
+//! files, each of which must still be there, byte for byte, afterwards.
+
+mod common;
+use common::{text, valley};
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const SMALL: &str = r#"
+name = "small"
+steps = 20
+seeds = 2
+trace_every = 5
+
+[[landscape]]
+kind = "quadratic"
+dim = 2
+eigenvalues = { kind = "geometric", min = 0.1, max = 4.0 }
+
+[[optimizer]]
+kind = "sgd"
+
+[[schedule]]
+kind = "constant"
+lr = 0.1
+"#;
+
+/// Another plan: a different sweep file.
+const OTHER: &str = r#"
+name = "other"
+steps = 20
+seeds = 2
+trace_every = 5
+
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+
+[[optimizer]]
+kind = "sgd"
+
+[[schedule]]
+kind = "constant"
+lr = 0.01
+"#;
+
+/// Writes a folder of someone else's files into `dir`: text, data, a
+/// temporary of another program, a nested folder, a PNG of their own.
+fn user_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let files: [(&str, &[u8]); 6] = [
+        ("notes.txt", b"my notes\n"),
+        ("data.csv", b"a,b\n1,2\n"),
+        ("editor.swp.tmp", b"another program's temporary"),
+        ("analysis/fit.py", b"print('mine')\n"),
+        ("analysis/deep/x.bin", &[0, 1, 2, 3]),
+        ("plots/mine.png", b"not valley's"),
+    ];
+    let mut out = BTreeMap::new();
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, bytes).unwrap();
+        out.insert(path, bytes.to_vec());
+    }
+    out
+}
+
+fn assert_all_there(files: &BTreeMap<PathBuf, Vec<u8>>) {
+    for (path, bytes) in files {
+        let now = fs::read(path).unwrap_or_else(|e| panic!("{} is gone: {e}", path.display()));
+        assert_eq!(&now, bytes, "{} changed", path.display());
+    }
+}
+
+#[test]
+fn force_and_resume_refuse_a_folder_valley_did_not_make() {
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    fs::create_dir_all(&project).unwrap();
+    let mut files = user_files(&project);
+    // The sweep file itself lives in the folder, as in the report.
+    let sweep = project.join("sweep.toml");
+    fs::write(&sweep, SMALL).unwrap();
+    files.insert(sweep.clone(), SMALL.as_bytes().to_vec());
+    for flag in ["--force", "--resume"] {
+        let o = valley(
+            &["sweep", "project/sweep.toml", "--out", "project", flag, "-q"],
+            tmp.path(),
+        );
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flag}: {err}");
+        assert!(
+            err.contains("not a valley results folder") && err.contains("notes.txt"),
+            "{flag}: {err}"
+        );
+        assert!(err.contains(flag), "{flag}: {err}");
+        assert_all_there(&files);
+        // Nothing of valley's was written there either.
+        for own in [".valley.lock", "parts", "sweep.json", "runs.parquet"] {
+            assert!(!project.join(own).exists(), "{flag} wrote {own}");
+        }
+    }
+    // `--out .` from inside the folder: the same.
+    let o = valley(&["sweep", "sweep.toml", "--out", ".", "--force"], &project);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_all_there(&files);
+}
+
+#[test]
+fn force_on_a_results_folder_removes_only_what_valley_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("s.toml"), SMALL).unwrap();
+    let o = valley(&["sweep", "s.toml", "--out", "res", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let res = tmp.path().join("res");
+    let o = valley(&["plot", "res"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(res.join("figures").is_dir());
+    // The user keeps their own things in the results folder.
+    let mut files = user_files(&res);
+    fs::write(res.join("figures/annotated.svg"), b"<svg/>").unwrap();
+    files.insert(res.join("figures/annotated.svg"), b"<svg/>".to_vec());
+    let o = valley(&["sweep", "s.toml", "--out", "res", "--force", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_all_there(&files);
+    assert!(res.join("runs.parquet").is_file() && res.join("trace.parquet").is_file());
+    // valley's own PNGs went with --force; the user's figure stayed.
+    let pngs = fs::read_dir(res.join("figures"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert_eq!(pngs, 0);
+    // --resume on the finished folder keeps them too.
+    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_all_there(&files);
+}
+
+#[test]
+fn merge_refuses_a_folder_that_holds_another_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("a.toml"), SMALL).unwrap();
+    fs::write(tmp.path().join("b.toml"), OTHER).unwrap();
+    // Plan B, finished, in `out`.
+    let o = valley(&["sweep", "b.toml", "--out", "out", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = tmp.path().join("out");
+    let before: BTreeMap<PathBuf, Vec<u8>> = ["runs.parquet", "trace.parquet", "sweep.json"]
+        .iter()
+        .map(|f| (out.join(f), fs::read(out.join(f)).unwrap()))
+        .collect();
+    // Plan A's shards put into the same folder.
+    for k in ["1/2", "2/2"] {
+        let o = valley(
+            &["sweep", "a.toml", "--out", "out", "--shard", k, "-q"],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let o = valley(&["merge", "out"], tmp.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("another sweep file"), "{err}");
+    assert_all_there(&before);
+
+    // Result files without a sweep.json (someone else's runs.parquet) are
+    // not overwritten either.
+    fs::remove_file(out.join("sweep.json")).unwrap();
+    let o = valley(&["merge", "out"], tmp.path());
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(
+        fs::read(out.join("runs.parquet")).unwrap(),
+        before[&out.join("runs.parquet")]
+    );
+}
