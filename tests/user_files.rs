@@ -177,3 +177,39 @@ fn merge_refuses_a_folder_that_holds_another_sweep() {
         before[&out.join("runs.parquet")]
     );
 }
+
+/// One plan per results folder: a data file edited between a sweep and
+/// `--resume` is another plan (its content is in every run id), so the
+/// resume is refused instead of mixing two datasets under exit 0.
+#[test]
+fn an_edited_data_file_is_another_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = r#"
+name = "data"
+steps = 10
+seeds = 2
+[[landscape]]
+kind = "least_squares"
+data = { file = "d.csv", target = "y" }
+[[optimizer]]
+kind = "sgd"
+[[schedule]]
+kind = "constant"
+lr = 0.1
+"#;
+    fs::write(tmp.path().join("s.toml"), sweep).unwrap();
+    fs::write(tmp.path().join("d.csv"), "a,b,y\n1,0,1\n0,1,2\n1,1,2\n").unwrap();
+    let o = valley(&["sweep", "s.toml", "--out", "res", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let runs = fs::read(tmp.path().join("res/runs.parquet")).unwrap();
+    // The same file again: resuming finds every run done.
+    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // One value edited: the recorded runs belong to another plan.
+    fs::write(tmp.path().join("d.csv"), "a,b,y\n1,0,1\n0,1,2\n1,1,3\n").unwrap();
+    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not in this sweep's plan"), "{err}");
+    assert_eq!(fs::read(tmp.path().join("res/runs.parquet")).unwrap(), runs);
+}

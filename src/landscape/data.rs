@@ -102,6 +102,13 @@ pub struct DataSpec {
     /// Generated, logistic only: distance between the two class means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub separation: Option<f64>,
+    /// The file's content hash (FNV-1a 64 of its bytes, hex), set by
+    /// [`DataSpec::load`]: part of every run id, so that a file edited
+    /// between a kill and `--resume`, or between two shards, is a different
+    /// plan (its path alone says nothing of what it holds). Not a field a
+    /// sweep file can set.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
     /// The file's table once [`DataSpec::load`] has read it.
     #[serde(skip)]
     pub loaded: Option<Arc<Dataset>>,
@@ -162,6 +169,10 @@ impl DataSpec {
             base_dir.join(file)
         };
         let data = read_table(&path, self.target.as_deref())?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            SpecError::new("data.file", format!("cannot read {}: {e}", path.display()))
+        })?;
+        self.content = Some(format!("{:016x}", crate::rng::fnv1a64(&bytes)));
         self.loaded = Some(Arc::new(data));
         Ok(())
     }
