@@ -75,7 +75,8 @@ pub struct SweepArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Delete an existing results folder and start over.
+    /// Start over in a results folder valley made: removes only what valley
+    /// wrote there (a folder valley did not make is refused).
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
     /// Finish the runs missing from an existing results folder.
