@@ -468,15 +468,7 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
                 sig(e.effect),
                 sig(e.ci_low),
                 sig(e.ci_high),
-                match c.test {
-                    crate::claims::Test::Wilcoxon =>
-                        "median paired difference, candidate − baseline",
-                    crate::claims::Test::McNemar => "divergence rate, candidate − baseline",
-                    crate::claims::Test::Equivalence { .. } =>
-                        "median relative error (metric − target)/|target|",
-                    crate::claims::Test::EveryStep { .. } =>
-                        "worst relative margin in the expected direction",
-                }
+                c.test.form.effect_caption()
             ),
         ),
         ("pairs", e.n_pairs.to_string()),
@@ -504,12 +496,7 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
             out,
             "<figure>\n{svg}\n<figcaption>The evidence of {}: {}</figcaption>\n</figure>",
             escape(&c.id),
-            escape(match c.test {
-                crate::claims::Test::Wilcoxon => "each point is one pair of runs (same seed): the candidate's value minus the baseline's, against the baseline's; below the dashed line the candidate is lower.",
-                crate::claims::Test::McNemar => "the fraction of runs that diverged at each level; the title gives the discordant pairs (only candidate / only baseline).",
-                crate::claims::Test::Equivalence { .. } => "each point is one run, measured against the formula; the dashed lines are the diagonal and the tolerance.",
-                crate::claims::Test::EveryStep { .. } => "the relative margin at every traced step for the first pairs; a step below the dashed line fails.",
-            })
+            escape(c.test.form.figure_caption())
         );
     }
     out.push_str("</section>\n");
