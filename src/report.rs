@@ -510,34 +510,9 @@ pub fn claim_svg(dir: &Path, id: &str) -> String {
     inline_svg(&path).unwrap_or_default()
 }
 
-/// The whole page.
-pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Result<String> {
-    let evals = crate::claims::evaluate_dir(dir, plan)?;
-    render_with(dir, plan, json, figures, &evals)
-}
-
-fn render_with(
-    dir: &Path,
-    plan: &Plan,
-    json: &Value,
-    figures: &[PathBuf],
-    evals: &[Evaluation],
-) -> Result<String> {
-    let comparisons = comparisons(dir, plan)?;
-    let mut out = String::new();
-    let title = format!("valley report: {}", plan.name);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"valley {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        env!("CARGO_PKG_VERSION"),
-        escape(&title)
-    );
-    let _ = writeln!(out, "<h1>{}</h1>", escape(&plan.name));
-    if let Some(d) = &plan.description {
-        let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(d));
-    }
+/// The list of facts under the title: runs, diverged, steps, seeds,
+/// version, revision, finish time.
+fn facts_list(plan: &Plan, json: &Value, out: &mut String) {
     let runs = &json["runs"];
     let facts = [
         (
@@ -574,6 +549,60 @@ fn render_with(
     for (k, v) in facts {
         let _ = write!(out, "<li>{k} <b>{}</b></li>", escape(&v));
     }
+}
+
+/// The figures of the sweep, inlined and numbered; returns how many.
+fn figures_section(figures: &[PathBuf], out: &mut String) -> Result<usize> {
+    let _ = writeln!(out, "<h2 id=\"figures\">Figures</h2>");
+    let mut k = 0;
+    for path in figures
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
+        k += 1;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "<figure id=\"fig-{}\">\n{}\n<figcaption><b>Figure {k}.</b> {} <span class=\"note\">(figures/{}.svg)</span></figcaption>\n</figure>",
+            escape(stem),
+            inline_svg(path)?,
+            escape(&caption(stem)),
+            escape(stem)
+        );
+    }
+
+    Ok(k)
+}
+
+/// The whole page.
+pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Result<String> {
+    let evals = crate::claims::evaluate_dir(dir, plan)?;
+    render_with(dir, plan, json, figures, &evals)
+}
+
+fn render_with(
+    dir: &Path,
+    plan: &Plan,
+    json: &Value,
+    figures: &[PathBuf],
+    evals: &[Evaluation],
+) -> Result<String> {
+    let comparisons = comparisons(dir, plan)?;
+    let mut out = String::new();
+    let title = format!("valley report: {}", plan.name);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"valley {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&title)
+    );
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&plan.name));
+    if let Some(d) = &plan.description {
+        let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(d));
+    }
+    facts_list(plan, json, &mut out);
     out.push_str(
         "</ul>\n<nav><a href=\"#claims\">Claims</a><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
                   <a href=\"#diverged\">Diverged runs</a><a href=\"#plan\">Plan</a>\
@@ -607,23 +636,7 @@ fn render_with(
         compare_table(c, &mut out);
     }
 
-    let _ = writeln!(out, "<h2 id=\"figures\">Figures</h2>");
-    let mut k = 0;
-    for path in figures
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
-    {
-        k += 1;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let _ = writeln!(
-            out,
-            "<figure id=\"fig-{}\">\n{}\n<figcaption><b>Figure {k}.</b> {} <span class=\"note\">(figures/{}.svg)</span></figcaption>\n</figure>",
-            escape(stem),
-            inline_svg(path)?,
-            escape(&caption(stem)),
-            escape(stem)
-        );
-    }
+    let k = figures_section(figures, &mut out)?;
 
     diverged_section(dir, plan, &mut out)?;
     plan_section(plan, &mut out);
