@@ -362,19 +362,129 @@ pub fn resolve(runs: &DataFrame, plan: &Plan, opts: &Options) -> Result<(Factor,
 }
 
 /// The runs of one seed in one group: (seed, level -> row).
-type SeedRuns = (String, HashMap<String, usize>);
+pub type SeedRuns = (String, HashMap<String, usize>);
+
+/// Runs that share every factor but the compared one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The values of every other factor (the group's key).
+    pub key: Vec<String>,
+    /// The values of [`Grouping::columns`].
+    pub label: Vec<String>,
+    /// Rows of runs.parquet, in grid order.
+    pub rows: Vec<usize>,
+    /// By seed, in order of first appearance: the row of each level.
+    pub seeds: Vec<SeedRuns>,
+}
+
+impl Group {
+    /// The (candidate, baseline) row pairs with the same seed, in seed order.
+    pub fn pairs(&self, candidate: &str, baseline: &str) -> Vec<(usize, usize)> {
+        self.seeds
+            .iter()
+            .filter_map(|(_, by_level)| Some((*by_level.get(candidate)?, *by_level.get(baseline)?)))
+            .collect()
+    }
+}
+
+/// The runs grouped by every factor but the compared one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouping {
+    /// Every factor but the compared one, in plan order (the key's columns).
+    pub others: Vec<Factor>,
+    /// The other factors with at least two levels (the label's columns).
+    pub columns: Vec<String>,
+    /// The groups in grid order of their first run.
+    pub groups: Vec<Group>,
+}
+
+/// Groups the runs by every factor but `by` (`None`: by every factor, so a
+/// group holds the seeds of one cell), in grid order so that groups and
+/// seeds come in plan order; within a group a run is found by seed and
+/// level of `by`.
+pub fn group_runs(
+    runs: &DataFrame,
+    path: &Path,
+    plan: &Plan,
+    by: Option<&str>,
+) -> Result<Grouping> {
+    let others: Vec<Factor> = factors(plan)
+        .into_iter()
+        .filter(|f| Some(f.column.as_str()) != by)
+        .collect();
+    let level = match by {
+        Some(by) => rendered(runs, by, path)?,
+        None => vec![String::new(); runs.height()],
+    };
+    let seed = rendered(runs, rc::SEED, path)?;
+    let other_values: Vec<Vec<String>> = others
+        .iter()
+        .map(|f| rendered(runs, &f.column, path))
+        .collect::<Result<_>>()?;
+    let display: Vec<usize> = (0..others.len())
+        .filter(|&i| others[i].levels.len() >= 2)
+        .collect();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_at: HashMap<Vec<String>, usize> = HashMap::new();
+    for i in grid_order(runs) {
+        let key: Vec<String> = other_values.iter().map(|v| v[i].clone()).collect();
+        let g = *group_at.entry(key.clone()).or_insert_with(|| {
+            groups.push(Group {
+                label: display.iter().map(|&d| key[d].clone()).collect(),
+                key,
+                rows: Vec::new(),
+                seeds: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let group = &mut groups[g];
+        group.rows.push(i);
+        let s = match group.seeds.iter().position(|(s, _)| *s == seed[i]) {
+            Some(s) => s,
+            None => {
+                group.seeds.push((seed[i].clone(), HashMap::new()));
+                group.seeds.len() - 1
+            }
+        };
+        group.seeds[s].1.insert(level[i].clone(), i);
+    }
+    let columns = display.iter().map(|&d| others[d].column.clone()).collect();
+    Ok(Grouping {
+        others,
+        columns,
+        groups,
+    })
+}
+
+/// The rows of runs.parquet in grid order (by `run_index` where present).
+fn grid_order(runs: &DataFrame) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..runs.height()).collect();
+    if let Ok(idx) = runs
+        .column(rc::RUN_INDEX)
+        .and_then(|c| c.cast(&DataType::Int64))
+    {
+        let idx: Vec<Option<i64>> = idx.i64().map(|a| a.iter().collect()).unwrap_or_default();
+        order.sort_by_key(|&i| idx.get(i).copied().flatten().unwrap_or(i as i64));
+    }
+    order
+}
+
+/// The divergence flag of every run (null: not diverged).
+pub fn diverged_flags(runs: &DataFrame, path: &Path) -> Result<Vec<bool>> {
+    Ok(runs
+        .column(rc::DIVERGED)
+        .map_err(|_| bad_file(path, format!("missing column `{}`", rc::DIVERGED)))?
+        .bool()
+        .map_err(|e| bad_file(path, format!("column `{}`: {e}", rc::DIVERGED)))?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
 
 /// Compares the levels of `opts.by` on `opts.metric` in the runs of `plan`
 /// (`runs` is runs.parquet, read from `path`).
 pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Result<Comparison> {
     let (factor, baseline) = resolve(runs, plan, opts)?;
-    let all = factors(plan);
-    let others: Vec<&Factor> = all.iter().filter(|f| f.column != factor.column).collect();
-    let group_columns: Vec<String> = others
-        .iter()
-        .filter(|f| f.levels.len() >= 2)
-        .map(|f| f.column.clone())
-        .collect();
     let metric_bad = |e: PolarsError| bad_file(path, format!("column `{}`: {e}", opts.metric));
     let metric: Vec<Option<f64>> = runs
         .column(&opts.metric)
@@ -385,69 +495,19 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
         .map_err(metric_bad)?
         .iter()
         .collect();
-    let diverged: Vec<bool> = runs
-        .column(rc::DIVERGED)
-        .map_err(|_| bad_file(path, format!("missing column `{}`", rc::DIVERGED)))?
-        .bool()
-        .map_err(|e| bad_file(path, format!("column `{}`: {e}", rc::DIVERGED)))?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect();
-    let level = rendered(runs, &factor.column, path)?;
-    let seed = rendered(runs, rc::SEED, path)?;
-    let other_values: Vec<Vec<String>> = others
-        .iter()
-        .map(|f| rendered(runs, &f.column, path))
-        .collect::<Result<_>>()?;
-    let display: Vec<usize> = others
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.levels.len() >= 2)
-        .map(|(i, _)| i)
-        .collect();
-    // Rows in grid order, so that groups and seeds come in plan order.
-    let mut order: Vec<usize> = (0..runs.height()).collect();
-    if let Ok(idx) = runs
-        .column(rc::RUN_INDEX)
-        .and_then(|c| c.cast(&DataType::Int64))
-    {
-        let idx: Vec<Option<i64>> = idx.i64().map(|a| a.iter().collect()).unwrap_or_default();
-        order.sort_by_key(|&i| idx.get(i).copied().flatten().unwrap_or(i as i64));
-    }
-    // group key -> (seed -> (level -> row)), in order of first appearance.
-    let mut groups: Vec<(Vec<String>, Vec<SeedRuns>)> = Vec::new();
-    let mut group_at: HashMap<Vec<String>, usize> = HashMap::new();
-    for &i in &order {
-        let key: Vec<String> = other_values.iter().map(|v| v[i].clone()).collect();
-        let g = *group_at.entry(key.clone()).or_insert_with(|| {
-            groups.push((key, Vec::new()));
-            groups.len() - 1
-        });
-        let seeds = &mut groups[g].1;
-        let s = match seeds.iter().position(|(s, _)| *s == seed[i]) {
-            Some(s) => s,
-            None => {
-                seeds.push((seed[i].clone(), HashMap::new()));
-                seeds.len() - 1
-            }
-        };
-        seeds[s].1.insert(level[i].clone(), i);
-    }
+    let diverged = diverged_flags(runs, path)?;
+    let grouping = group_runs(runs, path, plan, Some(&factor.column))?;
     let side = |i: usize| Side {
         value: metric[i],
         diverged: diverged[i],
     };
     let mut rows = Vec::new();
-    for (key, seeds) in &groups {
+    for g in &grouping.groups {
         for candidate in factor.levels.iter().filter(|l| **l != baseline) {
-            let pairs: Vec<(Side, Side)> = seeds
-                .iter()
-                .filter_map(|(_, by_level)| {
-                    Some((
-                        side(*by_level.get(candidate)?),
-                        side(*by_level.get(&baseline)?),
-                    ))
-                })
+            let pairs: Vec<(Side, Side)> = g
+                .pairs(candidate, &baseline)
+                .into_iter()
+                .map(|(c, b)| (side(c), side(b)))
                 .collect();
             if pairs.is_empty() {
                 continue;
@@ -456,12 +516,12 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
                 "{}|{}|{}|{}|{}",
                 opts.metric,
                 factor.column,
-                key.join("|"),
+                g.key.join("|"),
                 candidate,
                 baseline
             );
             rows.push(Row {
-                group: display.iter().map(|&d| key[d].clone()).collect(),
+                group: g.label.clone(),
                 candidate: candidate.clone(),
                 baseline: baseline.clone(),
                 stats: pair_stats(&pairs, opts.higher_is_better, &seed_key),
@@ -470,6 +530,19 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
             });
         }
     }
+    judge(&mut rows, opts.higher_is_better);
+    Ok(Comparison {
+        metric: opts.metric.clone(),
+        by: factor.column,
+        baseline,
+        higher_is_better: opts.higher_is_better,
+        group_columns: grouping.columns,
+        rows,
+    })
+}
+
+/// Holm-adjusts the rows' p-values and gives each its verdict.
+fn judge(rows: &mut [Row], higher_is_better: bool) {
     let p: Vec<f64> = rows.iter().map(Row::p_value).collect();
     for (row, p_holm) in rows.iter_mut().zip(stats::holm(&p)) {
         row.p_holm = p_holm;
@@ -480,20 +553,12 @@ pub fn compare(runs: &DataFrame, path: &Path, plan: &Plan, opts: &Options) -> Re
         let significant = p_holm < ALPHA; // false for NaN
         row.verdict = if !significant || w.r_minus == w.r_plus {
             Verdict::NoDifference
-        } else if candidate_lower != opts.higher_is_better {
+        } else if candidate_lower != higher_is_better {
             Verdict::Better
         } else {
             Verdict::Worse
         };
     }
-    Ok(Comparison {
-        metric: opts.metric.clone(),
-        by: factor.column,
-        baseline,
-        higher_is_better: opts.higher_is_better,
-        group_columns,
-        rows,
-    })
 }
 
 /// Reads `DIR/runs.parquet` and compares.

@@ -468,15 +468,7 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
                 sig(e.effect),
                 sig(e.ci_low),
                 sig(e.ci_high),
-                match c.test {
-                    crate::claims::Test::Wilcoxon =>
-                        "median paired difference, candidate − baseline",
-                    crate::claims::Test::McNemar => "divergence rate, candidate − baseline",
-                    crate::claims::Test::Equivalence { .. } =>
-                        "median relative error (metric − target)/|target|",
-                    crate::claims::Test::EveryStep { .. } =>
-                        "worst relative margin in the expected direction",
-                }
+                c.test.form.effect_caption()
             ),
         ),
         ("pairs", e.n_pairs.to_string()),
@@ -504,12 +496,7 @@ pub fn claim_section(out: &mut String, e: &Evaluation, file: Option<&str>, svg: 
             out,
             "<figure>\n{svg}\n<figcaption>The evidence of {}: {}</figcaption>\n</figure>",
             escape(&c.id),
-            escape(match c.test {
-                crate::claims::Test::Wilcoxon => "each point is one pair of runs (same seed): the candidate's value minus the baseline's, against the baseline's; below the dashed line the candidate is lower.",
-                crate::claims::Test::McNemar => "the fraction of runs that diverged at each level; the title gives the discordant pairs (only candidate / only baseline).",
-                crate::claims::Test::Equivalence { .. } => "each point is one run, measured against the formula; the dashed lines are the diagonal and the tolerance.",
-                crate::claims::Test::EveryStep { .. } => "the relative margin at every traced step for the first pairs; a step below the dashed line fails.",
-            })
+            escape(c.test.form.figure_caption())
         );
     }
     out.push_str("</section>\n");
@@ -523,34 +510,9 @@ pub fn claim_svg(dir: &Path, id: &str) -> String {
     inline_svg(&path).unwrap_or_default()
 }
 
-/// The whole page.
-pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Result<String> {
-    let evals = crate::claims::evaluate_dir(dir, plan)?;
-    render_with(dir, plan, json, figures, &evals)
-}
-
-fn render_with(
-    dir: &Path,
-    plan: &Plan,
-    json: &Value,
-    figures: &[PathBuf],
-    evals: &[Evaluation],
-) -> Result<String> {
-    let comparisons = comparisons(dir, plan)?;
-    let mut out = String::new();
-    let title = format!("valley report: {}", plan.name);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"valley {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
-        env!("CARGO_PKG_VERSION"),
-        escape(&title)
-    );
-    let _ = writeln!(out, "<h1>{}</h1>", escape(&plan.name));
-    if let Some(d) = &plan.description {
-        let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(d));
-    }
+/// The list of facts under the title: runs, diverged, steps, seeds,
+/// version, revision, finish time.
+fn facts_list(plan: &Plan, json: &Value, out: &mut String) {
     let runs = &json["runs"];
     let facts = [
         (
@@ -587,6 +549,60 @@ fn render_with(
     for (k, v) in facts {
         let _ = write!(out, "<li>{k} <b>{}</b></li>", escape(&v));
     }
+}
+
+/// The figures of the sweep, inlined and numbered; returns how many.
+fn figures_section(figures: &[PathBuf], out: &mut String) -> Result<usize> {
+    let _ = writeln!(out, "<h2 id=\"figures\">Figures</h2>");
+    let mut k = 0;
+    for path in figures
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+    {
+        k += 1;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let _ = writeln!(
+            out,
+            "<figure id=\"fig-{}\">\n{}\n<figcaption><b>Figure {k}.</b> {} <span class=\"note\">(figures/{}.svg)</span></figcaption>\n</figure>",
+            escape(stem),
+            inline_svg(path)?,
+            escape(&caption(stem)),
+            escape(stem)
+        );
+    }
+
+    Ok(k)
+}
+
+/// The whole page.
+pub fn render(dir: &Path, plan: &Plan, json: &Value, figures: &[PathBuf]) -> Result<String> {
+    let evals = crate::claims::evaluate_dir(dir, plan)?;
+    render_with(dir, plan, json, figures, &evals)
+}
+
+fn render_with(
+    dir: &Path,
+    plan: &Plan,
+    json: &Value,
+    figures: &[PathBuf],
+    evals: &[Evaluation],
+) -> Result<String> {
+    let comparisons = comparisons(dir, plan)?;
+    let mut out = String::new();
+    let title = format!("valley report: {}", plan.name);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"valley {}\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        env!("CARGO_PKG_VERSION"),
+        escape(&title)
+    );
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&plan.name));
+    if let Some(d) = &plan.description {
+        let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(d));
+    }
+    facts_list(plan, json, &mut out);
     out.push_str(
         "</ul>\n<nav><a href=\"#claims\">Claims</a><a href=\"#compare\">Comparisons</a><a href=\"#figures\">Figures</a>\
                   <a href=\"#diverged\">Diverged runs</a><a href=\"#plan\">Plan</a>\
@@ -620,23 +636,7 @@ fn render_with(
         compare_table(c, &mut out);
     }
 
-    let _ = writeln!(out, "<h2 id=\"figures\">Figures</h2>");
-    let mut k = 0;
-    for path in figures
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
-    {
-        k += 1;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let _ = writeln!(
-            out,
-            "<figure id=\"fig-{}\">\n{}\n<figcaption><b>Figure {k}.</b> {} <span class=\"note\">(figures/{}.svg)</span></figcaption>\n</figure>",
-            escape(stem),
-            inline_svg(path)?,
-            escape(&caption(stem)),
-            escape(stem)
-        );
-    }
+    let k = figures_section(figures, &mut out)?;
 
     diverged_section(dir, plan, &mut out)?;
     plan_section(plan, &mut out);

@@ -1,16 +1,17 @@
 //! `valley claims [FILES...]`: runs each claim file's sweep into
 //! `OUT/<name>/` (resuming what exists), evaluates its `[[claim]]` tables
 //! (see [`crate::claims`]) and writes `OUT/verdicts.csv`,
-//! `OUT/verdicts.parquet` and `OUT/index.html`; prints the verdict table.
+//! `OUT/verdicts.parquet` ([`crate::claims::verdicts`]) and
+//! `OUT/index.html`; prints the verdict table.
 
-use crate::claims::{self, Evaluation, VERDICT_COLUMNS};
+use crate::claims::verdicts::{self, write_atomic, Entry};
+use crate::claims::{self, Evaluation};
 use crate::cli::ClaimsArgs;
 use crate::config::{self, Plan};
 use crate::error::{Result, ValleyError};
 use crate::report::escape;
 use crate::results::sweep::run_sweep;
 use crate::results::Existing;
-use polars::prelude::*;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -26,92 +27,6 @@ fn default_files() -> Result<Vec<PathBuf>> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-/// A claim's evaluation with the file it comes from and its figure (a PNG
-/// relative to the output folder; empty with `--no-report`).
-pub struct Entry {
-    pub file: String,
-    /// The sweep's name (its folder under the output folder).
-    pub sweep: String,
-    pub figure: String,
-    pub eval: Evaluation,
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// A float for CSV: shortest round-trip form, empty for NaN.
-fn csv_num(v: f64) -> String {
-    if v.is_nan() {
-        String::new()
-    } else {
-        v.to_string()
-    }
-}
-
-/// verdicts.csv, columns [`VERDICT_COLUMNS`].
-pub fn verdicts_csv(entries: &[Entry]) -> String {
-    let mut s = VERDICT_COLUMNS.join(",");
-    s.push('\n');
-    for en in entries {
-        let e = &en.eval;
-        let cells = [
-            csv_field(&e.claim.id),
-            csv_field(&e.claim.statement),
-            csv_field(&en.file),
-            e.verdict.as_str().to_string(),
-            csv_field(&e.claim.metric_label()),
-            csv_num(e.effect),
-            csv_num(e.ci_low),
-            csv_num(e.ci_high),
-            e.n_pairs.to_string(),
-            csv_num(e.p_holm),
-            csv_field(&en.figure),
-        ];
-        s.push_str(&cells.join(","));
-        s.push('\n');
-    }
-    s
-}
-
-/// verdicts.parquet, the same columns (floats as f64, NaN as null).
-pub fn verdicts_frame(entries: &[Entry]) -> Result<DataFrame> {
-    let text = |f: &dyn Fn(&Entry) -> String| -> Vec<String> { entries.iter().map(f).collect() };
-    let num = |f: &dyn Fn(&Evaluation) -> f64| -> Vec<Option<f64>> {
-        entries
-            .iter()
-            .map(|e| Some(f(&e.eval)).filter(|v| !v.is_nan()))
-            .collect()
-    };
-    let c = VERDICT_COLUMNS;
-    Ok(DataFrame::new(
-        entries.len(),
-        vec![
-            Column::new(c[0].into(), text(&|e| e.eval.claim.id.clone())),
-            Column::new(c[1].into(), text(&|e| e.eval.claim.statement.clone())),
-            Column::new(c[2].into(), text(&|e| e.file.clone())),
-            Column::new(c[3].into(), text(&|e| e.eval.verdict.as_str().into())),
-            Column::new(c[4].into(), text(&|e| e.eval.claim.metric_label())),
-            Column::new(c[5].into(), num(&|e| e.effect)),
-            Column::new(c[6].into(), num(&|e| e.ci_low)),
-            Column::new(c[7].into(), num(&|e| e.ci_high)),
-            Column::new(
-                c[8].into(),
-                entries
-                    .iter()
-                    .map(|e| e.eval.n_pairs as u64)
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(c[9].into(), num(&|e| e.p_holm)),
-            Column::new(c[10].into(), text(&|e| e.figure.clone())),
-        ],
-    )?)
 }
 
 /// The self-contained index page: one section per claim, with its figure
@@ -157,14 +72,6 @@ pub fn index_html(entries: &[Entry], out_dir: &Path) -> String {
     }
     out.push_str("</main>\n</body>\n</html>\n");
     out
-}
-
-/// Writes `path` through a temporary file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 /// Evaluates the claims of `plan` on `dir` and prints their table (used by
@@ -259,19 +166,7 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
             });
         }
     }
-    std::fs::create_dir_all(&args.out)?;
-    write_atomic(
-        &args.out.join("verdicts.csv"),
-        verdicts_csv(&entries).as_bytes(),
-    )?;
-    let mut df = verdicts_frame(&entries)?;
-    let pq = args.out.join("verdicts.parquet");
-    let tmp = pq.with_extension("tmp");
-    {
-        let file = std::fs::File::create(&tmp)?;
-        ParquetWriter::new(file).finish(&mut df)?;
-    }
-    std::fs::rename(&tmp, &pq)?;
+    verdicts::write(&args.out, &entries)?;
     write_atomic(
         &args.out.join("index.html"),
         index_html(&entries, &args.out).as_bytes(),
