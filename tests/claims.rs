@@ -305,8 +305,8 @@ fn claims_do_not_change_run_ids() {
     let ids =
         |p: &valley::config::Plan| p.runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&plain), ids(&with));
-    assert!(plain.claims.is_empty());
-    assert_eq!(with.claims.len(), 5);
+    assert!(valley::claims::of_plan(&plain).unwrap().is_empty());
+    assert_eq!(valley::claims::of_plan(&with).unwrap().len(), 5);
 }
 
 /// A sweep for the tests `mcnemar`, `every_step` and `equivalence`, and the
