@@ -581,7 +581,7 @@ fn a_full_disk_keeps_the_parts_and_names_enospc() {
         return;
     };
     // The output estimate (an upper bound) would refuse this sweep up front
-    // (exit 2, tested in tests/guards.rs); lift it to reach the disk itself.
+    // (exit 2, tested in tests/it/guards.rs); lift it to reach the disk itself.
     let o = s.run(&["--out", "small/o", "--max-output", "1000G"], None);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(

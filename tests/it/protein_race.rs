@@ -9,8 +9,7 @@
 //! The race is deterministic: a change to the optimizer, the noise or the
 //! landscape that costs the race its targets fails here.
 
-mod common;
-use common::{text, valley};
+use crate::common::{text, valley};
 
 use polars::prelude::*;
 use std::collections::BTreeMap;

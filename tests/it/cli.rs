@@ -1,7 +1,6 @@
 //! Runs the real `valley` binary on tiny sweep files in temporary folders.
 
-mod common;
-use common::{text, valley};
+use crate::common::{text, valley};
 
 use polars::prelude::*;
 use std::fs;

@@ -15,7 +15,7 @@
 //!
 //! Normal runs (CI) try [`DEFAULT_CASES`] cases from a fixed seed. More:
 //!
-//!     VALLEY_FUZZ_CASES=5000 cargo test --release --test fuzz
+//!     VALLEY_FUZZ_CASES=5000 cargo test --release --test it fuzz::
 //!
 //! (`VALLEY_FUZZ_SEED=N` picks another seed; by default the long mode draws
 //! a random one and prints it.) Failing cases are kept: proptest writes them
@@ -24,7 +24,7 @@
 //!
 //! The fuzzer targets crashes, not size: it passes `--max-runs 100000` so
 //! that a mutant with a legal but large grid does not spend a minute
-//! building its plan (the default limit is tested in `tests/guards.rs`).
+//! building its plan (the default limit is tested in `tests/it/guards.rs`).
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};

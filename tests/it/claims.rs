@@ -3,8 +3,7 @@
 //! a clear difference, `inconclusive` for identical levels, `supported` for a
 //! true claim; a malformed claim exits 2 naming the field and its line.
 
-mod common;
-use common::{text, valley};
+use crate::common::{text, valley};
 
 use std::fs;
 use std::path::Path;

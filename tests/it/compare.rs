@@ -1,8 +1,7 @@
 //! `valley compare` and `valley report` on real tiny sweeps, through the
 //! binary.
 
-mod common;
-use common::{text, valley};
+use crate::common::{text, valley};
 
 use polars::prelude::*;
 use std::fs;
