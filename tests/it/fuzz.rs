@@ -26,10 +26,11 @@
 //! that a mutant with a legal but large grid does not spend a minute
 //! building its plan (the default limit is tested in `tests/it/guards.rs`).
 
+use crate::common::{command, setup, stderr, written};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use toml::Value;
 
@@ -511,9 +512,7 @@ fn run(dir: &Path, dry_run: bool) -> (Option<i32>, String, Duration) {
         args.push("--dry-run");
     }
     let clock = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(&args)
-        .current_dir(dir)
+    let mut child = command(&args, dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -535,27 +534,13 @@ fn run(dir: &Path, dry_run: bool) -> (Option<i32>, String, Duration) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        clock.elapsed(),
-    )
-}
-
-/// Names in `dir` other than the case file.
-fn written(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "case.toml")
-        .collect()
+    (out.status.code(), stderr(&out), clock.elapsed())
 }
 
 /// Checks the invariant on one sweep file's text; returns the dry run's
 /// exit code.
 fn check_case(text: &str) -> Result<i32, String> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("case.toml"), text).unwrap();
+    let (dir, _) = setup("case.toml", text);
     let (code, err, took) = run(dir.path(), true);
     let fail = |what: String| {
         Err(format!(
@@ -600,8 +585,7 @@ fn regressions_keep_passing() {
 #[test]
 fn seed_files_are_valid() {
     for doc in seeds() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("case.toml"), render(&doc, &[])).unwrap();
+        let (dir, _) = setup("case.toml", &render(&doc, &[]));
         let (code, err, _) = run(dir.path(), true);
         assert_eq!(code, Some(0), "{err}");
     }
