@@ -4,7 +4,7 @@
 //! actually built; the memory and output estimates bound what the real
 //! binary uses (peak RSS from the kernel, file sizes from the disk).
 
-use crate::common::{command, refused, setup, stderr, text, valley, written};
+use crate::common::{refused, setup, stderr, text, valley, written};
 use polars::prelude::{ParquetReader, SerReader};
 use std::fs;
 use std::path::Path;
@@ -15,23 +15,28 @@ use valley::estimate::{self, Estimate};
 use valley::{config::count, memory};
 
 /// Runs `valley args` in `cwd` and returns its exit code and peak resident
-/// memory (bytes), as the kernel reports it to `wait4`.
-#[allow(clippy::zombie_processes)] // reaped by wait4, not Child::wait
+/// memory (bytes), as the kernel reports it to `wait4`, here through GNU
+/// time. Not measured from this process: a child's peak starts at its
+/// parent's resident memory at the fork (the kernel carries it over the
+/// exec), and this test binary holds every integration test, hundreds of
+/// MB; GNU time is a small parent.
 fn peak_rss(args: &[&str], cwd: &Path) -> (i32, u64) {
-    let child = command(args, cwd)
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(env!("CARGO_BIN_EXE_valley"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("VALLEY_FAULT")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: waits for our own child; `status` and `usage` are writable.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, usage.as_mut_ptr()) };
-    assert_eq!(pid, child.id() as i32);
-    // SAFETY: wait4 succeeded and filled `usage`.
-    let usage = unsafe { usage.assume_init() };
-    assert!(libc::WIFEXITED(status), "status {status}");
-    (libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024)
+        .output()
+        .expect("GNU time (/usr/bin/time, Debian package `time`) runs");
+    let err = stderr(&out);
+    let kb: u64 = err
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS from GNU time: {err}"));
+    (out.status.code().expect("exited"), kb * 1024)
 }
 
 /// A sweep file: top-level settings, one landscape table, SGD with the
