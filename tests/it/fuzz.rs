@@ -1,8 +1,8 @@
 //! Structured fuzzing of sweep files, as a test (cargo-fuzz needs nightly).
 //!
-//! proptest mutates valid sweep files (every `experiments/*.toml` and small
-//! synthetic ones covering every landscape, optimizer and most schedule
-//! kinds): it deletes a field, swaps a value's type, puts in extreme numbers
+//! proptest mutates valid sweep files (every `experiments/*.toml`, small
+//! synthetic ones, and ones built from the registries that hold every
+//! registered landscape, optimizer, schedule and noise kind): it deletes a field, swaps a value's type, puts in extreme numbers
 //! (0, −1, ±1e308, "NaN" strings, 2⁶⁴, huge dims and counts), random kinds,
 //! sweep axes and duplicated tables. Each mutant runs through the real binary
 //! (`valley sweep FILE --dry-run`) in a temporary folder. The invariant:
@@ -31,8 +31,14 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 use toml::Value;
+use valley::landscape::{InitSpec, LandscapeKind};
+use valley::optimizer::noise::NoiseSpec;
+use valley::optimizer::OptimizerKind;
+use valley::registry::KindDoc;
+use valley::schedule::Schedule;
 
 const DEFAULT_CASES: u32 = 64;
 /// Longest a case may take (dry-run, plus the run without it on exit 2).
@@ -156,8 +162,8 @@ fn regressions() -> Vec<&'static str> {
     ]
 }
 
-/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml` and
-/// [`SYNTHETIC`].
+/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml`,
+/// [`SYNTHETIC`] and the [`registered`] kinds.
 fn seeds() -> Vec<Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     let mut paths: Vec<_> = [root.clone(), root.join("protein")]
@@ -176,7 +182,44 @@ fn seeds() -> Vec<Value> {
             .iter()
             .map(|s| toml::from_str::<Value>(s).unwrap()),
     );
+    out.extend(
+        registered()
+            .iter()
+            .map(|s| toml::from_str::<Value>(s).unwrap()),
+    );
     out
+}
+
+/// Seed files from the registries, so that every kind is fuzzed from a
+/// valid table of its own: every landscape, optimizer and schedule kind as
+/// its documented example, and every noise model (its example) on a
+/// data-defined landscape, which minibatch noise needs.
+fn registered() -> Vec<String> {
+    let tables = |section: &str, docs: Vec<KindDoc>| -> String {
+        docs.iter()
+            .map(|d| format!("[[{section}]]\nkind = \"{}\"\n{}\n", d.kind, d.example))
+            .collect()
+    };
+    let every_kind = format!(
+        "name = \"every_kind\"\nsteps = 20\n{}{}{}",
+        tables("landscape", LandscapeKind::docs()),
+        tables("optimizer", OptimizerKind::docs()),
+        tables("schedule", Schedule::docs()),
+    );
+    let noises: String = NoiseSpec::docs()
+        .iter()
+        .map(|d| {
+            format!(
+                "[[optimizer]]\nname = \"sgd_{kind}\"\nkind = \"sgd\"\n[optimizer.noise]\nkind = \"{kind}\"\n{}\n",
+                d.example,
+                kind = d.kind
+            )
+        })
+        .collect();
+    let every_noise = format!(
+        "name = \"every_noise\"\nsteps = 20\n[[landscape]]\nkind = \"least_squares\"\n{noises}[[schedule]]\nkind = \"constant\"\nlr = 0.01\n"
+    );
+    vec![every_kind, every_noise]
 }
 
 /// One step of a path into a document.
@@ -293,42 +336,22 @@ fn swap_type(v: &Value, i: usize) -> Value {
     others[i % others.len()].clone()
 }
 
-const KINDS: &[&str] = &[
-    "quadratic",
-    "rastrigin",
-    "muller_brown",
-    "protein_ab",
-    "wells",
-    "sgd",
-    "adam",
-    "adamw",
-    "rmsprop",
-    "constant",
-    "step",
-    "multistep",
-    "exponential",
-    "polynomial",
-    "linear",
-    "inverse_time",
-    "inverse_sqrt",
-    "cosine",
-    "cosine_restarts",
-    "cyclic",
-    "onecycle",
-    "warmup",
-    "sequential",
-    "gaussian",
-    "student_t",
-    "curvature",
-    "dp",
-    "none",
-    "uniform",
-    "normal",
-    "point",
-    "geometric",
-    "linear",
-    "nonsense",
-];
+/// The values `Op::Kind` puts in a `kind` field: every registered kind of
+/// every family (from the registries, so that a new kind is fuzzed without
+/// an edit here), the spectrum rules of a quadratic's `eigenvalues`, which
+/// no registry lists, and one that is nothing.
+static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut kinds = [
+        LandscapeKind::KINDS,
+        OptimizerKind::KINDS,
+        Schedule::KINDS,
+        NoiseSpec::KINDS,
+    ]
+    .concat();
+    kinds.extend(InitSpec::docs().iter().map(|d| d.kind));
+    kinds.extend(["geometric", "linear", "nonsense"]);
+    kinds
+});
 
 /// One mutation: what to do, where (an index into the document's paths),
 /// and a choice of value.
