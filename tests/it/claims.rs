@@ -3,8 +3,7 @@
 //! a clear difference, `inconclusive` for identical levels, `supported` for a
 //! true claim; a malformed claim exits 2 naming the field and its line.
 
-mod common;
-use common::{text, valley};
+use crate::common::{self, csv_rows, setup, stderr, text, valley};
 
 use std::fs;
 use std::path::Path;
@@ -98,17 +97,9 @@ baseline = "slow"
 expect = "higher"
 "#;
 
-fn csv_rows(s: &str) -> Vec<Vec<String>> {
-    // No field of this test's claims holds a comma.
-    s.lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
-}
-
 #[test]
 fn verdicts_follow_the_data() {
-    let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("tiny.toml"), format!("{SWEEP}{CLAIMS}")).unwrap();
+    let (tmp, _) = setup("tiny.toml", &format!("{SWEEP}{CLAIMS}"));
     let o = valley(
         &[
             "claims",
@@ -120,7 +111,7 @@ fn verdicts_follow_the_data() {
         ],
         tmp.path(),
     );
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let csv = fs::read_to_string(tmp.path().join("out/verdicts.csv")).unwrap();
     let rows = csv_rows(&csv);
     assert_eq!(
@@ -174,7 +165,7 @@ fn verdicts_follow_the_data() {
         ],
         tmp.path(),
     );
-    assert!(c.status.success(), "{}", text(&c.stderr));
+    assert!(c.status.success(), "{}", stderr(&c));
     let cmp = csv_rows(&text(&c.stdout));
     let head = &cmp[0];
     let at = |name: &str| head.iter().position(|h| h == name).unwrap();
@@ -196,7 +187,7 @@ fn verdicts_follow_the_data() {
         ],
         tmp.path(),
     );
-    assert!(o2.status.success(), "{}", text(&o2.stderr));
+    assert!(o2.status.success(), "{}", stderr(&o2));
     assert_eq!(
         fs::read_to_string(tmp.path().join("out/verdicts.csv")).unwrap(),
         csv
@@ -204,7 +195,7 @@ fn verdicts_follow_the_data() {
 
     // `valley sweep` evaluates the claims at the end.
     let s = valley(&["sweep", "tiny.toml", "--out", "s", "--quiet"], tmp.path());
-    assert!(s.status.success(), "{}", text(&s.stderr));
+    assert!(s.status.success(), "{}", stderr(&s));
     let out = text(&s.stdout);
     assert!(
         out.contains("contradicted") && out.contains("inconclusive"),
@@ -213,21 +204,14 @@ fn verdicts_follow_the_data() {
 }
 
 /// A malformed claim: exit 2, the field and its line named, nothing written.
-fn refused(claim: &str, field: &str, line: usize) {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = format!("{SWEEP}{claim}");
-    fs::write(tmp.path().join("bad.toml"), &src).unwrap();
+fn claim_refused(claim: &str, field: &str, line: usize) {
+    let (tmp, _) = setup("bad.toml", &format!("{SWEEP}{claim}"));
     for args in [
         vec!["claims", "bad.toml", "--out", "out"],
         vec!["sweep", "bad.toml", "--out", "out"],
     ] {
         let o = valley(&args, tmp.path());
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains(&format!("bad.toml:{line}: field `{field}`")),
-            "want {field} at line {line}: {err}"
-        );
+        common::refused(&o, &[&format!("bad.toml:{line}: field `{field}`")]);
         assert!(!tmp.path().join("out").exists());
     }
 }
@@ -255,46 +239,46 @@ fn claim_with(i: usize, with: &str) -> (String, usize) {
 #[test]
 fn malformed_claims_exit_2_naming_the_field() {
     let (c, l) = claim_with(2, "metric = \"final_los\"");
-    refused(&c, "claim[0].metric", l);
+    claim_refused(&c, "claim[0].metric", l);
     let (c, l) = claim_with(2, "metric = \"basin\"");
-    refused(&c, "claim[0].metric", l);
+    claim_refused(&c, "claim[0].metric", l);
     let (c, l) = claim_with(3, "by = \"momentum\"");
-    refused(&c, "claim[0].by", l);
+    claim_refused(&c, "claim[0].by", l);
     let (c, l) = claim_with(4, "candidate = \"cosine\"");
-    refused(&c, "claim[0].candidate", l);
+    claim_refused(&c, "claim[0].candidate", l);
     let (c, l) = claim_with(5, "baseline = \"fastest\"");
-    refused(&c, "claim[0].baseline", l);
+    claim_refused(&c, "claim[0].baseline", l);
     let (c, l) = claim_with(6, "expect = \"smaller\"");
-    refused(&c, "claim[0].expect", l);
+    claim_refused(&c, "claim[0].expect", l);
     let (c, l) = claim_with(
         6,
         "expect = \"lower\"\nwhere = { \"optimizer.beta\" = 0.5 }",
     );
-    refused(&c, "claim[0].where", l + 1);
+    claim_refused(&c, "claim[0].where", l + 1);
     let (c, l) = claim_with(
         6,
         "expect = \"lower\"\nwhere = { \"optimizer.momentum\" = 0.7 }",
     );
-    refused(&c, "claim[0].where", l + 1);
+    claim_refused(&c, "claim[0].where", l + 1);
     let (c, l) = claim_with(6, "expect = \"lower\"\nexpected = \"lower\"");
-    refused(&c, "claim[0].expected", l + 1);
+    claim_refused(&c, "claim[0].expected", l + 1);
     // Windows: no traced step inside (trace_every = 10), a runs.parquet
     // column as a trace metric, a bad statistic.
     let (c, l) = claim_with(
         2,
         "metric = \"loss\"\nwindow = { from = 1, to = 5, stat = \"mean\" }",
     );
-    refused(&c, "claim[0].window", l + 1);
+    claim_refused(&c, "claim[0].window", l + 1);
     let (c, l) = claim_with(
         2,
         "metric = \"loss\"\nwindow = { from = 0, to = 40, stat = \"median\" }",
     );
-    refused(&c, "claim[0].window", l + 1);
+    claim_refused(&c, "claim[0].window", l + 1);
     let (c, _) = claim_with(
         6,
         "expect = \"lower\"\nwindow = { from = 0, to = 40, stat = \"mean\" }",
     );
-    refused(&c, "claim[0].metric", SWEEP.lines().count() + 3 + 2);
+    claim_refused(&c, "claim[0].metric", SWEEP.lines().count() + 3 + 2);
 }
 
 #[test]
@@ -479,13 +463,12 @@ fn csv_split(line: &str) -> Vec<String> {
 
 #[test]
 fn new_tests_give_the_verdicts_their_construction_implies() {
-    let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("tiny2.toml"), format!("{SWEEP2}{CLAIMS2}")).unwrap();
+    let (tmp, _) = setup("tiny2.toml", &format!("{SWEEP2}{CLAIMS2}"));
     let o = valley(
         &["claims", "tiny2.toml", "--out", "out", "--quiet"],
         tmp.path(),
     );
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let csv = fs::read_to_string(tmp.path().join("out/verdicts.csv")).unwrap();
     let rows: Vec<Vec<String>> = csv.lines().map(csv_split).collect();
     let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
@@ -558,24 +541,24 @@ fn refused_at(claim: &str, field: &str, marker: &str) {
         .lines()
         .position(|l| l.contains(marker))
         .expect("the marker is in the claim");
-    refused(claim, field, SWEEP.lines().count() + 1 + offset);
+    claim_refused(claim, field, SWEEP.lines().count() + 1 + offset);
 }
 
 #[test]
 fn malformed_new_forms_exit_2_naming_the_field() {
     let (c, l) = claim_with(6, "expect = \"lower\"\ntest = \"ttest\"");
-    refused(&c, "claim[0].test", l + 1);
+    claim_refused(&c, "claim[0].test", l + 1);
     // mcnemar on another metric than `diverged`.
     let (c, l) = claim_with(6, "expect = \"lower\"\ntest = \"mcnemar\"");
-    refused(&c, "claim[0].metric", l - 4);
+    claim_refused(&c, "claim[0].metric", l - 4);
     // every_step needs trace_every = 1 (SWEEP traces every 10th step).
     let (c, l) = claim_with(2, "metric = \"lr\"\ntest = \"every_step\"");
-    refused(&c, "claim[0].test", l + 1);
+    claim_refused(&c, "claim[0].test", l + 1);
     // A target only with the equivalence test; a tolerance not with wilcoxon.
     let (c, l) = claim_with(6, "expect = \"lower\"\ntarget = \"1\"\ntest = \"wilcoxon\"");
-    refused(&c, "claim[0].target", l + 1);
+    claim_refused(&c, "claim[0].target", l + 1);
     let (c, l) = claim_with(6, "expect = \"lower\"\ntolerance = 0.1");
-    refused(&c, "claim[0].tolerance", l + 1);
+    claim_refused(&c, "claim[0].tolerance", l + 1);
     // Equivalence claims: no `by`; a bad expression; an unknown name; no
     // tolerance; a negative tolerance.
     let eq = |extra: &str| {
@@ -612,10 +595,10 @@ fn malformed_new_forms_exit_2_naming_the_field() {
         2,
         "metric = \"loss\"\nrelative_to = { from = 0, to = 40, stat = \"mean\" }",
     );
-    refused(&c, "claim[0].relative_to", l + 1);
+    claim_refused(&c, "claim[0].relative_to", l + 1);
     let (c, l) = claim_with(
         2,
         "metric = \"basin\"\nwindow = { from = 0, to = 40, stat = \"mean\" }",
     );
-    refused(&c, "claim[0].metric", l);
+    claim_refused(&c, "claim[0].metric", l);
 }

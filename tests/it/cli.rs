@@ -1,22 +1,11 @@
 //! Runs the real `valley` binary on tiny sweep files in temporary folders.
 
-mod common;
-use common::{text, valley};
+use crate::common::{assert_same_rows, command, read, setup, stderr, valley};
 
 use polars::prelude::*;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
-
-fn stderr(o: &Output) -> String {
-    text(&o.stderr)
-}
-
-fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
 
 const TINY: &str = r#"
 name = "tiny"
@@ -57,45 +46,9 @@ const TINY_RUNS: usize = 24;
 /// Steps 0, 10, 20, 30, 40 and the last, 49.
 const TINY_TRACE_PER_RUN: usize = 6;
 
-fn setup(src: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("sweep.toml");
-    fs::write(&file, src).unwrap();
-    (dir, file)
-}
-
-/// Rows of a frame sorted by `by`, as text, for bit-for-bit comparison.
-fn canonical(df: &DataFrame, by: &[&str]) -> String {
-    let mut df = df
-        .sort(by.to_vec(), SortMultipleOptions::default())
-        .unwrap();
-    df.rechunk_mut();
-    let mut out = String::new();
-    for i in 0..df.height() {
-        for c in df.columns() {
-            out.push_str(&format!("{:?}|", c.get(i).unwrap()));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Asserts that two results folders hold the same rows, bit for bit, up to
-/// row order.
-fn assert_same_rows(a: &Path, b: &Path) {
-    assert_eq!(
-        canonical(&read(&a.join("runs.parquet")), &["run_id"]),
-        canonical(&read(&b.join("runs.parquet")), &["run_id"])
-    );
-    assert_eq!(
-        canonical(&read(&a.join("trace.parquet")), &["run_id", "step"]),
-        canonical(&read(&b.join("trace.parquet")), &["run_id", "step"])
-    );
-}
-
 #[test]
 fn sweep_writes_the_contract_columns_and_one_row_per_run() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let o = valley(
         &["sweep", file.to_str().unwrap(), "--out", "out"],
         tmp.path(),
@@ -157,7 +110,7 @@ fn sweep_writes_the_contract_columns_and_one_row_per_run() {
 
 #[test]
 fn one_and_two_threads_give_identical_rows() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let f = file.to_str().unwrap();
     for (threads, out) in [("1", "a"), ("2", "b")] {
         let o = valley(
@@ -171,7 +124,7 @@ fn one_and_two_threads_give_identical_rows() {
 
 #[test]
 fn shards_merged_equal_the_whole_sweep() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let f = file.to_str().unwrap();
     assert!(valley(&["sweep", f, "--out", "whole", "-q"], tmp.path())
         .status
@@ -224,7 +177,7 @@ max_lr = 0.1
 step_size_up = 5
 mode = { sweep = ["triangular", "triangular2"] }
 "#;
-    let (tmp, file) = setup(src);
+    let (tmp, file) = setup("sweep.toml", src);
     let f = file.to_str().unwrap();
     let o = valley(&["sweep", f, "--out", "whole", "-q"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
@@ -247,7 +200,7 @@ mode = { sweep = ["triangular", "triangular2"] }
 
 #[test]
 fn resume_finishes_an_interrupted_sweep_with_the_same_rows() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let f = file.to_str().unwrap();
     assert!(valley(&["sweep", f, "--out", "whole", "-q"], tmp.path())
         .status
@@ -309,7 +262,7 @@ fn resume_finishes_an_interrupted_sweep_with_the_same_rows() {
 
 #[test]
 fn an_existing_folder_is_refused_unless_forced() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let f = file.to_str().unwrap();
     assert!(valley(&["sweep", f, "--out", "o", "-q"], tmp.path())
         .status
@@ -412,7 +365,7 @@ fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
         ),
     ];
     for (src, field, line) in cases {
-        let (tmp, file) = setup(&src);
+        let (tmp, file) = setup("sweep.toml", &src);
         let o = valley(&["sweep", file.to_str().unwrap()], tmp.path());
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{field}: {err}");
@@ -431,7 +384,7 @@ fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
     let o = valley(&["sweep", "missing.toml"], tmp.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing.toml"));
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let o = valley(
         &["sweep", file.to_str().unwrap(), "--shard", "4/3"],
         tmp.path(),
@@ -444,7 +397,7 @@ fn bad_inputs_exit_2_name_the_line_and_field_and_write_nothing() {
 
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let o = valley(&["sweep", file.to_str().unwrap(), "--dry-run"], tmp.path());
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
@@ -469,9 +422,7 @@ fn with_closed_stdout(args: &[&str], cwd: &Path) -> Output {
     // SAFETY: both descriptors were just returned by pipe(2) and are owned here.
     let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     drop(reader);
-    std::process::Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(args)
-        .current_dir(cwd)
+    command(args, cwd)
         .stdout(std::process::Stdio::from(writer))
         .output()
         .expect("the valley binary runs")
@@ -481,7 +432,7 @@ fn with_closed_stdout(args: &[&str], cwd: &Path) -> Output {
 /// `print!` macros panicked on EPIPE), and a sweep still writes its results.
 #[test]
 fn a_closed_stdout_ends_the_output_quietly() {
-    let (tmp, file) = setup(TINY);
+    let (tmp, file) = setup("sweep.toml", TINY);
     let f = file.to_str().unwrap();
     for args in [
         vec!["sweep", f, "--dry-run"],
@@ -515,7 +466,7 @@ kind = "sgd"
 kind = "constant"
 lr = { sweep = [0.19, 0.21] }
 "#;
-    let (tmp, file) = setup(src);
+    let (tmp, file) = setup("sweep.toml", src);
     let o = valley(
         &["sweep", file.to_str().unwrap(), "--out", "o", "-q"],
         tmp.path(),
@@ -538,7 +489,10 @@ lr = { sweep = [0.19, 0.21] }
 
 #[test]
 fn schedule_and_inspect_commands() {
-    let (tmp, file) = setup("[schedule]\nkind = \"step\"\nlr = 0.1\nstep_size = 2\ngamma = 0.5\n");
+    let (tmp, file) = setup(
+        "sweep.toml",
+        "[schedule]\nkind = \"step\"\nlr = 0.1\nstep_size = 2\ngamma = 0.5\n",
+    );
     let o = valley(
         &["schedule", file.to_str().unwrap(), "--steps", "5"],
         tmp.path(),
@@ -548,8 +502,10 @@ fn schedule_and_inspect_commands() {
         String::from_utf8_lossy(&o.stdout),
         "step,lr,momentum\n0,0.1,\n1,0.1,\n2,0.05,\n3,0.05,\n4,0.025,\n"
     );
-    let (tmp, file) =
-        setup("[landscape]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1.0, 3.0]\n");
+    let (tmp, file) = setup(
+        "sweep.toml",
+        "[landscape]\nkind = \"quadratic\"\ndim = 2\neigenvalues = [1.0, 3.0]\n",
+    );
     let o = valley(
         &["inspect", file.to_str().unwrap(), "--at", "1,-2"],
         tmp.path(),
@@ -713,7 +669,7 @@ fn precision_and_groups_inputs_and_columns() {
             "optimizer[0].loss_scale`",
         ),
     ] {
-        let (tmp, file) = setup(&with(extra));
+        let (tmp, file) = setup("sweep.toml", &with(extra));
         let o = valley(&["sweep", file.to_str().unwrap()], tmp.path());
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{extra}: {err}");
@@ -724,7 +680,7 @@ fn precision_and_groups_inputs_and_columns() {
         "param_dtype = \"bf16\"\ngrad_dtype = \"f16\"\nloss_scale = {}\ngroups = [{ coords = [0, 1], lr_scale = 0.5 }]",
     )
     .replace("rotate = true", "rotate = true\n[[landscape]]\nkind = \"transfer\"\nblocks = [{ dim = 2, eigenvalues = [1.0, 2.0], init_radius = 0.1 }]");
-    let (tmp, file) = setup(&src);
+    let (tmp, file) = setup("sweep.toml", &src);
     let o = valley(
         &["sweep", file.to_str().unwrap(), "--out", "out"],
         tmp.path(),
@@ -749,7 +705,7 @@ fn every_written_column_is_documented() {
                [[landscape]]\nkind = \"muller_brown\"\n\
                [[optimizer]]\nkind = \"adamw\"\nbeta1 = { sweep = [0.8, 0.9] }\n\
                [[schedule]]\nkind = \"constant\"\nlr = 0.0001\n";
-    let (dir, file) = setup(src);
+    let (dir, file) = setup("sweep.toml", src);
     let out = dir.path().join("out");
     let o = valley(
         &[

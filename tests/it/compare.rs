@@ -1,8 +1,7 @@
 //! `valley compare` and `valley report` on real tiny sweeps, through the
 //! binary.
 
-mod common;
-use common::{text, valley};
+use crate::common::{csv_rows, read, setup, stderr, text, valley};
 
 use polars::prelude::*;
 use std::fs;
@@ -56,20 +55,13 @@ lr = 1.1
 
 /// Runs the sweep once per test into a fresh folder.
 fn sweep(extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("cmp.toml"), SWEEP).unwrap();
+    let (tmp, _) = setup("cmp.toml", SWEEP);
     let mut args = vec!["sweep", "cmp.toml", "--out", "out", "--quiet"];
     args.extend_from_slice(extra);
     let o = valley(&args, tmp.path());
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let dir = tmp.path().join("out");
     (tmp, dir)
-}
-
-fn csv_rows(s: &str) -> Vec<Vec<String>> {
-    s.lines()
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect()
 }
 
 #[test]
@@ -80,7 +72,7 @@ fn compare_prints_table_csv_and_json_that_agree_with_the_parquet_file() {
         &["compare", d, "--by", "schedule", "--baseline", "step"],
         tmp.path(),
     );
-    assert!(table.status.success(), "{}", text(&table.stderr));
+    assert!(table.status.success(), "{}", stderr(&table));
     let table = text(&table.stdout);
     let lines: Vec<&str> = table.lines().collect();
     // summary, header, 2 landscapes x 2 momenta x 2 candidates.
@@ -118,9 +110,7 @@ fn compare_prints_table_csv_and_json_that_agree_with_the_parquet_file() {
     assert_eq!(json["baseline"], "step");
 
     // An independent reading of runs.parquet: pair by seed, medians by sorting.
-    let runs = ParquetReader::new(fs::File::open(dir.join("runs.parquet")).unwrap())
-        .finish()
-        .unwrap();
+    let runs = read(&dir.join("runs.parquet"));
     let s = |c: &str| -> Vec<String> {
         let c = runs.column(c).unwrap().cast(&DataType::String).unwrap();
         c.str()
@@ -243,7 +233,7 @@ fn compare_by_an_axis_and_higher_is_better() {
         ],
         tmp.path(),
     );
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["baseline"], "0");
     assert_eq!(json["higher_is_better"], true);
@@ -287,8 +277,8 @@ fn bad_flags_exit_2_and_name_what_exists() {
         let mut args = vec!["compare", d];
         args.extend_from_slice(flags);
         let o = valley(&args, tmp.path());
-        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", text(&o.stderr));
-        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        let err = stderr(&o);
         for n in needles {
             assert!(err.contains(n), "{flags:?}: `{n}` not in {err}");
         }
@@ -296,8 +286,8 @@ fn bad_flags_exit_2_and_name_what_exists() {
     }
     for args in [vec!["compare", "missing"], vec!["report", "missing"]] {
         let o = valley(&args, tmp.path());
-        assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("missing"));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("missing"));
     }
     assert!(!tmp.path().join("missing").exists());
     let after: Vec<_> = fs::read_dir(&dir)
@@ -367,6 +357,6 @@ fn report_is_one_self_contained_page_with_every_figure_and_table() {
     // `valley report` rewrites the same page (up to nothing: same data).
     let before = html;
     let o = valley(&["report", dir.to_str().unwrap()], tmp.path());
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&path).unwrap(), before);
 }

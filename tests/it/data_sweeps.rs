@@ -1,5 +1,6 @@
 //! Data-defined landscapes and minibatch noise through the sweep runner.
 
+use crate::common::{refused, stderr, valley};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -271,16 +272,8 @@ fn inspect_agrees_with_the_numpy_reference() {
                 .iter()
                 .map(|v| format!("{v:?}"))
                 .collect();
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_valley"))
-                .args(["inspect", "l.toml", "--at", &at.join(",")])
-                .current_dir(dir.path())
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = valley(&["inspect", "l.toml", "--at", &at.join(",")], dir.path());
+            assert!(out.status.success(), "{}", stderr(&out));
             let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             close(
                 table,
@@ -308,15 +301,6 @@ fn inspect_agrees_with_the_numpy_reference() {
         "[landscape]\nkind = \"least_squares\"\ndata = { file = \"bad.csv\", target = \"y\" }\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(["inspect", "l.toml", "--at", "0"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("landscape.data.file") && err.contains("bad.csv:3"),
-        "{err}"
-    );
+    let out = valley(&["inspect", "l.toml", "--at", "0"], dir.path());
+    refused(&out, &["landscape.data.file", "bad.csv:3"]);
 }

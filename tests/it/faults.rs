@@ -7,7 +7,7 @@
 //! itself SIGKILL there, exactly what a `kill -9` at that moment does;
 //! `pause:<stage>` holds it there so that this test kills it from outside.
 
-use polars::prelude::*;
+use crate::common::{assert_same_rows, command, read, setup, stderr, valley};
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -43,23 +43,13 @@ total_steps = 40
 /// 2 landscapes x 2 momenta x 3 seeds.
 const RUNS: usize = 12;
 
-fn cmd(args: &[&str], cwd: &Path, fault: Option<&str>) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_valley"));
-    c.args(args).current_dir(cwd).env_remove("VALLEY_FAULT");
+/// The binary with `args` in `cwd`, the fault hook set to `fault`.
+fn faulted(args: &[&str], cwd: &Path, fault: Option<&str>) -> Command {
+    let mut c = command(args, cwd);
     if let Some(f) = fault {
         c.env("VALLEY_FAULT", f);
     }
     c
-}
-
-fn valley(args: &[&str], cwd: &Path, fault: Option<&str>) -> Output {
-    cmd(args, cwd, fault)
-        .output()
-        .expect("the valley binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn ok(o: &Output) {
@@ -68,42 +58,6 @@ fn ok(o: &Output) {
 
 fn killed(o: &Output) {
     assert_eq!(o.status.signal(), Some(9), "{}", stderr(o));
-}
-
-fn read(path: &Path) -> DataFrame {
-    ParquetReader::new(fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
-
-/// Rows of a frame sorted by `by`, as text, for bit-for-bit comparison.
-fn canonical(df: &DataFrame, by: &[&str]) -> Vec<String> {
-    let mut df = df
-        .sort(by.to_vec(), SortMultipleOptions::default())
-        .unwrap();
-    df.rechunk_mut();
-    (0..df.height())
-        .map(|i| {
-            df.columns()
-                .iter()
-                .map(|c| format!("{:?}", c.get(i).unwrap()))
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect()
-}
-
-fn assert_same_rows(a: &Path, b: &Path) {
-    assert_same_rows_n(a, b, RUNS);
-}
-
-fn assert_same_rows_n(a: &Path, b: &Path, n: usize) {
-    let runs = |d: &Path| canonical(&read(&d.join("runs.parquet")), &["run_id"]);
-    let trace = |d: &Path| canonical(&read(&d.join("trace.parquet")), &["run_id", "step"]);
-    let (ra, rb) = (runs(a), runs(b));
-    assert_eq!(ra.len(), n);
-    assert_eq!(ra, rb, "runs.parquet differs");
-    assert_eq!(trace(a), trace(b), "trace.parquet differs");
 }
 
 /// A complete folder: consolidated files, no parts or temporaries left.
@@ -129,9 +83,7 @@ struct Setup {
 impl Setup {
     /// A sweep file and its uninterrupted results in `whole/`.
     fn new(src: &str) -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("sweep.toml");
-        fs::write(&file, src).unwrap();
+        let (tmp, file) = setup("sweep.toml", src);
         let s = Self {
             file: file.to_str().unwrap().to_string(),
             tmp,
@@ -147,7 +99,9 @@ impl Setup {
     fn run(&self, extra: &[&str], fault: Option<&str>) -> Output {
         let mut args = vec!["sweep", self.file.as_str(), "-q"];
         args.extend(extra);
-        valley(&args, self.tmp.path(), fault)
+        faulted(&args, self.tmp.path(), fault)
+            .output()
+            .expect("the valley binary runs")
     }
 }
 
@@ -185,7 +139,7 @@ fn a_sweep_killed_at_any_stage_of_consolidation_resumes_to_the_same_rows() {
             "{stage}: {}",
             stderr(&o)
         );
-        assert_same_rows(&s.path("whole"), &dir);
+        assert_eq!(assert_same_rows(&s.path("whole"), &dir), RUNS);
         assert_clean(&dir);
     }
 }
@@ -198,7 +152,7 @@ fn resuming_a_finished_sweep_killed_while_it_reopens_keeps_every_row() {
         ok(&s.run(&["--out", &out], None));
         killed(&s.run(&["--out", &out, "--resume"], Some(stage)));
         ok(&s.run(&["--out", &out, "--resume"], None));
-        assert_same_rows(&s.path("whole"), &s.path(&out));
+        assert_eq!(assert_same_rows(&s.path("whole"), &s.path(&out)), RUNS);
         assert_clean(&s.path(&out));
     }
 }
@@ -210,10 +164,14 @@ fn a_merge_killed_at_any_stage_gives_the_same_rows_when_run_again() {
         ok(&s.run(&["--out", "split", "--shard", k], None));
     }
     for stage in &CONSOLIDATION_STAGES[..4] {
-        killed(&valley(&["merge", "split"], s.tmp.path(), Some(stage)));
-        let o = valley(&["merge", "split"], s.tmp.path(), None);
+        killed(
+            &faulted(&["merge", "split"], s.tmp.path(), Some(stage))
+                .output()
+                .unwrap(),
+        );
+        let o = valley(&["merge", "split"], s.tmp.path());
         ok(&o);
-        assert_same_rows(&s.path("whole"), &s.path("split"));
+        assert_eq!(assert_same_rows(&s.path("whole"), &s.path("split")), RUNS);
         assert_clean(&s.path("split"));
     }
 }
@@ -229,7 +187,7 @@ fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 fn spawn(s: &Setup, extra: &[&str], fault: Option<&str>) -> Child {
     let mut args = vec!["sweep", s.file.as_str(), "-q"];
     args.extend(extra);
-    cmd(&args, s.tmp.path(), fault)
+    faulted(&args, s.tmp.path(), fault)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -249,7 +207,7 @@ fn a_real_kill_9_between_the_renames_is_resumed() {
     child.kill().unwrap(); // SIGKILL
     assert_eq!(child.wait().unwrap().signal(), Some(9));
     ok(&s.run(&["--out", "k9", "--resume"], None));
-    assert_same_rows(&s.path("whole"), &dir);
+    assert_eq!(assert_same_rows(&s.path("whole"), &dir), RUNS);
 }
 
 /// Names in `dir` (empty when it does not exist).
@@ -306,7 +264,7 @@ fn a_kill_9_while_a_trace_streams_resumes_to_the_same_rows() {
         msg.contains(", 1 resumed") || msg.contains(", 2 resumed"),
         "{msg}"
     );
-    assert_same_rows_n(&s.path("whole"), &s.path("k9"), 3);
+    assert_eq!(assert_same_rows(&s.path("whole"), &s.path("k9")), 3);
     assert_eq!(read(&s.path("k9/trace.parquet")).height(), 3 * 60_000);
     assert_clean(&s.path("k9"));
 }
@@ -336,7 +294,7 @@ fn a_second_writer_is_refused_and_the_first_keeps_every_run() {
     assert!(msg.contains("busy: the results folder is in use"), "{msg}");
     let status = first.wait().unwrap();
     assert!(status.success());
-    assert_same_rows(&s.path("whole"), &dir);
+    assert_eq!(assert_same_rows(&s.path("whole"), &dir), RUNS);
 }
 
 /// SIGTERM (what Slurm sends at the time limit) flushes the finished runs,
@@ -414,7 +372,7 @@ lr = 0.01
         "{}",
         stderr(&o)
     );
-    assert_same_rows_n(&s.path("whole"), &s.path("term"), RUNS);
+    assert_eq!(assert_same_rows(&s.path("whole"), &s.path("term")), RUNS);
 }
 
 /// Makes a folder as a sweep killed after two flushes would leave it: the
@@ -465,7 +423,7 @@ fn a_truncated_part_is_set_aside_and_its_runs_are_run_again() {
         );
         // Shard 1/2 holds half the runs: those are kept, the rest run again.
         assert!(msg.contains(&format!("{} resumed", RUNS / 2)), "{msg}");
-        assert_same_rows(&s.path("whole"), &dir);
+        assert_eq!(assert_same_rows(&s.path("whole"), &dir), RUNS);
         assert!(dir
             .join(format!("quarantine/{kind}-000001.parquet"))
             .exists());
@@ -477,11 +435,10 @@ fn a_truncated_part_is_set_aside_and_its_runs_are_run_again() {
 /// outside any repository still writes it into sweep.json.
 #[test]
 fn sweep_json_carries_the_build_revision_outside_any_repository() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, _) = setup("sweep.toml", SWEEP);
     let bin = tmp.path().join("valley");
     fs::copy(env!("CARGO_BIN_EXE_valley"), &bin).unwrap();
-    let file = tmp.path().join("sweep.toml");
-    fs::write(&file, SWEEP).unwrap();
+    // A copy of the binary, not the one `command` runs.
     let o = Command::new(&bin)
         .args(["sweep", "sweep.toml", "--out", "out", "-q"])
         .current_dir(tmp.path())
@@ -515,7 +472,7 @@ fn sweep_json_carries_the_build_revision_outside_any_repository() {
 fn same_rows_tells_equal_folders_from_different_ones() {
     let s = Setup::new(SWEEP);
     ok(&s.run(&["--out", "again", "--threads", "1"], None));
-    let o = valley(&["same-rows", "whole", "again"], s.tmp.path(), None);
+    let o = valley(&["same-rows", "whole", "again"], s.tmp.path());
     ok(&o);
     let other = s.path("other.toml");
     fs::write(&other, SWEEP.replace("std = 0.1", "std = 0.10000001")).unwrap();
@@ -523,9 +480,8 @@ fn same_rows_tells_equal_folders_from_different_ones() {
     ok(&valley(
         &["sweep", other, "--out", "other", "-q"],
         s.tmp.path(),
-        None,
     ));
-    let o = valley(&["same-rows", "whole", "other"], s.tmp.path(), None);
+    let o = valley(&["same-rows", "whole", "other"], s.tmp.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("runs.parquet: row 0"), "{}", stderr(&o));
 }
@@ -581,7 +537,7 @@ fn a_full_disk_keeps_the_parts_and_names_enospc() {
         return;
     };
     // The output estimate (an upper bound) would refuse this sweep up front
-    // (exit 2, tested in tests/guards.rs); lift it to reach the disk itself.
+    // (exit 2, tested in tests/it/guards.rs); lift it to reach the disk itself.
     let o = s.run(&["--out", "small/o", "--max-output", "1000G"], None);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
@@ -598,5 +554,5 @@ fn a_full_disk_keeps_the_parts_and_names_enospc() {
     copy_dir(&s.path("small/o"), &s.path("moved"));
     drop(disk);
     ok(&s.run(&["--out", "moved", "--resume"], None));
-    assert_same_rows(&s.path("whole"), &s.path("moved"));
+    assert_eq!(assert_same_rows(&s.path("whole"), &s.path("moved")), RUNS);
 }

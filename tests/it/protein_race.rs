@@ -9,10 +9,8 @@
 //! The race is deterministic: a change to the optimizer, the noise or the
 //! landscape that costs the race its targets fails here.
 
-mod common;
-use common::{text, valley};
+use crate::common::{read, stderr, valley};
 
-use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -72,10 +70,8 @@ fn the_protein_race_meets_issue_12s_targets_without_a_run_in_the_wall() {
             ],
             root,
         );
-        assert!(o.status.success(), "{}: {}", race.file, text(&o.stderr));
-        let runs = ParquetReader::new(fs::File::open(out.join("runs.parquet")).unwrap())
-            .finish()
-            .unwrap();
+        assert!(o.status.success(), "{}: {}", race.file, stderr(&o));
+        let runs = read(&out.join("runs.parquet"));
         assert_eq!(runs.height(), 448, "{}", race.file);
         let col = |c: &str| runs.column(c).unwrap().clone();
         let (opt, sched) = (col("optimizer"), col("schedule"));

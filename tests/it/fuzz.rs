@@ -1,8 +1,8 @@
 //! Structured fuzzing of sweep files, as a test (cargo-fuzz needs nightly).
 //!
-//! proptest mutates valid sweep files (every `experiments/*.toml` and small
-//! synthetic ones covering every landscape, optimizer and most schedule
-//! kinds): it deletes a field, swaps a value's type, puts in extreme numbers
+//! proptest mutates valid sweep files (every `experiments/*.toml`, small
+//! synthetic ones, and ones built from the registries that hold every
+//! registered landscape, optimizer, schedule and noise kind): it deletes a field, swaps a value's type, puts in extreme numbers
 //! (0, −1, ±1e308, "NaN" strings, 2⁶⁴, huge dims and counts), random kinds,
 //! sweep axes and duplicated tables. Each mutant runs through the real binary
 //! (`valley sweep FILE --dry-run`) in a temporary folder. The invariant:
@@ -15,7 +15,7 @@
 //!
 //! Normal runs (CI) try [`DEFAULT_CASES`] cases from a fixed seed. More:
 //!
-//!     VALLEY_FUZZ_CASES=5000 cargo test --release --test fuzz
+//!     VALLEY_FUZZ_CASES=5000 cargo test --release --test it fuzz::
 //!
 //! (`VALLEY_FUZZ_SEED=N` picks another seed; by default the long mode draws
 //! a random one and prints it.) Failing cases are kept: proptest writes them
@@ -24,14 +24,21 @@
 //!
 //! The fuzzer targets crashes, not size: it passes `--max-runs 100000` so
 //! that a mutant with a legal but large grid does not spend a minute
-//! building its plan (the default limit is tested in `tests/guards.rs`).
+//! building its plan (the default limit is tested in `tests/it/guards.rs`).
 
+use crate::common::{command, setup, stderr, written};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 use toml::Value;
+use valley::landscape::{InitSpec, LandscapeKind};
+use valley::optimizer::noise::NoiseSpec;
+use valley::optimizer::OptimizerKind;
+use valley::registry::KindDoc;
+use valley::schedule::Schedule;
 
 const DEFAULT_CASES: u32 = 64;
 /// Longest a case may take (dry-run, plus the run without it on exit 2).
@@ -155,8 +162,8 @@ fn regressions() -> Vec<&'static str> {
     ]
 }
 
-/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml` and
-/// [`SYNTHETIC`].
+/// The seed files: `experiments/*.toml`, `experiments/protein/*.toml`,
+/// [`SYNTHETIC`] and the [`registered`] kinds.
 fn seeds() -> Vec<Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     let mut paths: Vec<_> = [root.clone(), root.join("protein")]
@@ -175,7 +182,44 @@ fn seeds() -> Vec<Value> {
             .iter()
             .map(|s| toml::from_str::<Value>(s).unwrap()),
     );
+    out.extend(
+        registered()
+            .iter()
+            .map(|s| toml::from_str::<Value>(s).unwrap()),
+    );
     out
+}
+
+/// Seed files from the registries, so that every kind is fuzzed from a
+/// valid table of its own: every landscape, optimizer and schedule kind as
+/// its documented example, and every noise model (its example) on a
+/// data-defined landscape, which minibatch noise needs.
+fn registered() -> Vec<String> {
+    let tables = |section: &str, docs: Vec<KindDoc>| -> String {
+        docs.iter()
+            .map(|d| format!("[[{section}]]\nkind = \"{}\"\n{}\n", d.kind, d.example))
+            .collect()
+    };
+    let every_kind = format!(
+        "name = \"every_kind\"\nsteps = 20\n{}{}{}",
+        tables("landscape", LandscapeKind::docs()),
+        tables("optimizer", OptimizerKind::docs()),
+        tables("schedule", Schedule::docs()),
+    );
+    let noises: String = NoiseSpec::docs()
+        .iter()
+        .map(|d| {
+            format!(
+                "[[optimizer]]\nname = \"sgd_{kind}\"\nkind = \"sgd\"\n[optimizer.noise]\nkind = \"{kind}\"\n{}\n",
+                d.example,
+                kind = d.kind
+            )
+        })
+        .collect();
+    let every_noise = format!(
+        "name = \"every_noise\"\nsteps = 20\n[[landscape]]\nkind = \"least_squares\"\n{noises}[[schedule]]\nkind = \"constant\"\nlr = 0.01\n"
+    );
+    vec![every_kind, every_noise]
 }
 
 /// One step of a path into a document.
@@ -292,42 +336,22 @@ fn swap_type(v: &Value, i: usize) -> Value {
     others[i % others.len()].clone()
 }
 
-const KINDS: &[&str] = &[
-    "quadratic",
-    "rastrigin",
-    "muller_brown",
-    "protein_ab",
-    "wells",
-    "sgd",
-    "adam",
-    "adamw",
-    "rmsprop",
-    "constant",
-    "step",
-    "multistep",
-    "exponential",
-    "polynomial",
-    "linear",
-    "inverse_time",
-    "inverse_sqrt",
-    "cosine",
-    "cosine_restarts",
-    "cyclic",
-    "onecycle",
-    "warmup",
-    "sequential",
-    "gaussian",
-    "student_t",
-    "curvature",
-    "dp",
-    "none",
-    "uniform",
-    "normal",
-    "point",
-    "geometric",
-    "linear",
-    "nonsense",
-];
+/// The values `Op::Kind` puts in a `kind` field: every registered kind of
+/// every family (from the registries, so that a new kind is fuzzed without
+/// an edit here), the spectrum rules of a quadratic's `eigenvalues`, which
+/// no registry lists, and one that is nothing.
+static KINDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut kinds = [
+        LandscapeKind::KINDS,
+        OptimizerKind::KINDS,
+        Schedule::KINDS,
+        NoiseSpec::KINDS,
+    ]
+    .concat();
+    kinds.extend(InitSpec::docs().iter().map(|d| d.kind));
+    kinds.extend(["geometric", "linear", "nonsense"]);
+    kinds
+});
 
 /// One mutation: what to do, where (an index into the document's paths),
 /// and a choice of value.
@@ -511,9 +535,7 @@ fn run(dir: &Path, dry_run: bool) -> (Option<i32>, String, Duration) {
         args.push("--dry-run");
     }
     let clock = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_valley"))
-        .args(&args)
-        .current_dir(dir)
+    let mut child = command(&args, dir)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -535,27 +557,13 @@ fn run(dir: &Path, dry_run: bool) -> (Option<i32>, String, Duration) {
         std::thread::sleep(Duration::from_millis(5));
     }
     let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        clock.elapsed(),
-    )
-}
-
-/// Names in `dir` other than the case file.
-fn written(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "case.toml")
-        .collect()
+    (out.status.code(), stderr(&out), clock.elapsed())
 }
 
 /// Checks the invariant on one sweep file's text; returns the dry run's
 /// exit code.
 fn check_case(text: &str) -> Result<i32, String> {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("case.toml"), text).unwrap();
+    let (dir, _) = setup("case.toml", text);
     let (code, err, took) = run(dir.path(), true);
     let fail = |what: String| {
         Err(format!(
@@ -600,8 +608,7 @@ fn regressions_keep_passing() {
 #[test]
 fn seed_files_are_valid() {
     for doc in seeds() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("case.toml"), render(&doc, &[])).unwrap();
+        let (dir, _) = setup("case.toml", &render(&doc, &[]));
         let (code, err, _) = run(dir.path(), true);
         assert_eq!(code, Some(0), "{err}");
     }

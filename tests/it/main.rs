@@ -1,0 +1,18 @@
+//! The integration tests, one binary (one link of polars instead of one per
+//! file). Each module is what was one file of `tests/`; `common` holds the
+//! helpers they share, and the one way they launch the `valley` binary.
+//!
+//! One test file: `cargo test --release --test it cli::`.
+
+mod common;
+
+mod claims;
+mod cli;
+mod compare;
+mod data_landscapes;
+mod data_sweeps;
+mod faults;
+mod fuzz;
+mod guards;
+mod no_alloc;
+mod protein_race;

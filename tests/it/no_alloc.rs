@@ -1,0 +1,260 @@
+//! The per-step loop does not allocate: with a counting global allocator, a
+//! run of 2N steps makes exactly as many allocations as a run of N steps
+//! (everything a run needs is allocated before its first step), for every
+//! landscape, optimizer, noise model (every one on every landscape that
+//! takes it), composed schedule, low precision and parameter groups, with
+//! every step traced, positions and their nearest minimum included.
+//! Sharpness rows (`hessian_every`) are left out: the dense eigen-solver and
+//! Lanczos allocate their own workspace.
+//!
+//! The landscapes and noise models are those of the registries, so a new
+//! kind is checked without an edit here. The allocator is global to the
+//! test binary, which runs other tests on other threads meanwhile: the
+//! counter is per thread, and counts only the allocations of the test
+//! that reads it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use valley::config::Plan;
+use valley::landscape::LandscapeKind;
+use valley::optimizer::noise::NoiseSpec;
+use valley::optimizer::OptimizerKind;
+use valley::runner::{run_one, Prepared};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn count(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(|c| c.get());
+    f();
+    ALLOCATIONS.with(|c| c.get()) - before
+}
+
+/// Allocations made by one run of `steps` steps, every step traced, less
+/// those of classifying the run's final point (a short Newton descent, once
+/// per run, after the step loop, whose length depends on the point).
+fn step_loop_allocations(body: &str, steps: u64) -> usize {
+    let src = format!(
+        "name = \"a\"\nsteps = {steps}\ntrace_every = 1\ntrace_positions = true\nhessian = false\n{body}"
+    );
+    let plan = Plan::from_source(Path::new("alloc.toml"), &src).unwrap();
+    let prepared = Prepared::new(&plan);
+    let mut result = None;
+    let total = count(|| result = Some(run_one(&plan, &prepared, &plan.runs[0])));
+    let r = result.unwrap();
+    assert!(!r.row.diverged, "{body}");
+    assert_eq!(r.trace.len() as u64, steps, "{body}");
+    let f = prepared.landscapes[0].as_ref();
+    let end = r.row.final_position.clone().unwrap();
+    let classify = count(|| {
+        f.basin(&end);
+    });
+    total - classify
+}
+
+/// Landscape tables harder than the kind's documented example (a rotation,
+/// a chosen init, a longer chain, several blocks, data of a chosen size).
+/// A registered kind not listed here runs as its example.
+const TABLES: &[(&str, &str)] = &[
+    ("quadratic", "dim = 8\neigenvalues = { kind = \"geometric\", min = 0.1, max = 2.0 }\nrotate = true"),
+    ("rastrigin", "dim = 5\ninit = { kind = \"uniform\", low = -0.2, high = 0.2 }"),
+    ("muller_brown", "init = { kind = \"point\", x = [-0.5, 1.4] }"),
+    ("protein_ab", "sequence = \"fibonacci:13\"\ndims = 2\ninit = { kind = \"uniform\", low = -0.3, high = 0.3 }"),
+    ("protein_ab", "sequence = \"ABBAB\"\ndims = 3\ninit = { kind = \"uniform\", low = 0.5, high = 1.0 }"),
+    ("wells", "dim = 3\nwells = [{ center = [1.0, 0.0, 0.0], depth = 1.0, width = 0.5 }]"),
+    ("transfer", "blocks = [{ dim = 3, eigenvalues = [1.0, 2.0, 3.0], init_radius = 0.1 }, { dim = 2, eigenvalues = [0.1, 0.2], init_radius = 2.0 }]"),
+    ("least_squares", "data = { n = 50, d = 4 }"),
+    ("logistic", "data = { n = 50, d = 4 }"),
+    ("mlp", "width = 3\ndata = { n = 50, d = 3 }"),
+    ("matrix_factorization", "rows = 4\ncols = 3"),
+];
+
+/// One table or more per registered landscape kind: those of [`TABLES`],
+/// else the kind's documented example.
+fn landscapes() -> Vec<String> {
+    for (kind, _) in TABLES {
+        assert!(
+            LandscapeKind::KINDS.contains(kind),
+            "{kind} is not registered"
+        );
+    }
+    LandscapeKind::docs()
+        .iter()
+        .flat_map(|d| {
+            let own: Vec<String> = TABLES
+                .iter()
+                .filter(|(kind, _)| *kind == d.kind)
+                .map(|(kind, table)| format!("kind = \"{kind}\"\n{table}"))
+                .collect();
+            if own.is_empty() {
+                vec![format!("kind = \"{}\"\n{}", d.kind, d.example)]
+            } else {
+                own
+            }
+        })
+        .collect()
+}
+
+/// Whether the landscape `table` is data-defined (has samples to draw
+/// minibatches from).
+fn has_samples(table: &str) -> bool {
+    let src = format!(
+        "name = \"a\"\nsteps = 1\n[[landscape]]\n{table}\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n"
+    );
+    let plan = Plan::from_source(Path::new("alloc.toml"), &src).unwrap();
+    Prepared::new(&plan).landscapes[0].samples().is_some()
+}
+
+const OPTIMIZERS: &[&str] = &[
+    "kind = \"sgd\"\nmomentum = 0.9\nnesterov = true\nweight_decay = 0.01\nnoise = { kind = \"gaussian\", std = 0.01 }",
+    "kind = \"sgd\"\nmomentum = 0.9\nmomentum_form = \"classic\"\nnoise = { kind = \"student_t\", std = 0.01, dof = 5.0 }",
+    "kind = \"adam\"\nweight_decay = 0.01\nnoise = { kind = \"dp\", clip = 1.0, multiplier = 0.01 }",
+    "kind = \"adamw\"\nweight_decay_mode = \"lr_compensated\"",
+    "kind = \"rmsprop\"\nmomentum = 0.5\ncentered = true",
+    "kind = \"sgd\"\nmomentum = 0.9\nparam_dtype = \"bf16\"\nstochastic_rounding = true\ncompute_dtype = \"f16\"\ngrad_dtype = \"f16\"\nloss_scale = { growth_interval = 5 }\ngroups = [{ coords = [0, 1], lr_scale = 0.5, momentum = 0.5 }]",
+    "kind = \"adam\"\nparam_dtype = \"f32\"\ngroups = { blocks = 2, lr_decay = 2.6 }\nclip_grad_norm = 1.0",
+];
+
+const SCHEDULES: &[&str] = &[
+    "kind = \"onecycle\"\nmax_lr = 0.0001\ntotal_steps = 400",
+    "kind = \"warmup\"\nwarmup_steps = 10\nthen = { kind = \"cosine\", lr = 0.0001, total_steps = 100 }",
+    "kind = \"sequential\"\nmilestones = [50]\nschedules = [{ kind = \"constant\", lr = 0.0001 }, { kind = \"cosine_restarts\", lr = 0.0001, T_0 = 20, T_mult = 2 }]",
+    "kind = \"cyclic\"\nbase_lr = 0.00001\nmax_lr = 0.0001\nstep_size_up = 20",
+];
+
+/// The counter sees an allocation of this thread, and a loop that
+/// allocates once per pass counts more for more passes (the comparison the
+/// tests below make).
+#[test]
+fn the_counter_sees_allocations() {
+    let once = count(|| {
+        let mut v = Vec::new();
+        v.push(1u8);
+        std::hint::black_box(&v);
+    });
+    assert!(once >= 1, "{once}");
+    let passes = |n: u64| {
+        count(|| {
+            for i in 0..n {
+                std::hint::black_box(Box::new(i));
+            }
+        })
+    };
+    assert_ne!(passes(100), passes(200));
+}
+
+#[test]
+fn the_step_loop_does_not_allocate() {
+    for kind in OptimizerKind::KINDS {
+        assert!(
+            OPTIMIZERS
+                .iter()
+                .any(|o| o.starts_with(&format!("kind = \"{kind}\"\n"))),
+            "no optimizer table of kind {kind}"
+        );
+    }
+    let landscapes = landscapes();
+    let mut checked = 0;
+    for landscape in &landscapes {
+        for (i, optimizer) in OPTIMIZERS.iter().enumerate() {
+            let schedule = SCHEDULES[(i + checked) % SCHEDULES.len()];
+            let body = format!("[[landscape]]\n{landscape}\n[[optimizer]]\n{optimizer}\n[[schedule]]\n{schedule}\n");
+            let short = step_loop_allocations(&body, 100);
+            let long = step_loop_allocations(&body, 200);
+            assert_eq!(
+                short, long,
+                "allocations grow with steps ({short} for 100 steps, {long} for 200):\n{body}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, landscapes.len() * OPTIMIZERS.len());
+}
+
+/// Every noise model (its documented example) on every landscape that takes
+/// it. The curvature-shaped noise reads the Hessian diagonal every step; the
+/// landscapes with an analytic diagonal provide it without allocating
+/// (protein_ab's exact O(n²) diagonal included). A model that needs samples
+/// (minibatch) runs on the data-defined landscapes only.
+#[test]
+fn every_noise_model_does_not_allocate() {
+    let landscapes = landscapes();
+    let data: Vec<bool> = landscapes.iter().map(|l| has_samples(l)).collect();
+    assert!(data.iter().any(|&d| d), "no data-defined landscape");
+    for noise in NoiseSpec::docs() {
+        let mut ran = 0;
+        for (i, landscape) in landscapes.iter().enumerate() {
+            let body = format!(
+                "[[landscape]]\n{landscape}\n[[optimizer]]\nkind = \"sgd\"\nmomentum = 0.9\n[optimizer.noise]\nkind = \"{}\"\n{}\n[[schedule]]\n{}\n",
+                noise.kind,
+                noise.example,
+                SCHEDULES[i % SCHEDULES.len()]
+            );
+            let src = format!("name = \"a\"\nsteps = 1\n{body}");
+            if let Err(e) = Plan::from_source(Path::new("alloc.toml"), &src) {
+                // Refused: only a model that needs samples, on a landscape
+                // without them.
+                assert!(!data[i] && e.to_string().contains("noise"), "{e}\n{body}");
+                continue;
+            }
+            assert_eq!(
+                step_loop_allocations(&body, 100),
+                step_loop_allocations(&body, 200),
+                "{body}"
+            );
+            ran += 1;
+        }
+        let takes = data.iter().filter(|&&d| d).count();
+        assert!(ran >= takes, "{} ran on {ran} landscapes", noise.kind);
+    }
+}
+
+/// The data-defined landscapes under full-batch, minibatch (a batch that
+/// does not divide the samples, with and without replacement) and curvature
+/// noise: the per-run noise state is allocated before the first step.
+#[test]
+fn data_landscapes_and_minibatch_noise_do_not_allocate() {
+    let noises = [
+        "{ kind = \"none\" }",
+        "{ kind = \"minibatch\", batch_size = 7 }",
+        "{ kind = \"minibatch\", batch_size = 7, replacement = true }",
+        "{ kind = \"curvature\", scale = 1e-4 }",
+    ];
+    let mut checked = 0;
+    for landscape in landscapes().iter().filter(|l| has_samples(l)) {
+        for noise in noises {
+            let body = format!(
+                "[[landscape]]\n{landscape}\n[[optimizer]]\nkind = \"sgd\"\nmomentum = 0.9\nnoise = {noise}\n[[schedule]]\n{}\n",
+                SCHEDULES[1]
+            );
+            assert_eq!(
+                step_loop_allocations(&body, 100),
+                step_loop_allocations(&body, 200),
+                "{body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+}
