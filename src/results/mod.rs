@@ -90,9 +90,7 @@ fn is_own(name: &std::ffi::OsStr) -> bool {
 /// Whether valley made `dir`: it holds valley's lock, its `sweep.json` or
 /// its `parts/`.
 pub fn is_results_folder(dir: &Path) -> bool {
-    dir.join(LOCK_FILE).is_file()
-        || dir.join(SWEEP_FILE).is_file()
-        || dir.join(PARTS_DIR).is_dir()
+    dir.join(LOCK_FILE).is_file() || dir.join(SWEEP_FILE).is_file() || dir.join(PARTS_DIR).is_dir()
 }
 
 /// The entries of `dir` valley did not write, sorted (at most `most`, and

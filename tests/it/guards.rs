@@ -227,8 +227,8 @@ fn a_huge_step_count_is_refused_by_memory() {
 
 #[test]
 fn a_huge_output_is_refused_by_max_output() {
-    // 1000 steps (1000 rows) x 12 values x 8 bytes = 96.0 kB of trace,
-    // 400 B of runs, twice: 193 kB.
+    // 1000 steps (1000 rows) x 18 values x 8 bytes = 144 kB of trace,
+    // 400 B of runs, twice: 289 kB.
     case_refused(
         &sweep(
             "steps = 1000\ntrace_every = 1\nhessian = false",
@@ -238,8 +238,8 @@ fn a_huge_output_is_refused_by_max_output() {
         &["--max-output", "100K"],
         "steps",
         &[
-            "the output needs about 193 kB on disk at its peak",
-            "1000 rows x 12 values x 8 bytes",
+            "the output needs about 289 kB on disk at its peak",
+            "1000 rows x 18 values x 8 bytes",
             "the limit is 100 kB (--max-output)",
         ],
     );
@@ -464,8 +464,8 @@ fn dry_run_prints_the_estimates() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text.contains("memory peak: about"), "{text}");
     assert!(text.contains("(--max-memory)"), "{text}");
-    // 4 runs x 21 rows (steps 0, 10, ..., 190 and 199) x 12 values x 8 bytes.
-    assert!(text.contains("84 rows x 12 values x 8 bytes"), "{text}");
+    // 4 runs x 21 rows (steps 0, 10, ..., 190 and 199) x 18 values (run_id, step, lr, loss, grad_norm, ten optional floats, two flags, basin) x 8 bytes.
+    assert!(text.contains("84 rows x 18 values x 8 bytes"), "{text}");
     assert!(text.contains("time: about"), "{text}");
     assert!(written(dir.path()).is_empty());
 }

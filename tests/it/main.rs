@@ -16,3 +16,4 @@ mod fuzz;
 mod guards;
 mod no_alloc;
 mod protein_race;
+mod user_files;

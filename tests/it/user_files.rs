@@ -2,8 +2,7 @@
 //! (`--force`, `--resume`, `merge`) driven on folders full of someone else's
 //! files, each of which must still be there, byte for byte, afterwards.
 
-mod common;
-use common::{text, valley};
+use crate::common::{text, valley};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -87,7 +86,14 @@ fn force_and_resume_refuse_a_folder_valley_did_not_make() {
     files.insert(sweep.clone(), SMALL.as_bytes().to_vec());
     for flag in ["--force", "--resume"] {
         let o = valley(
-            &["sweep", "project/sweep.toml", "--out", "project", flag, "-q"],
+            &[
+                "sweep",
+                "project/sweep.toml",
+                "--out",
+                "project",
+                flag,
+                "-q",
+            ],
             tmp.path(),
         );
         let err = text(&o.stderr);
@@ -123,7 +129,10 @@ fn force_on_a_results_folder_removes_only_what_valley_wrote() {
     let mut files = user_files(&res);
     fs::write(res.join("figures/annotated.svg"), b"<svg/>").unwrap();
     files.insert(res.join("figures/annotated.svg"), b"<svg/>".to_vec());
-    let o = valley(&["sweep", "s.toml", "--out", "res", "--force", "-q"], tmp.path());
+    let o = valley(
+        &["sweep", "s.toml", "--out", "res", "--force", "-q"],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_all_there(&files);
     assert!(res.join("runs.parquet").is_file() && res.join("trace.parquet").is_file());
@@ -135,7 +144,10 @@ fn force_on_a_results_folder_removes_only_what_valley_wrote() {
         .count();
     assert_eq!(pngs, 0);
     // --resume on the finished folder keeps them too.
-    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    let o = valley(
+        &["sweep", "s.toml", "--out", "res", "--resume", "-q"],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_all_there(&files);
 }
@@ -203,11 +215,17 @@ lr = 0.1
     assert!(o.status.success(), "{}", text(&o.stderr));
     let runs = fs::read(tmp.path().join("res/runs.parquet")).unwrap();
     // The same file again: resuming finds every run done.
-    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    let o = valley(
+        &["sweep", "s.toml", "--out", "res", "--resume", "-q"],
+        tmp.path(),
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     // One value edited: the recorded runs belong to another plan.
     fs::write(tmp.path().join("d.csv"), "a,b,y\n1,0,1\n0,1,2\n1,1,3\n").unwrap();
-    let o = valley(&["sweep", "s.toml", "--out", "res", "--resume", "-q"], tmp.path());
+    let o = valley(
+        &["sweep", "s.toml", "--out", "res", "--resume", "-q"],
+        tmp.path(),
+    );
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("not in this sweep's plan"), "{err}");
