@@ -567,6 +567,54 @@ pub fn compare_dir(dir: &Path, plan: &Plan, opts: &Options) -> Result<Comparison
     compare(&runs, &dir.join(crate::results::RUNS_FILE), plan, opts)
 }
 
+/// Why a comparison found no pair: the other factors whose values never
+/// meet between the runs of the baseline and those of any candidate
+/// (runs pair only when every other factor is equal), as sentences.
+pub fn why_no_pairs(runs: &DataFrame, plan: &Plan, c: &Comparison) -> Vec<String> {
+    let text = |column: &str| -> Option<Vec<Option<String>>> {
+        let col = runs.column(column).ok()?.cast(&DataType::String).ok()?;
+        Some(
+            col.str()
+                .ok()?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+        )
+    };
+    let Some(by) = text(&c.by) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in factors(plan).into_iter().filter(|f| f.column != c.by) {
+        let Some(values) = text(&f.column) else {
+            continue;
+        };
+        let of = |level: &dyn Fn(&str) -> bool| -> Vec<String> {
+            let mut v: Vec<String> = by
+                .iter()
+                .zip(&values)
+                .filter(|(b, _)| b.as_deref().is_some_and(level))
+                .map(|(_, v)| v.clone().unwrap_or_else(|| "(none)".into()))
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let base = of(&|l| l == c.baseline);
+        let cand = of(&|l| l != c.baseline);
+        if !base.is_empty() && !cand.is_empty() && base.iter().all(|b| !cand.contains(b)) {
+            out.push(format!(
+                "`{}` is {} for the baseline `{}` and {} for the other levels",
+                f.column,
+                base.join(", "),
+                c.baseline,
+                cand.join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// The output columns after the group columns.
 pub const COLUMNS: [&str; 15] = [
     "candidate",

@@ -118,22 +118,25 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--panel); 
 footer { margin-top: 48px; color: var(--muted); font-size: 12px; }
 "#;
 
-/// The compare tables of the report: one per factor with two or more levels.
+/// Whether a factor's levels are different problems: the landscape, or an
+/// axis of a landscape table (its dimension, spectrum, data). Their raw
+/// losses are on different scales, so the report does not pair them.
+pub fn compares_problems(column: &str) -> bool {
+    column == rc::LANDSCAPE || column.starts_with("landscape.")
+}
+
+/// The compare tables of the report: one per factor with two or more
+/// levels, except factors whose levels are different problems
+/// ([`compares_problems`]).
 pub fn comparisons(dir: &Path, plan: &Plan) -> Result<Vec<Comparison>> {
     let runs = compare::read_runs(dir)?;
     let path = dir.join(crate::results::RUNS_FILE);
-    // Schedules first (the usual question), landscapes last (their losses
-    // are on different scales).
+    // Schedules first (the usual question).
     let mut factors: Vec<_> = compare::factors(plan)
         .into_iter()
-        .filter(|f| f.levels.len() >= 2)
+        .filter(|f| f.levels.len() >= 2 && !compares_problems(&f.column))
         .collect();
-    let rank = |c: &str| match c {
-        rc::SCHEDULE => 0,
-        rc::LANDSCAPE => 2,
-        _ => 1,
-    };
-    factors.sort_by_key(|f| rank(&f.column));
+    factors.sort_by_key(|f| f.column != rc::SCHEDULE);
     factors
         .into_iter()
         .map(|f| {
@@ -143,6 +146,16 @@ pub fn comparisons(dir: &Path, plan: &Plan) -> Result<Vec<Comparison>> {
             };
             compare::compare(&runs, &path, plan, &opts)
         })
+        .collect()
+}
+
+/// The factors left out of the comparisons because their levels are
+/// different problems.
+fn problem_factors(plan: &Plan) -> Vec<String> {
+    compare::factors(plan)
+        .into_iter()
+        .filter(|f| f.levels.len() >= 2 && compares_problems(&f.column))
+        .map(|f| f.column)
         .collect()
 }
 
@@ -629,8 +642,21 @@ fn render_with(
         crate::stats::RESAMPLES,
         compare::ALPHA
     );
+    let skipped = problem_factors(plan);
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Not compared: {}. Their levels are different problems, whose raw losses are on different scales; \
+             each table below pairs runs on the same problem.</p>",
+            skipped
+                .iter()
+                .map(|c| format!("<code>{}</code>", escape(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if comparisons.is_empty() {
-        out.push_str("<p>No factor has two levels: nothing to compare.</p>\n");
+        out.push_str("<p>No other factor has two levels: nothing to compare.</p>\n");
     }
     for c in &comparisons {
         compare_table(c, &mut out);

@@ -23,6 +23,24 @@ pub fn run(args: CompareArgs) -> Result<()> {
         higher_is_better: args.higher_is_better,
     };
     let c = compare::compare_dir(dir, &plan, &opts)?;
+    if c.rows.is_empty() {
+        let runs = compare::read_runs(dir)?;
+        let why = compare::why_no_pairs(&runs, &plan, &c);
+        let why = if why.is_empty() {
+            "no two runs differ only in it".to_string()
+        } else {
+            why.join("; ")
+        };
+        return Err(ValleyError::invalid(
+            dir,
+            None,
+            "--by",
+            format!(
+                "no run of another level of `{}` pairs with a run of the baseline `{}` (runs pair when every other factor and the seed are equal): {why}",
+                c.by, c.baseline
+            ),
+        ));
+    }
     let text = match args.format {
         CompareFormat::Table => c.to_table(),
         CompareFormat::Csv => c.to_csv(),

@@ -45,8 +45,8 @@ pub fn parse_document(file: &Path, src: &str) -> Result<toml::Table> {
 
 /// Reads a TOML file, mapping a missing or unreadable file to invalid input.
 pub fn read_source(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| ValleyError::invalid(path, None, "", format!("cannot read the file: {e}")))
+    crate::memory::read_text_within(path, crate::memory::MAX_SWEEP_FILE_BYTES)
+        .map_err(|m| ValleyError::invalid(path, None, "", m))
 }
 
 /// Maps errors of one file to [`ValleyError::Invalid`] with their line.

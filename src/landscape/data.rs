@@ -355,6 +355,11 @@ pub fn hessian_from_hvp(f: &dyn Landscape, x: &[f64]) -> DMatrix<f64> {
     (&h + h.transpose()) * 0.5
 }
 
+/// Largest |value| a data file may hold: squares and sums of n·d products
+/// of such values stay finite (1e100² = 1e200), so the factorisations of
+/// the data (SVD, eigen-decomposition) see no overflow.
+pub const MAX_DATA_VALUE: f64 = 1e100;
+
 /// Reads a CSV or Parquet table; `target` (if any) becomes y.
 pub fn read_table(path: &Path, target: Option<&str>) -> Result<Dataset, SpecError> {
     let shown = path.display();
@@ -364,8 +369,8 @@ pub fn read_table(path: &Path, target: Option<&str>) -> Result<Dataset, SpecErro
         .map(str::to_ascii_lowercase);
     let (names, columns) = match ext.as_deref() {
         Some("csv") => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| SpecError::new("data.file", format!("cannot read {shown}: {e}")))?;
+            let text = crate::memory::read_text_within(path, crate::memory::MAX_DATA_FILE_BYTES)
+                .map_err(|m| SpecError::new("data.file", format!("{shown} {m}")))?;
             read_csv(&text, &shown.to_string())?
         }
         Some("parquet") | Some("pq") => read_parquet(path)?,
@@ -425,6 +430,9 @@ type Columns = (Vec<String>, Vec<Vec<f64>>);
 /// A CSV text with a header row; every value a finite number. Errors name
 /// the line and column.
 pub fn read_csv(text: &str, shown: &str) -> Result<Columns, SpecError> {
+    // A byte-order mark (spreadsheets write one) is not part of the first
+    // column's name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -456,6 +464,15 @@ pub fn read_csv(text: &str, shown: &str) -> Result<Columns, SpecError> {
         for ((field, name), column) in fields.iter().zip(&names).zip(columns.iter_mut()) {
             let raw = field.trim().trim_matches('"');
             match raw.parse::<f64>() {
+                Ok(v) if v.is_finite() && v.abs() > MAX_DATA_VALUE => {
+                    return Err(SpecError::new(
+                        "data.file",
+                        format!(
+                            "{shown}:{}: column `{name}`: {raw} is too large: |value| must be <= {MAX_DATA_VALUE:e} (squares and sums of products would overflow, and the factorisation of the data would not finish)",
+                            index + 1
+                        ),
+                    ))
+                }
                 Ok(v) if v.is_finite() => column.push(v),
                 _ => {
                     return Err(SpecError::new(
@@ -496,6 +513,11 @@ fn read_parquet(path: &Path) -> Result<Columns, SpecError> {
         let mut out = Vec::with_capacity(values.len());
         for (row, v) in values.iter().enumerate() {
             match v {
+                Some(v) if v.is_finite() && v.abs() > MAX_DATA_VALUE => {
+                    return Err(bad(format!(
+                        "row {row}: {v} is too large: |value| must be <= {MAX_DATA_VALUE:e} (squares and sums of products would overflow, and the factorisation of the data would not finish)"
+                    )))
+                }
                 Some(v) if v.is_finite() => out.push(v),
                 other => {
                     return Err(bad(format!(

@@ -294,7 +294,7 @@ pub fn run_one_streamed(
 /// Runs `runs` on a pool of `threads` threads (0: all cores) and hands each
 /// result to `sink` on the calling thread, in completion order. A failing sink
 /// stops the remaining runs and its error is returned.
-pub fn execute<E: Send>(
+pub fn execute<E: Send + From<crate::error::ValleyError>>(
     plan: &Plan,
     runs: &[RunSpec],
     threads: usize,
@@ -305,7 +305,7 @@ pub fn execute<E: Send>(
 
 /// [`execute`], with the traces longer than a chunk streamed to `spill`
 /// while their runs go on.
-pub fn execute_streamed<E: Send>(
+pub fn execute_streamed<E: Send + From<crate::error::ValleyError>>(
     plan: &Plan,
     runs: &[RunSpec],
     threads: usize,
@@ -313,10 +313,15 @@ pub fn execute_streamed<E: Send>(
     mut sink: impl FnMut(RunResult) -> Result<(), E>,
 ) -> Result<(), E> {
     let prepared = Prepared::new(plan);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a thread pool can be built");
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            return Err(crate::error::ValleyError::Other(format!(
+                "cannot start {threads} worker threads: {e}"
+            ))
+            .into())
+        }
+    };
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::sync_channel::<RunResult>(4 * pool.current_num_threads().max(1));
     std::thread::scope(|scope| {

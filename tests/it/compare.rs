@@ -360,3 +360,45 @@ fn report_is_one_self_contained_page_with_every_figure_and_table() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(fs::read_to_string(&path).unwrap(), before);
 }
+
+/// A comparison across two lr axes that never meet (warm-up's lr is
+/// `schedule.then.lr`, step decay's `schedule.lr`) finds no pair: it says
+/// which factors keep the levels apart and exits 2, instead of printing an
+/// empty table with exit 0.
+#[test]
+fn a_comparison_without_pairs_explains_itself() {
+    let src = r#"
+name = "apart"
+steps = 20
+seeds = 2
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+[[optimizer]]
+kind = "sgd"
+[[schedule]]
+name = "warm"
+kind = "warmup"
+warmup_steps = 5
+then = { kind = "constant", lr = { sweep = [0.01, 0.02] } }
+[[schedule]]
+name = "step"
+kind = "step"
+lr = { sweep = [0.01, 0.02] }
+step_size = 10
+gamma = 0.5
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("s.toml"), src).unwrap();
+    let o = valley(&["sweep", "s.toml", "--out", "res", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = valley(&["compare", "res", "--by", "schedule"], tmp.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("pairs with a run of the baseline"), "{err}");
+    assert!(
+        err.contains("schedule.then.lr") && err.contains("schedule.lr"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+}

@@ -14,6 +14,7 @@ mod data_sweeps;
 mod faults;
 mod fuzz;
 mod guards;
+mod hostile;
 mod no_alloc;
 mod protein_race;
 mod user_files;
