@@ -14,7 +14,7 @@ use crate::error::{Result, ValleyError};
 use crate::results::frames::{metadata, read_parquet, runs_frame, trace_frame};
 use crate::schema::{runs as rc, trace as tc};
 use polars::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
@@ -72,6 +72,39 @@ fn without(df: DataFrame, column: &str, drop: &HashSet<String>) -> Result<DataFr
         .map(|id| Some(!id.is_some_and(|id| drop.contains(id))))
         .collect();
     Ok(df.filter(&mask)?)
+}
+
+/// Rows written under an earlier form of the plan (a sweep extended by
+/// seeds, tables, axis values or axes, then resumed) put in the current
+/// plan's terms: `run_index` recomputed from the current plan, the axis
+/// columns rebuilt from it (an axis a run's table does not have is null),
+/// the columns in the current frame's order. So every part joins, and the
+/// rows equal those of an uninterrupted sweep of the current plan.
+fn in_plan_order(
+    df: DataFrame,
+    plan: &Plan,
+    index: &HashMap<&str, usize>,
+    template: &DataFrame,
+) -> Result<DataFrame> {
+    let ids = df.column(rc::RUN_ID)?.str()?;
+    let mut indices = Vec::with_capacity(df.height());
+    for id in ids.iter() {
+        let id = id.unwrap_or("");
+        indices.push(*index.get(id).ok_or_else(|| {
+            ValleyError::Other(format!(
+                "run {id} of the results is not in the plan (the sweep file changed?)"
+            ))
+        })?);
+    }
+    let mut df = df;
+    df.with_column(Column::new(
+        rc::RUN_INDEX.into(),
+        indices.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+    ))?;
+    for axis in super::frames::axis_columns_of(plan, &indices) {
+        df.with_column(axis)?;
+    }
+    Ok(df.select(template.get_column_names().into_iter().cloned())?)
 }
 
 /// Errors when `found` does not hold every run of `planned`.
@@ -135,8 +168,16 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
 
     // The first source sets the column types (an axis may be text).
     let mut all: Option<DataFrame> = None;
+    let index: HashMap<&str, usize> = plan
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.run_id.as_str(), i))
+        .collect();
+    let template = runs_frame(plan, &[])?;
     for s in &sources {
         let df = without(s.runs.clone(), rc::RUN_ID, &s.repeated)?;
+        let df = in_plan_order(df, plan, &index, &template)?;
         match all.as_mut() {
             Some(a) => {
                 a.vstack_mut_owned(df)?;

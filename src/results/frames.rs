@@ -228,13 +228,18 @@ fn identity_columns(plan: &Plan, rows: &[RunRow]) -> Vec<Column> {
 /// One column per sweep axis of the plan (null where a run's table has no
 /// such axis).
 fn axis_columns(plan: &Plan, rows: &[RunRow]) -> Vec<Column> {
-    let spec = |r: &RunRow| &plan.runs[r.index];
+    let indices: Vec<usize> = rows.iter().map(|r| r.index).collect();
+    axis_columns_of(plan, &indices)
+}
+
+/// The sweep-axis columns of the runs at `indices` of the plan.
+pub(crate) fn axis_columns_of(plan: &Plan, indices: &[usize]) -> Vec<Column> {
     let mut columns = Vec::with_capacity(plan.axes.len());
     for axis in &plan.axes {
-        let values: Vec<Option<&toml::Value>> = rows
+        let values: Vec<Option<&toml::Value>> = indices
             .iter()
-            .map(|r| {
-                let s = spec(r);
+            .map(|&i| {
+                let s = &plan.runs[i];
                 axis_value(&plan.landscapes[s.landscape].axis_values, &axis.column)
                     .or_else(|| axis_value(&plan.optimizers[s.optimizer].axis_values, &axis.column))
                     .or_else(|| axis_value(&plan.schedules[s.schedule].axis_values, &axis.column))

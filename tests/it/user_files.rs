@@ -231,3 +231,48 @@ lr = 0.1
     assert!(err.contains("not in this sweep's plan"), "{err}");
     assert_eq!(fs::read(tmp.path().join("res/runs.parquet")).unwrap(), runs);
 }
+
+/// A changed plan resumes, never bricks: a sweep extended by a seed, an axis
+/// value and a schedule with an axis of its own consolidates on `--resume`,
+/// and its rows (run_index and axis columns included) equal those of the
+/// extended sweep run in one go. Before, the consolidation failed on the
+/// new column ("lengths don't match") after removing runs.parquet, and the
+/// old runs kept their old run_index.
+#[test]
+fn an_extended_sweep_resumes_to_the_rows_of_the_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = r#"
+name = "grow"
+steps = 20
+seeds = SEEDS
+trace_every = 5
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+[[optimizer]]
+kind = "sgd"
+momentum = { sweep = MOMENTA }
+[[schedule]]
+kind = "constant"
+lr = 0.01
+"#;
+    let first = base.replace("SEEDS", "2").replace("MOMENTA", "[0.0, 0.9]");
+    let grown = base.replace("SEEDS", "3").replace("MOMENTA", "[0.0, 0.5, 0.9]")
+        + "[[schedule]]\nkind = \"step\"\nlr = 0.01\nstep_size = 5\ngamma = { sweep = [0.5, 0.1] }\n";
+    fs::write(tmp.path().join("first.toml"), &first).unwrap();
+    fs::write(tmp.path().join("grown.toml"), &grown).unwrap();
+    let o = valley(&["sweep", "first.toml", "--out", "res", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // The grown file in place of the first, as a user edits it.
+    fs::copy(tmp.path().join("grown.toml"), tmp.path().join("first.toml")).unwrap();
+    let o = valley(
+        &["sweep", "first.toml", "--out", "res", "--resume", "-q"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = valley(&["sweep", "grown.toml", "--out", "whole", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let n = crate::common::assert_same_rows(&tmp.path().join("res"), &tmp.path().join("whole"));
+    // 3 seeds x 3 momenta x (1 + 2) schedules.
+    assert_eq!(n, 27);
+}
