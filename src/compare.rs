@@ -284,6 +284,7 @@ pub fn rendered(df: &DataFrame, name: &str, path: &Path) -> Result<Vec<String>> 
 
 /// Reads `DIR/runs.parquet`; a missing or unreadable file is invalid input.
 pub fn read_runs(dir: &Path) -> Result<DataFrame> {
+    crate::results::record::check_rows_belong(dir)?;
     let path = dir.join(crate::results::RUNS_FILE);
     let file =
         std::fs::File::open(&path).map_err(|e| bad_file(&path, format!("cannot open: {e}")))?;

@@ -216,6 +216,7 @@ impl Results {
             return Err(invalid(dir, "no such results folder"));
         }
         let axes = axis_columns(dir)?;
+        crate::results::record::check_rows_belong(dir)?;
         let runs = Self::read_runs(&dir.join(RUNS_FILE), &axes)?;
         let traces = Self::read_traces(&dir.join(TRACE_FILE))?;
         Ok(Results {

@@ -47,6 +47,7 @@ pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
         "git_dirty": git_dirty(),
         "sweep_file": r.plan.file.display().to_string(),
         "source": r.plan.source,
+        "plan_fingerprint": super::frames::plan_fingerprint(r.plan),
         "status": if r.finished.is_some() { "complete" } else { "running" },
         "shard": r.shard.map(|(k, n)| json!({"k": k, "n": n})),
         "threads": r.threads,
@@ -69,6 +70,38 @@ pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
     std::fs::write(&tmp, text + "\n")?;
     std::fs::rename(tmp, path)?;
     Ok(())
+}
+
+/// Checks that the rows of `dir` belong to its `sweep.json`: the plan
+/// fingerprint of `runs.parquet` is the one `sweep.json` records (where
+/// both carry one). A merge killed between its commit and `sweep.json`, or
+/// a file copied in from elsewhere, would otherwise show one plan's file
+/// over another plan's data.
+pub fn check_rows_belong(dir: &Path) -> Result<()> {
+    let sweep = dir.join(SWEEP_FILE);
+    let runs = dir.join(super::RUNS_FILE);
+    let Ok(text) = std::fs::read_to_string(&sweep) else {
+        return Ok(());
+    };
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ValleyError::invalid(&sweep, Some(e.line()), "", e.to_string()))?;
+    let Some(recorded) = json["plan_fingerprint"].as_str() else {
+        return Ok(());
+    };
+    if !runs.exists() {
+        return Ok(());
+    }
+    match super::frames::file_fingerprint(&runs)? {
+        Some(f) if f != recorded => Err(ValleyError::invalid(
+            &runs,
+            None,
+            "",
+            format!(
+                "belongs to another plan (fingerprint {f}) than the sweep.json beside it ({recorded}): an interrupted merge or a file copied in; run the merge or the sweep again"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Re-reads the plan recorded in a results folder's `sweep.json`, with the

@@ -276,3 +276,38 @@ lr = 0.01
     // 3 seeds x 3 momenta x (1 + 2) schedules.
     assert_eq!(n, 27);
 }
+
+/// Every reader checks that the rows and sweep.json belong together: plan
+/// B's runs.parquet under plan A's sweep.json (as a merge killed between
+/// its commit and sweep.json, over an older merge, left it) is refused by
+/// compare, report and plot instead of shown under the wrong plan.
+#[test]
+fn readers_refuse_rows_of_another_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("a.toml"), SMALL).unwrap();
+    fs::write(
+        tmp.path().join("b.toml"),
+        SMALL.replace("lr = 0.1", "lr = 0.2"),
+    )
+    .unwrap();
+    for (f, out) in [("a.toml", "a"), ("b.toml", "b")] {
+        let o = valley(&["sweep", f, "--out", out, "-q"], tmp.path());
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    // Both readers work on a folder whose parts belong together.
+    let o = valley(&["plot", "a"], tmp.path());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for f in ["runs.parquet", "trace.parquet"] {
+        fs::copy(tmp.path().join("b").join(f), tmp.path().join("a").join(f)).unwrap();
+    }
+    for args in [
+        vec!["compare", "a", "--by", "seed"],
+        vec!["report", "a"],
+        vec!["plot", "a"],
+    ] {
+        let o = valley(&args, tmp.path());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("belongs to another plan"), "{args:?}: {err}");
+    }
+}
