@@ -146,8 +146,6 @@ impl DataSpec {
         self.label_noise.unwrap_or(rules.label_noise_default)
     }
 
-    /// Reads the file (if any), resolving a relative path against
-    /// `base_dir` (the sweep file's folder).
     /// The data set, for the memory estimate: n·(d + 1) values, kept once.
     pub fn memory(&self) -> crate::memory::Allocation {
         let (n, d) = (self.n() as u64, self.d() as u64);
@@ -159,6 +157,42 @@ impl DataSpec {
         )
     }
 
+    /// What finding the exact minimum holds while the landscape is built,
+    /// for the memory estimate: a copy of X (n·d) and `squares` d×d
+    /// matrices (XᵀX, its copy and factors; or the Newton Hessian and its
+    /// Cholesky factor).
+    pub fn factorisation(&self, what: &'static str, squares: u64) -> crate::memory::Allocation {
+        let (n, d) = (self.n() as u64, self.d() as u64);
+        let values = n
+            .saturating_mul(d)
+            .saturating_add(squares.saturating_mul(d).saturating_mul(d));
+        crate::memory::Allocation::shared("data", format!("n = {n}, d = {d}"), what, 0)
+            .building(crate::memory::f64s(values))
+    }
+
+    /// Refuses more features than [`MAX_FACTORISED_FEATURES`]: the exact
+    /// minimum is found by factorising d×d matrices (O(d³) each), which
+    /// for a wide file would take hours before the first step.
+    pub fn check_factorisable(&self) -> Result<(), SpecError> {
+        let d = self.d();
+        if d > MAX_FACTORISED_FEATURES {
+            let field = if self.is_file() {
+                "data.file"
+            } else {
+                "data.d"
+            };
+            return Err(SpecError::new(
+                field,
+                format!(
+                    "gives d = {d} features; the exact minimum is found by factorising d x d matrices, so d is limited to {MAX_FACTORISED_FEATURES}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads the file (if any), resolving a relative path against
+    /// `base_dir` (the sweep file's folder).
     pub fn load(&mut self, base_dir: &Path) -> Result<(), SpecError> {
         let Some(file) = &self.file else {
             return Ok(());
@@ -354,6 +388,11 @@ pub fn hessian_from_hvp(f: &dyn Landscape, x: &[f64]) -> DMatrix<f64> {
     }
     (&h + h.transpose()) * 0.5
 }
+
+/// Most features of a landscape whose exact minimum is found by a
+/// factorisation (least squares, logistic regression): d³/3 ≈ 4·10¹⁰
+/// operations and 200 MB per d×d matrix at the limit.
+pub const MAX_FACTORISED_FEATURES: usize = 5000;
 
 /// Largest |value| a data file may hold: squares and sums of n·d products
 /// of such values stay finite (1e100² = 1e200), so the factorisations of

@@ -43,7 +43,8 @@ impl crate::registry::Documented for LeastSquaresSpec {
 
 impl LandscapeSpec for LeastSquaresSpec {
     fn validate(&self) -> Result<(), SpecError> {
-        self.data.validate(RULES, true)
+        self.data.validate(RULES, true)?;
+        self.data.check_factorisable()
     }
 
     fn dim(&self) -> usize {
@@ -51,7 +52,12 @@ impl LandscapeSpec for LeastSquaresSpec {
     }
 
     fn memory(&self) -> Vec<Allocation> {
-        vec![self.data.memory()]
+        vec![
+            self.data.memory(),
+            // XᵀX, the copy Cholesky takes, and an SVD's U, Vᵀ and copy.
+            self.data
+                .factorisation("the normal equations (XᵀX and its factors)", 5),
+        ]
     }
 
     fn default_init(&self) -> InitSpec {

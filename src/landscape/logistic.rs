@@ -66,7 +66,12 @@ impl LandscapeSpec for LogisticSpec {
     }
 
     fn memory(&self) -> Vec<Allocation> {
-        vec![self.data.memory()]
+        vec![
+            self.data.memory(),
+            // The Newton Hessian and its Cholesky factor.
+            self.data
+                .factorisation("Newton's Hessian and its Cholesky factor", 2),
+        ]
     }
 
     fn default_init(&self) -> InitSpec {
@@ -92,6 +97,7 @@ impl LandscapeSpec for LogisticSpec {
 impl LogisticSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         self.data.validate(RULES, true)?;
+        self.data.check_factorisable()?;
         check::positive("l2", self.l2)?;
         if let Some(data) = &self.data.loaded {
             if let Some((i, y)) = data

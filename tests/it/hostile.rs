@@ -65,3 +65,45 @@ fn an_endless_input_is_refused_at_the_size_limit() {
         "{err}"
     );
 }
+
+/// A wide CSV (3 rows x 6,000 columns) aborted even `--dry-run` with an
+/// 80 GB allocation: the estimate did not count the d x d matrices of the
+/// exact minimum. Too many features are refused by name; below the limit
+/// the estimate counts the factorisation and `--max-memory` refuses it.
+#[test]
+fn a_wide_data_file_is_estimated_and_refused() {
+    let wide = |d: usize| {
+        let mut s = String::from("y");
+        for i in 0..d {
+            s += &format!(",x{i}");
+        }
+        s.push('\n');
+        for r in 0..3 {
+            s += &format!("{r}");
+            s += &",0.5".repeat(d);
+            s.push('\n');
+        }
+        s
+    };
+    let (tmp, file) = least_squares(&wide(6000));
+    let o = valley(&["sweep", &file, "--dry-run"], tmp.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("data.file") && err.contains("d = 6000"),
+        "{err}"
+    );
+
+    let (tmp, file) = least_squares(&wide(3000));
+    let o = valley(
+        &["sweep", &file, "--dry-run", "--max-memory", "200M"],
+        tmp.path(),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    // 3 x 3000 + 5 x 3000² values: 360 MB while the landscape is built.
+    assert!(
+        err.contains("normal equations") && err.contains("360 MB"),
+        "{err}"
+    );
+}
