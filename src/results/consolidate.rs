@@ -402,7 +402,7 @@ lr = 0.01
         runner::execute(&plan, &plan.runs, 1, |r| {
             assert!(r.spilled.is_none());
             in_memory.push(r);
-            Ok::<(), ()>(())
+            Ok::<(), crate::error::ValleyError>(())
         })
         .unwrap();
         let traces: Vec<_> = in_memory

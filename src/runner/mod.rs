@@ -370,7 +370,7 @@ mod tests {
                     n += 1;
                 }
             }
-            Ok::<(), ()>(())
+            Ok::<(), crate::error::ValleyError>(())
         })
         .unwrap();
         sum / n as f64

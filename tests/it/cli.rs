@@ -277,7 +277,10 @@ fn an_existing_folder_is_refused_unless_forced() {
     assert!(o.status.success(), "{}", stderr(&o));
     // --force starts over with valley's own files only: a file valley did
     // not write stays (tests/it/user_files.rs drives the rest).
-    assert!(marker.exists(), "--force removed a file valley did not write");
+    assert!(
+        marker.exists(),
+        "--force removed a file valley did not write"
+    );
     assert_eq!(read(&tmp.path().join("o/runs.parquet")).height(), TINY_RUNS);
 }
 
