@@ -340,6 +340,18 @@ impl Plan {
                     .map_err(|e| rep.spec(&format!("{table}.noise"), e))?;
             }
         }
+        // A grid init starts the run of seed k at grid point k.
+        for (l, _) in &landscapes {
+            if let InitSpec::Grid { points, .. } = &l.init {
+                let n = points.total(l.kind.spec().dim());
+                if let Some(s) = seeds.iter().find(|&&s| s >= n) {
+                    return Err(rep.at(
+                        &format!("{}.init.points", l.table),
+                        format!("gives {n} starts, one per seed 0..{n}; seed {s} has none: use seeds = {n} (or fewer)"),
+                    ));
+                }
+            }
+        }
         let landscapes: Vec<_> = landscapes
             .into_iter()
             .map(|(mut l, v)| {

@@ -218,6 +218,29 @@ impl Bound {
     }
 }
 
+/// Values per coordinate of a `grid` init: one count for every coordinate,
+/// or one per coordinate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GridPoints {
+    All(usize),
+    Each(Vec<usize>),
+}
+
+impl GridPoints {
+    pub fn at(&self, i: usize) -> usize {
+        match self {
+            Self::All(n) => *n,
+            Self::Each(v) => v.get(i).copied().unwrap_or(1),
+        }
+    }
+
+    /// Points of the grid in `dim` coordinates (saturating).
+    pub fn total(&self, dim: usize) -> u64 {
+        (0..dim).fold(1u64, |acc, i| acc.saturating_mul(self.at(i) as u64))
+    }
+}
+
 /// How the initial point is drawn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -232,6 +255,14 @@ pub enum InitSpec {
     },
     /// A fixed point.
     Point { x: Vec<f64> },
+    /// One start per point of a regular grid over [low, high] (numpy's
+    /// `linspace` per coordinate, `points` values each), row-major with the
+    /// last coordinate fastest: the run of seed k starts at point k.
+    Grid {
+        low: Bound,
+        high: Bound,
+        points: GridPoints,
+    },
     /// protein_ab only: every angle uniform in [low, high), the whole draw
     /// repeated until no two beads are closer than `min_distance`.
     SelfAvoiding {
@@ -291,6 +322,12 @@ impl InitSpec {
                 "x = [0.5, -0.5]",
             ),
             doc(
+                "grid",
+                "One start per point of a regular grid over [low, high] (one bound for every coordinate or one per coordinate; `points` values per coordinate, numpy's `linspace`), row-major with the last coordinate fastest: the run of seed k starts at grid point k, so `seeds = ` the number of points runs every start once (a basin map: `valley plot` colours each start of a 2-D landscape by the basin it ended in). Seeds must be below the number of points.",
+                "numpy `linspace(low, high, points)` per coordinate, `itertools.product` order.",
+                "low = -2.0\nhigh = 2.0\npoints = 50",
+            ),
+            doc(
                 "self_avoiding",
                 "protein_ab only: every angle uniform in [low, high), and the whole draw repeated until no two beads are closer than `min_distance` (default 0.9; ≥ 1/√2 also rules out crossed bonds in 2-D, whose end beads are then closer than that). A uniform draw can jam a bead inside the chain (r⁻¹² wall, E ≈ 10³ for the whole run); this init rejects such starts. After 1000 draws it keeps the draw whose closest pair is farthest apart.",
                 "rejection sampling of the uniform draw.",
@@ -321,6 +358,34 @@ impl InitSpec {
             Self::Normal { std, mean } => {
                 check::positive("std", *std)?;
                 check::finite("mean", *mean)
+            }
+            Self::Grid { low, high, points } => {
+                low.check("low", dim)?;
+                high.check("high", dim)?;
+                if let GridPoints::Each(v) = points {
+                    if v.len() != dim {
+                        return Err(SpecError::new(
+                            "points",
+                            format!(
+                                "has {} counts, the landscape has {dim} coordinates",
+                                v.len()
+                            ),
+                        ));
+                    }
+                }
+                if let Some(i) = (0..dim).find(|&i| points.at(i) == 0) {
+                    return Err(SpecError::new(
+                        "points",
+                        format!("must be >= 1 in every coordinate, coordinate {i} has 0"),
+                    ));
+                }
+                match (0..dim).find(|&i| low.at(i) > high.at(i)) {
+                    Some(i) => Err(SpecError::new(
+                        "high",
+                        format!("must be >= low in every coordinate: coordinate {i} has low {} and high {}", low.at(i), high.at(i)),
+                    )),
+                    None => Ok(()),
+                }
             }
             Self::Point { x } => {
                 if x.len() != dim {
@@ -359,9 +424,19 @@ impl InitSpec {
         }
     }
 
-    /// Draws the initial point into `x`.
+    /// The initial point of the run of seed `seed` into `x`: grid point
+    /// `seed` for a grid, else a draw from `rng`.
+    pub fn start(&self, seed: u64, rng: &mut RunRng, x: &mut [f64]) {
+        match self {
+            Self::Grid { low, high, points } => grid_point(low, high, points, seed, x),
+            _ => self.sample(rng, x),
+        }
+    }
+
+    /// Draws the initial point into `x` (a grid: its first point).
     pub fn sample(&self, rng: &mut RunRng, x: &mut [f64]) {
         match self {
+            Self::Grid { low, high, points } => grid_point(low, high, points, 0, x),
             Self::Uniform { low, high } => {
                 for (i, xi) in x.iter_mut().enumerate() {
                     let (lo, hi) = (low.at(i), high.at(i));
@@ -406,6 +481,24 @@ impl InitSpec {
                 x.copy_from_slice(&best.1);
             }
         }
+    }
+}
+
+/// Point `k` of a grid (row-major, last coordinate fastest; `k` wraps
+/// around the grid's size): coordinate i is `linspace(low_i, high_i,
+/// n_i)[index_i]`, the midpoint where n_i = 1.
+fn grid_point(low: &Bound, high: &Bound, points: &GridPoints, k: u64, x: &mut [f64]) {
+    let mut rest = k % points.total(x.len()).max(1);
+    for i in (0..x.len()).rev() {
+        let n = points.at(i) as u64;
+        let index = rest % n;
+        rest /= n;
+        let (lo, hi) = (low.at(i), high.at(i));
+        x[i] = if n == 1 {
+            0.5 * (lo + hi)
+        } else {
+            lo + (hi - lo) * index as f64 / (n - 1) as f64
+        };
     }
 }
 
@@ -478,6 +571,60 @@ crate::kinds! {
 mod init_tests {
     use super::*;
     use crate::rng::{rng_for, Stream};
+
+    /// Grid point k is `itertools.product(linspace(-1.5, 1.2, 4),
+    /// linspace(-0.5, 2.0, 3))[k]`: numpy's linspace values are exact
+    /// here (-1.5, -0.6, 0.3, 1.2 and -0.5, 0.75, 2.0).
+    #[test]
+    fn grid_points_follow_linspace_in_product_order() {
+        let init: InitSpec = toml::from_str(
+            "kind = \"grid\"\nlow = [-1.5, -0.5]\nhigh = [1.2, 2.0]\npoints = [4, 3]",
+        )
+        .unwrap();
+        init.validate(2).unwrap();
+        let xs = [-1.5, -0.6, 0.3, 1.2];
+        let ys = [-0.5, 0.75, 2.0];
+        let mut rng = rng_for(0, "init", Stream::Init);
+        let mut x = [0.0; 2];
+        for k in 0..12u64 {
+            init.start(k, &mut rng, &mut x);
+            let (want_x, want_y) = (xs[k as usize / 3], ys[k as usize % 3]);
+            assert!((x[0] - want_x).abs() < 1e-15, "{k}: {x:?}");
+            assert!((x[1] - want_y).abs() < 1e-15, "{k}: {x:?}");
+        }
+        // One value per coordinate: the midpoint.
+        let one: InitSpec =
+            toml::from_str("kind = \"grid\"\nlow = 0.0\nhigh = 1.0\npoints = 1").unwrap();
+        one.start(0, &mut rng, &mut x);
+        assert_eq!(x, [0.5, 0.5]);
+        // Bad tables name their field.
+        for (body, field) in [
+            ("low = 0.0\nhigh = 1.0\npoints = 0", "points"),
+            ("low = 0.0\nhigh = 1.0\npoints = [3]", "points"),
+            ("low = 1.0\nhigh = 0.0\npoints = 3", "high"),
+        ] {
+            let init: InitSpec = toml::from_str(&format!("kind = \"grid\"\n{body}")).unwrap();
+            assert_eq!(init.validate(2).unwrap_err().field, field, "{body}");
+        }
+    }
+
+    /// A plan whose seeds outrun the grid is refused, naming the field.
+    #[test]
+    fn seeds_beyond_the_grid_are_refused() {
+        let src =
+            "name = \"g\"\nsteps = 5\nseeds = 13\n[[landscape]]\nkind = \"rastrigin\"\ndim = 2\n\
+                   init = { kind = \"grid\", low = -1.0, high = 1.0, points = [4, 3] }\n\
+                   [[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n";
+        let e = crate::config::Plan::from_source(std::path::Path::new("g.toml"), src)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("landscape[0].init.points") && e.contains("gives 12 starts"),
+            "{e}"
+        );
+        let ok = src.replace("seeds = 13", "seeds = 12");
+        assert!(crate::config::Plan::from_source(std::path::Path::new("g.toml"), &ok).is_ok());
+    }
 
     #[test]
     fn uniform_bounds_per_coordinate() {

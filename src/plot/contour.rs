@@ -160,6 +160,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
                 nx: GRID,
                 ny: GRID,
                 level: level.clone(),
+                palette: None,
             });
             p.series.push(
                 Series::new(

@@ -32,6 +32,8 @@ pub struct Run {
     pub final_lr: f64,
     pub sharpness: Option<f64>,
     pub diverged: bool,
+    /// The known minimum whose basin the final point lies in (by descent).
+    pub basin: Option<String>,
 }
 
 /// The traced steps of one run (steps as f64 for plotting).
@@ -241,6 +243,7 @@ impl Results {
         let final_lr = t.f64s(rc::FINAL_LR)?;
         let sharpness = t.f64s(rc::SHARPNESS)?;
         let diverged = t.bools(rc::DIVERGED)?;
+        let basin = t.strs(rc::BASIN)?;
         let axis_values: Vec<(String, Vec<Option<String>>)> = axes
             .iter()
             .map(|c| Ok((c.clone(), t.rendered(c)?)))
@@ -270,6 +273,7 @@ impl Results {
                 final_lr: final_lr[i].unwrap_or(f64::NAN),
                 sharpness: sharpness[i].filter(|v| v.is_finite()),
                 diverged: diverged[i].unwrap_or(false),
+                basin: basin[i].clone(),
             })
             .collect();
         runs.sort_by(|a, b| a.run_index.cmp(&b.run_index).then(a.run_id.cmp(&b.run_id)));

@@ -19,6 +19,7 @@
 //! contents in [`figures`], [`contour`] and [`fold`], drawing in [`render`]. The same
 //! data give byte-identical files.
 
+pub mod basins;
 pub mod contour;
 pub mod data;
 pub mod figures;
@@ -87,6 +88,9 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
         save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in contour::contours(&res, &plan) {
+        save_both(&out, &stem, &f, &mut written)?;
+    }
+    for (stem, f) in basins::basin_maps(&res, &plan) {
         save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in fold::folds(&res, &plan)? {

@@ -132,8 +132,11 @@ pub struct Heatmap {
     pub y: (f64, f64),
     pub nx: usize,
     pub ny: usize,
-    /// Row-major (`j·nx + i`), already scaled to [0, 1].
+    /// Row-major (`j·nx + i`), already scaled to [0, 1]; with a palette,
+    /// the index of each cell's colour in it (NaN: left blank).
     pub level: Vec<f64>,
+    /// Categorical colours (a basin map); `None`: the grey-blue ramp.
+    pub palette: Option<Vec<RGBColor>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -471,13 +474,17 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let (dx, dy) = ((h.x.1 - h.x.0) / h.nx as f64, (h.y.1 - h.y.0) / h.ny as f64);
+    let fill = |v: f64| match &h.palette {
+        None => Some(ramp(v)),
+        Some(p) => (v.is_finite() && v >= 0.0)
+            .then(|| p.get(v as usize).copied())
+            .flatten(),
+    };
     chart.draw_series((0..h.ny).flat_map(|j| {
-        (0..h.nx).map(move |i| {
+        (0..h.nx).filter_map(move |i| {
             let (cx, cy) = (h.x.0 + i as f64 * dx, h.y.0 + j as f64 * dy);
-            Rectangle::new(
-                [(cx, cy), (cx + dx, cy + dy)],
-                ramp(h.level[j * h.nx + i]).filled(),
-            )
+            let c = fill(h.level[j * h.nx + i])?;
+            Some(Rectangle::new([(cx, cy), (cx + dx, cy + dy)], c.filled()))
         })
     }))?;
     Ok(())

@@ -160,9 +160,11 @@ impl RunState {
         let seed = plan.settings.seed;
         let replicate = plan.replicate_key(spec.landscape, spec.seed);
         let mut x = vec![0.0; dim];
-        plan.landscapes[spec.landscape]
-            .init
-            .sample(&mut rng_for(seed, &replicate, Stream::Init), &mut x);
+        plan.landscapes[spec.landscape].init.start(
+            spec.seed,
+            &mut rng_for(seed, &replicate, Stream::Init),
+            &mut x,
+        );
         Self {
             x,
             x_prev: vec![0.0; dim],
