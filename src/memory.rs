@@ -10,13 +10,13 @@ use std::path::Path;
 /// Largest sweep file read (a sweep file is a few kB; a device such as
 /// `/dev/zero` would otherwise be read until memory runs out).
 pub const MAX_SWEEP_FILE_BYTES: u64 = 16_000_000;
-/// Largest data file (CSV) read as text.
+/// Largest data file (CSV or Parquet) read.
 pub const MAX_DATA_FILE_BYTES: u64 = 2_000_000_000;
 
-/// Reads `path` as UTF-8 text of at most `limit` bytes; a larger file (or a
+/// Reads the bytes of `path`, at most `limit` of them; a larger file (or a
 /// device that never ends) is an error that says so, read no further than
 /// `limit` + 1 bytes.
-pub fn read_text_within(path: &Path, limit: u64) -> Result<String, String> {
+pub fn read_bytes_within(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read the file: {e}"))?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
@@ -28,7 +28,13 @@ pub fn read_text_within(path: &Path, limit: u64) -> Result<String, String> {
             fmt_bytes(limit)
         ));
     }
-    String::from_utf8(bytes).map_err(|e| format!("is not UTF-8 text: {e}"))
+    Ok(bytes)
+}
+
+/// [`read_bytes_within`] as UTF-8 text.
+pub fn read_text_within(path: &Path, limit: u64) -> Result<String, String> {
+    String::from_utf8(read_bytes_within(path, limit)?)
+        .map_err(|e| format!("is not UTF-8 text: {e}"))
 }
 
 /// One allocation a landscape makes, as its spec states it.

@@ -182,6 +182,9 @@ pub struct Plan {
     /// (`claims::of_plan`), before a command writes anything.
     #[serde(skip)]
     pub claim_tables: Vec<Table>,
+    /// [`Plan::fingerprint`], computed on first use.
+    #[serde(skip)]
+    fingerprint: std::sync::OnceLock<String>,
 }
 
 /// Removes `key` from a table and deserializes it, if present.
@@ -395,6 +398,7 @@ impl Plan {
             schedules,
             runs: Vec::new(),
             claim_tables: f.claim.clone(),
+            fingerprint: Default::default(),
         };
         plan.runs = plan.resolve_runs();
         if let Some(dup) = plan.first_duplicate_run() {
@@ -490,7 +494,25 @@ impl Plan {
             schedules: self.schedules.clone(),
             runs: Vec::new(),
             claim_tables: Vec::new(),
+            fingerprint: Default::default(),
         }
+    }
+
+    /// The plan's fingerprint: FNV-1a 64 (hex) of its run ids in plan
+    /// order, computed once, on first use (after the runs are resolved).
+    /// A run id covers everything that decides the run (data file contents
+    /// included), so two plans share a fingerprint only when they are the
+    /// same runs. `sweep.json` and every Parquet file of a results folder
+    /// carry it.
+    pub fn fingerprint(&self) -> &str {
+        self.fingerprint.get_or_init(|| {
+            let mut h = crate::rng::Fnv1a64::new();
+            for r in &self.runs {
+                h.write(r.run_id.as_bytes());
+                h.write(b"\n");
+            }
+            format!("{:016x}", h.finish())
+        })
     }
 
     /// Number of trace rows one full run writes.

@@ -202,11 +202,8 @@ impl DataSpec {
         } else {
             base_dir.join(file)
         };
-        let data = read_table(&path, self.target.as_deref())?;
-        let bytes = std::fs::read(&path).map_err(|e| {
-            SpecError::new("data.file", format!("cannot read {}: {e}", path.display()))
-        })?;
-        self.content = Some(format!("{:016x}", crate::rng::fnv1a64(&bytes)));
+        let (data, content) = read_table(&path, self.target.as_deref())?;
+        self.content = Some(format!("{content:016x}"));
         self.loaded = Some(Arc::new(data));
         Ok(())
     }
@@ -399,20 +396,36 @@ pub const MAX_FACTORISED_FEATURES: usize = 5000;
 /// the data (SVD, eigen-decomposition) see no overflow.
 pub const MAX_DATA_VALUE: f64 = 1e100;
 
-/// Reads a CSV or Parquet table; `target` (if any) becomes y.
-pub fn read_table(path: &Path, target: Option<&str>) -> Result<Dataset, SpecError> {
+/// Reads a CSV or Parquet table, once; `target` (if any) becomes y. Also
+/// returns the FNV-1a 64 hash of the file's bytes (its content, for run
+/// ids).
+pub fn read_table(path: &Path, target: Option<&str>) -> Result<(Dataset, u64), SpecError> {
     let shown = path.display();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let (names, columns) = match ext.as_deref() {
+    let read = || {
+        crate::memory::read_bytes_within(path, crate::memory::MAX_DATA_FILE_BYTES)
+            .map_err(|m| SpecError::new("data.file", format!("{shown} {m}")))
+    };
+    let (content, (names, columns)) = match ext.as_deref() {
         Some("csv") => {
-            let text = crate::memory::read_text_within(path, crate::memory::MAX_DATA_FILE_BYTES)
-                .map_err(|m| SpecError::new("data.file", format!("{shown} {m}")))?;
-            read_csv(&text, &shown.to_string())?
+            let bytes = read()?;
+            let content = crate::rng::fnv1a64(&bytes);
+            let text = String::from_utf8(bytes).map_err(|e| {
+                SpecError::new("data.file", format!("{shown} is not UTF-8 text: {e}"))
+            })?;
+            (content, read_csv(&text, &shown.to_string())?)
         }
-        Some("parquet") | Some("pq") => read_parquet(path)?,
+        Some("parquet") | Some("pq") => {
+            let bytes = read()?;
+            let content = crate::rng::fnv1a64(&bytes);
+            (
+                content,
+                read_parquet(std::io::Cursor::new(bytes), &shown.to_string())?,
+            )
+        }
         _ => {
             return Err(SpecError::new(
                 "data.file",
@@ -455,13 +468,14 @@ pub fn read_table(path: &Path, target: Option<&str>) -> Result<Dataset, SpecErro
             x[i * d + k] = *v;
         }
     }
-    Ok(Dataset {
+    let data = Dataset {
         n,
         d,
         x,
         y: target_index.map_or_else(Vec::new, |t| columns[t].clone()),
         columns: features.iter().map(|&j| names[j].clone()).collect(),
-    })
+    };
+    Ok((data, content))
 }
 
 type Columns = (Vec<String>, Vec<Vec<f64>>);
@@ -528,12 +542,10 @@ pub fn read_csv(text: &str, shown: &str) -> Result<Columns, SpecError> {
     Ok((names, columns))
 }
 
-fn read_parquet(path: &Path) -> Result<Columns, SpecError> {
+/// The columns of a Parquet file's bytes (`shown`: its path, for messages).
+fn read_parquet(bytes: std::io::Cursor<Vec<u8>>, shown: &str) -> Result<Columns, SpecError> {
     use polars::prelude::*;
-    let shown = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| SpecError::new("data.file", format!("cannot read {shown}: {e}")))?;
-    let df = ParquetReader::new(file)
+    let df = ParquetReader::new(bytes)
         .finish()
         .map_err(|e| SpecError::new("data.file", format!("{shown}: not a Parquet file: {e}")))?;
     let mut names = Vec::new();

@@ -8,9 +8,8 @@
 
 use super::data::{Results, Run};
 use super::render::{color, Figure, Heatmap, Legend, Panel, Series, Style};
-use crate::config::plan::ResolvedLandscape;
 use crate::config::Plan;
-use crate::landscape::{GridPoints, InitSpec};
+use crate::landscape::{Bound, GridPoints, InitSpec};
 use std::collections::HashMap;
 
 /// One basin map per 2-D landscape with a grid init: (file stem, figure).
@@ -20,7 +19,7 @@ pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
     let mut out = Vec::new();
     let mut prepared = None;
     for (li, l) in plan.landscapes.iter().enumerate() {
-        let InitSpec::Grid { points, .. } = &l.init else {
+        let InitSpec::Grid { low, high, points } = &l.init else {
             continue;
         };
         if l.kind.spec().dim() != 2 {
@@ -59,7 +58,8 @@ pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
                     .iter()
                     .filter(|r| &r.optimizer == o && &r.schedule == s)
                     .collect();
-                panel(l, points, &basins, &group, &minima, &format!("{o} · {s}"))
+                let grid = Grid { low, high, points };
+                panel(&grid, &basins, &group, &minima, &format!("{o} · {s}"))
             })
             .collect();
         let cols = panels.len().min(2);
@@ -80,18 +80,22 @@ pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
     out
 }
 
+/// The fields of a `grid` init.
+struct Grid<'a> {
+    low: &'a Bound,
+    high: &'a Bound,
+    points: &'a GridPoints,
+}
+
 /// One panel: the grid of starts of one optimizer and schedule.
 fn panel(
-    l: &ResolvedLandscape,
-    points: &GridPoints,
+    grid: &Grid,
     basins: &[String],
     group: &[&&Run],
     minima: &[(f64, f64)],
     title: &str,
 ) -> Panel {
-    let InitSpec::Grid { low, high, .. } = &l.init else {
-        unreachable!("basin maps are drawn for grid inits only")
-    };
+    let Grid { low, high, points } = grid;
     let (nx, ny) = (points.at(0), points.at(1));
     let half = |lo: f64, hi: f64, n: usize| {
         if n > 1 {

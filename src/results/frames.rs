@@ -24,21 +24,9 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         .map_err(|e| ValleyError::Other(format!("{}: {e}", path.display())))
 }
 
-/// Parquet key-value metadata key of [`plan_fingerprint`].
+/// Parquet key-value metadata key of the plan fingerprint
+/// ([`Plan::fingerprint`]).
 pub const PLAN_KEY: &str = "valley_plan";
-
-/// The plan's fingerprint: FNV-1a 64 (hex) of its run ids in plan order.
-/// A run id covers everything that decides the run (data file contents
-/// included), so two plans share a fingerprint only when they are the same
-/// runs. `sweep.json` and every Parquet file of a results folder carry it.
-pub fn plan_fingerprint(plan: &Plan) -> String {
-    let mut h = crate::rng::Fnv1a64::new();
-    for r in &plan.runs {
-        h.write(r.run_id.as_bytes());
-        h.write(b"\n");
-    }
-    format!("{:016x}", h.finish())
-}
 
 /// The plan fingerprint a Parquet file carries (`None`: none, as in files
 /// of valley before 0.1 wrote one).
@@ -58,7 +46,7 @@ pub fn file_fingerprint(path: &Path) -> Result<Option<String>> {
 
 pub(crate) fn metadata(plan: &Plan) -> KeyValueMetadata {
     KeyValueMetadata::from_static(vec![
-        (PLAN_KEY.into(), plan_fingerprint(plan)),
+        (PLAN_KEY.into(), plan.fingerprint().to_string()),
         ("valley_version".into(), env!("CARGO_PKG_VERSION").into()),
         ("valley_sweep".into(), plan.name.clone()),
         (

@@ -8,10 +8,12 @@
 //! by running it again. The check costs O(runs) (hash sets of run ids).
 
 use super::consolidate::{commit, sources};
+use super::frames::file_fingerprint;
 use super::{
     recorded_plan, remove_temporaries, write_sweep_json, Counts, FolderLock, SweepRecord,
     PARTS_DIR, RUNS_FILE, SWEEP_FILE, TRACE_FILE,
 };
+use crate::config::Plan;
 use crate::error::{Result, ValleyError};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -49,14 +51,21 @@ fn shard_folders(dir: &Path) -> Result<Vec<(usize, usize, PathBuf)>> {
     Ok(shards)
 }
 
-/// Refuses to merge into `dir` where it holds results that are not an
-/// earlier merge of the same sweep file: another sweep's `sweep.json`, or
-/// result files without one (merging would overwrite them).
-fn refuse_another_sweep(dir: &Path, shard: &serde_json::Value) -> Result<()> {
+/// Refuses to merge into `dir` where it holds results of another plan than
+/// its shards', which merging would overwrite: a `sweep.json` of another
+/// plan (its fingerprint; its sweep file where it records none), or,
+/// without a `sweep.json`, result files that do not carry the plan's
+/// fingerprint. Files of an earlier, interrupted merge of the same shards
+/// carry it, so running the merge again finishes it.
+fn refuse_another_sweep(dir: &Path, plan: &Plan, shard: &serde_json::Value) -> Result<()> {
     let sweep = dir.join(SWEEP_FILE);
     if sweep.exists() {
         let (_, json) = recorded_plan(dir)?;
-        if json["source"] != shard["source"] {
+        let same = match json["plan_fingerprint"].as_str() {
+            Some(f) => f == plan.fingerprint(),
+            None => json["source"] == shard["source"],
+        };
+        if !same {
             return Err(ValleyError::invalid(
                 &sweep,
                 None,
@@ -64,16 +73,18 @@ fn refuse_another_sweep(dir: &Path, shard: &serde_json::Value) -> Result<()> {
                 "holds the results of another sweep file than its shards: merging would overwrite them; merge the shards in a folder of their own",
             ));
         }
-    } else if let Some(f) = [RUNS_FILE, TRACE_FILE]
-        .into_iter()
-        .find(|f| dir.join(f).exists())
-    {
-        return Err(ValleyError::invalid(
-            dir.join(f),
-            None,
-            "",
-            "exists without a sweep.json beside it: merging would overwrite it; merge the shards in a folder of their own",
-        ));
+        return Ok(());
+    }
+    for f in [RUNS_FILE, TRACE_FILE] {
+        let path = dir.join(f);
+        if path.exists() && file_fingerprint(&path)?.as_deref() != Some(plan.fingerprint()) {
+            return Err(ValleyError::invalid(
+                &path,
+                None,
+                "",
+                "exists without a sweep.json beside it and belongs to another plan than the shards: merging would overwrite it; merge the shards in a folder of their own",
+            ));
+        }
     }
     Ok(())
 }
@@ -133,7 +144,7 @@ pub fn merge(dir: &Path) -> Result<Merged> {
             ));
         }
     }
-    refuse_another_sweep(dir, &first)?;
+    refuse_another_sweep(dir, &plan, &first)?;
     let _lock = FolderLock::acquire(dir)?;
     remove_temporaries(dir)?;
     let pairs = shards

@@ -47,7 +47,7 @@ pub fn write_sweep_json(dir: &Path, r: &SweepRecord) -> Result<()> {
         "git_dirty": git_dirty(),
         "sweep_file": r.plan.file.display().to_string(),
         "source": r.plan.source,
-        "plan_fingerprint": super::frames::plan_fingerprint(r.plan),
+        "plan_fingerprint": r.plan.fingerprint(),
         "status": if r.finished.is_some() { "complete" } else { "running" },
         "shard": r.shard.map(|(k, n)| json!({"k": k, "n": n})),
         "threads": r.threads,

@@ -45,6 +45,9 @@ pub struct GradientTransforms<'a> {
     noise: &'a NoiseSpec,
     /// The noise model's per-run state, allocated once.
     noise_state: NoiseState,
+    /// Whether the noise model is the gradient source (asked once, not per
+    /// step).
+    noise_is_source: bool,
     clip: Clip,
 }
 
@@ -54,6 +57,7 @@ impl<'a> GradientTransforms<'a> {
             scaler: optimizer.precision.scaler(),
             noise: &optimizer.noise,
             noise_state: optimizer.noise.state(f),
+            noise_is_source: optimizer.noise.spec().replaces_gradient(),
             clip: optimizer.clip,
         }
     }
@@ -71,10 +75,10 @@ impl<'a> GradientTransforms<'a> {
         x: &[f64],
         g: &mut [f64],
     ) -> Option<f64> {
-        let model = self.noise.spec();
-        if !model.replaces_gradient() {
+        if !self.noise_is_source {
             return None;
         }
+        let model = self.noise.spec();
         let at = NoiseAt {
             step: at,
             landscape: f,
@@ -105,7 +109,7 @@ impl<'a> GradientTransforms<'a> {
             }
         };
         // A gradient source was asked by the oracle (`source_gradient`).
-        if !self.noise.spec().replaces_gradient() {
+        if !self.noise_is_source {
             self.noise
                 .perturb_with(&mut self.noise_state, rng, at, f, x, g, scratch);
         }

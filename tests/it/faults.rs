@@ -176,6 +176,29 @@ fn a_merge_killed_at_any_stage_gives_the_same_rows_when_run_again() {
     }
 }
 
+/// A first merge (no sweep.json yet) killed after it renamed trace.parquet,
+/// or runs.parquet, into place is finished by running it again: the files
+/// it left carry the shards' plan fingerprint, so the merge knows them for
+/// its own (and would refuse another plan's).
+#[test]
+fn a_first_merge_killed_after_its_renames_finishes_when_run_again() {
+    for stage in ["trace_renamed", "runs_renamed"] {
+        let s = Setup::new(SWEEP);
+        for k in ["1/2", "2/2"] {
+            ok(&s.run(&["--out", "split", "--shard", k], None));
+        }
+        killed(
+            &faulted(&["merge", "split"], s.tmp.path(), Some(stage))
+                .output()
+                .unwrap(),
+        );
+        assert!(!s.path("split").join("sweep.json").exists(), "{stage}");
+        let o = valley(&["merge", "split"], s.tmp.path());
+        ok(&o);
+        assert_eq!(assert_same_rows(&s.path("whole"), &s.path("split")), RUNS);
+    }
+}
+
 fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
