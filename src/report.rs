@@ -328,7 +328,7 @@ fn plan_section(plan: &Plan, out: &mut String) {
         out,
         "<p>Grid: {grid} points (landscape × optimizer × schedule variants, sweep axes included) × {} seeds = <b>{} runs</b>.</p>",
         plan.seeds.len(),
-        plan.runs.len()
+        plan.run_count()
     );
     out.push_str("<table><thead><tr><th>factor</th><th>levels (plan order)</th><th>count</th></tr></thead><tbody>\n");
     for f in compare::factors(plan) {
@@ -532,7 +532,7 @@ fn facts_list(plan: &Plan, json: &Value, out: &mut String) {
             "runs",
             runs["finished"]
                 .as_u64()
-                .unwrap_or(plan.runs.len() as u64)
+                .unwrap_or(plan.run_count() as u64)
                 .to_string(),
         ),
         (

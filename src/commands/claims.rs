@@ -126,7 +126,7 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
         let outcome = run_sweep(
             plan,
             &dir,
-            plan.runs.clone(),
+            plan.all_runs(),
             Existing::Resume,
             threads,
             None,

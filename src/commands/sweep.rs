@@ -48,9 +48,9 @@ impl Progress for Terminal {
         Ok(())
     }
 
-    fn run_done(&self) {
+    fn runs_done(&self, n: usize) {
         if let Some(bar) = &self.bar {
-            bar.inc(1);
+            bar.inc(n as u64);
         }
     }
 }
@@ -157,7 +157,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     };
     let runs = match shard {
         Some((k, n)) => plan.shard(k, n),
-        None => plan.runs.clone(),
+        None => plan.all_runs(),
     };
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let estimate = Estimate::of(&plan, runs.len() as u64, threads as u64);
@@ -168,7 +168,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             text += &format!(
                 "  shard {k}/{n}: {} of the {} runs\n",
                 runs.len(),
-                plan.runs.len()
+                plan.run_count()
             );
         }
         text += &format!("  output: {}\n", dir.display());

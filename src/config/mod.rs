@@ -14,8 +14,10 @@ pub mod expand;
 pub mod file;
 pub mod locate;
 pub mod plan;
+pub mod runs;
 
-pub use plan::{Plan, ResolvedLandscape, ResolvedOptimizer, ResolvedSchedule, RunSpec};
+pub use plan::{Plan, ResolvedLandscape, ResolvedOptimizer, ResolvedSchedule};
+pub use runs::{IndexSet, Resolver, RunSpec, Runs};
 
 use crate::error::{Result, SpecError, ValleyError};
 use locate::line_of;

@@ -15,6 +15,7 @@
 use super::count::{check_run_count, count_runs, PlanLimits};
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
+use super::runs::RunKeys;
 use super::Reporter;
 use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
@@ -24,7 +25,6 @@ use crate::optimizer::groups::{Group, Groups};
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::precision::Precision;
 use crate::optimizer::OptimizerKind;
-use crate::rng::fnv1a64;
 use crate::schedule::Schedule;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -81,18 +81,6 @@ pub struct ResolvedSchedule {
     pub schedule: Schedule,
     #[serde(skip)]
     pub axis_values: AxisValues,
-}
-
-/// One run of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunSpec {
-    /// Position in grid order.
-    pub index: usize,
-    pub run_id: String,
-    pub landscape: usize,
-    pub optimizer: usize,
-    pub schedule: usize,
-    pub seed: u64,
 }
 
 /// Sweep-level settings that every run shares.
@@ -170,13 +158,15 @@ pub struct Plan {
     #[serde(skip)]
     pub source: String,
     pub settings: Settings,
+    #[serde(serialize_with = "seeds_compact")]
     pub seeds: Vec<u64>,
     pub axes: Vec<AxisColumn>,
     pub landscapes: Vec<ResolvedLandscape>,
     pub optimizers: Vec<ResolvedOptimizer>,
     pub schedules: Vec<ResolvedSchedule>,
+    /// What run ids are made of ([`RunKeys`]).
     #[serde(skip)]
-    pub runs: Vec<RunSpec>,
+    pub(super) keys: RunKeys,
     /// The file's `[[claim]]` tables as written (not part of any run id);
     /// the claims layer parses and checks them against the plan
     /// (`claims::of_plan`), before a command writes anything.
@@ -185,6 +175,43 @@ pub struct Plan {
     /// [`Plan::fingerprint`], computed on first use.
     #[serde(skip)]
     fingerprint: std::sync::OnceLock<String>,
+}
+
+/// The seeds of the file: `0..n` for a count; a list, checked.
+fn seeds_of(rep: &Reporter, seeds: &Seeds) -> Result<Vec<u64>> {
+    let seeds = match seeds {
+        Seeds::Count(n) => (0..*n).collect::<Vec<_>>(),
+        Seeds::List(l) => {
+            let mut seen = std::collections::HashSet::with_capacity(l.len());
+            if let Some(dup) = l.iter().find(|s| !seen.insert(**s)) {
+                return Err(rep.at("seeds", format!("seed {dup} is listed twice")));
+            }
+            l.clone()
+        }
+    };
+    if seeds.is_empty() {
+        return Err(rep.at("seeds", "needs at least one seed"));
+    }
+    Ok(seeds)
+}
+
+/// Seeds as written to `sweep.json`: a list, or `{"first", "count"}` for
+/// more than 100 consecutive seeds (a plan may have ten million).
+fn seeds_compact<S: serde::Serializer>(
+    seeds: &[u64],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let consecutive = seeds.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+    match seeds.first() {
+        Some(&first) if seeds.len() > 100 && consecutive => {
+            use serde::ser::SerializeMap;
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry("first", &first)?;
+            m.serialize_entry("count", &seeds.len())?;
+            m.end()
+        }
+        _ => seeds.serialize(s),
+    }
 }
 
 /// Removes `key` from a table and deserializes it, if present.
@@ -306,17 +333,7 @@ impl Plan {
         };
         validate_settings(&rep, &f, &settings)?;
         check_run_count(&rep, &count_runs(&rep, &f)?, limits)?;
-        let seeds = match &f.seeds {
-            Seeds::Count(n) => (0..*n).collect::<Vec<_>>(),
-            Seeds::List(l) => l.clone(),
-        };
-        if seeds.is_empty() {
-            return Err(rep.at("seeds", "needs at least one seed"));
-        }
-        let mut seen = std::collections::HashSet::with_capacity(seeds.len());
-        if let Some(dup) = seeds.iter().find(|s| !seen.insert(**s)) {
-            return Err(rep.at("seeds", format!("seed {dup} is listed twice")));
-        }
+        let seeds = seeds_of(&rep, &f.seeds)?;
 
         let mut axes = Vec::new();
         let landscapes = expand_section(&rep, "landscape", &f.landscape, &mut axes, |p, t| {
@@ -396,12 +413,13 @@ impl Plan {
             landscapes,
             optimizers,
             schedules,
-            runs: Vec::new(),
+            keys: RunKeys::default(),
             claim_tables: f.claim.clone(),
             fingerprint: Default::default(),
         };
-        plan.runs = plan.resolve_runs();
-        if let Some(dup) = plan.first_duplicate_run() {
+        plan.keys = RunKeys::new(&plan);
+        if let Some((a, _)) = plan.keys.first_duplicate() {
+            let dup = plan.run_id(a * plan.seeds.len());
             return Err(rep.at(
                 "",
                 format!("two runs of the plan are identical ({dup}): remove the duplicate table or axis value"),
@@ -410,75 +428,16 @@ impl Plan {
         Ok(plan)
     }
 
-    fn resolve_runs(&self) -> Vec<RunSpec> {
-        let mut runs = Vec::new();
-        for li in 0..self.landscapes.len() {
-            for oi in 0..self.optimizers.len() {
-                for si in 0..self.schedules.len() {
-                    for &seed in &self.seeds {
-                        let index = runs.len();
-                        let run_id = self.run_id(li, oi, si, seed);
-                        runs.push(RunSpec {
-                            index,
-                            run_id,
-                            landscape: li,
-                            optimizer: oi,
-                            schedule: si,
-                            seed,
-                        });
-                    }
-                }
-            }
-        }
-        runs
-    }
-
-    fn first_duplicate_run(&self) -> Option<String> {
-        let mut ids: Vec<&str> = self.runs.iter().map(|r| r.run_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.windows(2)
-            .find(|w| w[0] == w[1])
-            .map(|w| w[0].to_string())
-    }
-
     /// Key of landscape `li`'s random structure (see [`landscape_key`]).
     pub fn landscape_key(&self, li: usize) -> String {
         let l = &self.landscapes[li];
         landscape_key(&l.label, &l.kind)
     }
 
-    /// Key of the generator streams shared by every run on landscape `li` with
-    /// seed `seed` (initial point, noise): common random numbers.
-    pub fn replicate_key(&self, li: usize, seed: u64) -> String {
-        let l = &self.landscapes[li];
-        let init = serde_json::to_string(&l.init).expect("init specs serialize");
-        format!("{}|init={init}|seed={seed}", self.landscape_key(li))
-    }
-
-    fn run_id(&self, li: usize, oi: usize, si: usize, seed: u64) -> String {
-        #[derive(Serialize)]
-        struct Key<'a> {
-            landscape: &'a ResolvedLandscape,
-            optimizer: &'a ResolvedOptimizer,
-            schedule: &'a ResolvedSchedule,
-            seed: u64,
-            settings: &'a Settings,
-        }
-        let key = Key {
-            landscape: &self.landscapes[li],
-            optimizer: &self.optimizers[oi],
-            schedule: &self.schedules[si],
-            seed,
-            settings: &self.settings,
-        };
-        let json = serde_json::to_string(&key).expect("run keys serialize");
-        format!("{:016x}", fnv1a64(json.as_bytes()))
-    }
-
     /// The same plan with `steps` steps per run and no run list: a short
     /// copy for a timing calibration ([`crate::estimate::calibrate`]).
     pub fn shortened(&self, steps: u64) -> Plan {
-        Plan {
+        let mut plan = Plan {
             name: self.name.clone(),
             description: self.description.clone(),
             file: self.file.clone(),
@@ -492,42 +451,22 @@ impl Plan {
             landscapes: self.landscapes.clone(),
             optimizers: self.optimizers.clone(),
             schedules: self.schedules.clone(),
-            runs: Vec::new(),
+            keys: RunKeys::default(),
             claim_tables: Vec::new(),
             fingerprint: Default::default(),
-        }
+        };
+        plan.keys = RunKeys::new(&plan);
+        plan
     }
 
-    /// The plan's fingerprint: FNV-1a 64 (hex) of its run ids in plan
-    /// order, computed once, on first use (after the runs are resolved).
-    /// A run id covers everything that decides the run (data file contents
-    /// included), so two plans share a fingerprint only when they are the
-    /// same runs. `sweep.json` and every Parquet file of a results folder
-    /// carry it.
-    pub fn fingerprint(&self) -> &str {
-        self.fingerprint.get_or_init(|| {
-            let mut h = crate::rng::Fnv1a64::new();
-            for r in &self.runs {
-                h.write(r.run_id.as_bytes());
-                h.write(b"\n");
-            }
-            format!("{:016x}", h.finish())
-        })
+    /// Where [`Plan::fingerprint`] keeps the fingerprint once computed.
+    pub(super) fn fingerprint_cell(&self) -> &std::sync::OnceLock<String> {
+        &self.fingerprint
     }
 
     /// Number of trace rows one full run writes.
     pub fn trace_rows_per_run(&self) -> u64 {
         self.settings.trace_rows()
-    }
-
-    /// The runs of shard `k` of `n` (1-based): every n-th run of the plan,
-    /// starting at run k-1.
-    pub fn shard(&self, k: usize, n: usize) -> Vec<RunSpec> {
-        self.runs
-            .iter()
-            .filter(|r| r.index % n == k - 1)
-            .cloned()
-            .collect()
     }
 
     /// A human-readable description of the plan (for `--dry-run`).
@@ -589,13 +528,13 @@ impl Plan {
             s,
             "  grid: {grid} points x {} seeds = {} runs",
             self.seeds.len(),
-            self.runs.len()
+            self.run_count()
         );
         let _ = writeln!(
             s,
             "  rows: {} in runs.parquet, about {} in trace.parquet ({} per run)",
-            self.runs.len(),
-            (self.runs.len() as u64).saturating_mul(self.trace_rows_per_run()),
+            self.run_count(),
+            (self.run_count() as u64).saturating_mul(self.trace_rows_per_run()),
             self.trace_rows_per_run()
         );
         s

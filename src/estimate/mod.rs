@@ -38,7 +38,7 @@
 //!     queued for the writer), and the writer's batch (up to [`FLUSH_ROWS`]
 //!     rows plus the run that crosses it) is held as rows and again as a
 //!     frame while it is flushed;
-//!   - consolidating: `runs.parquet` [`RUNS_FRAME_BYTES`] per run; then
+//!   - consolidating: `runs.parquet` [`RUNS_FRAME_BYTES`] per row of a part and a row group; then
 //!     `trace.parquet`, written row group by row group (about
 //!     [`BATCH_ROWS`] rows, plus the source row group that crosses it, held
 //!     three times while encoded), and the metadata of its row groups
@@ -104,10 +104,11 @@ pub const TRACE_VALUES: u64 = crate::runner::trace::FIXED_VALUES as u64;
 /// an upper bound (zstd stores the traces of `experiments/` in 2 to 4 bytes
 /// per value).
 pub const BYTES_PER_VALUE: u64 = 8;
-/// Memory per run while `runs.parquet` is consolidated: every runs part is
-/// read into one frame and sorted (a copy).
-/// Measured: a sweep of 1,000,000 two-step runs peaked at 1.50 GB RSS
-/// (with [`RUN_BYTES`]: 1.6 kB per run).
+/// Memory per row of `runs.parquet` while it is consolidated: the rows of
+/// a part and of a row group ([`RUNS_BATCH_ROWS`] and a part's
+/// [`FLUSH_RUNS`]), held as read, sorted and encoded.
+/// Measured: a sweep of 1,000,000 runs of 20 steps peaked at 205 MB RSS,
+/// 100 MB more than while its runs ran.
 pub const RUNS_FRAME_BYTES: u64 = 1300;
 /// Bytes per row of `runs.parquet` (about 30 columns of 8 bytes, labels).
 pub const RUNS_ROW_BYTES: u64 = 400;
@@ -209,11 +210,23 @@ pub struct Estimate {
     pub runs_bytes: u64,
 }
 
-/// Runs whose whole traces are held at once by `threads` workers, besides
-/// the writer's batch: the running ones and the results channel (4 per
-/// thread).
+/// Batches of finished runs held at once by `threads` workers besides the
+/// writer's buffer: one being filled per worker, those queued for the sink
+/// ([`BATCHES_QUEUED`](crate::runner::BATCHES_QUEUED) per worker) and those
+/// queued for the writer ([`QUEUE`](crate::results::writer::QUEUE)). A
+/// batch holds at most [`BATCH_RUNS`](crate::runner::BATCH_RUNS) runs and,
+/// beyond its last run, [`BATCH_TRACE_ROWS`](crate::runner::BATCH_TRACE_ROWS)
+/// trace rows.
+pub fn batches_held(threads: u64) -> u64 {
+    threads
+        .saturating_mul(1 + crate::runner::BATCHES_QUEUED as u64)
+        .saturating_add(crate::results::writer::QUEUE as u64)
+}
+
+/// Runs whose whole traces may be held at once by `threads` workers (see
+/// [`batches_held`]), besides the writer's buffer.
 pub fn runs_held(threads: u64) -> u64 {
-    threads.saturating_mul(5)
+    batches_held(threads).saturating_mul(crate::runner::BATCH_RUNS as u64)
 }
 
 /// Curvature workspace of one run on a landscape of dimension `d`: dense

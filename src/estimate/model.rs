@@ -13,6 +13,7 @@ struct Shape<'a> {
     in_flight: u64,
     /// Runs holding their whole trace at once (running or queued).
     held: u64,
+    threads: u64,
     rows_per_run: u64,
     /// Optimizer slots per coordinate (the largest of the plan).
     slots: u64,
@@ -43,6 +44,7 @@ impl Estimate {
             runs,
             in_flight,
             held: runs_held(threads).min(runs.max(1)),
+            threads,
             rows_per_run: plan.trace_rows_per_run().saturating_add(1),
             slots: plan
                 .optimizers
@@ -57,14 +59,14 @@ impl Estimate {
                 .max()
                 .unwrap_or(0),
         };
-        let plan_memory = plan_bytes(plan.runs.len() as u64, 0);
+        let plan_memory = plan_bytes(plan.run_count() as u64, 0);
         let mut t = Totals {
             trace_values_max: TRACE_VALUES + shape.groups,
             ..Totals::default()
         };
         t.items.push(Item {
             field: "seeds".into(),
-            cause: format!("a plan of {} runs", plan.runs.len()),
+            cause: format!("a plan of {} runs", plan.run_count()),
             what: "run list".into(),
             each: plan_memory,
             count: 1,
@@ -177,8 +179,13 @@ impl Shape<'_> {
             let batch_rows = FLUSH_ROWS
                 .saturating_add(rows_per_run)
                 .min(rows_per_run.saturating_mul(self.runs.max(1)));
+            let batch_cap = (crate::runner::BATCH_TRACE_ROWS as u64)
+                .saturating_add(rows_per_run)
+                .saturating_mul(row)
+                .saturating_mul(batches_held(self.threads));
             this_run
                 .saturating_mul(self.held.saturating_sub(self.in_flight))
+                .min(batch_cap)
                 .saturating_add(batch_rows.saturating_mul(row.saturating_add(frame)))
         };
         // Consolidation: a batch plus the source row group crossing it,
@@ -254,7 +261,11 @@ impl Shape<'_> {
         let run_memory = t.per_run.saturating_mul(self.in_flight);
         // At the end the runs frame replaces the runs in flight, and the
         // trace is written while it is held.
-        let consolidation = runs
+        let runs_rows = runs.min(
+            (crate::results::consolidate::RUNS_BATCH_ROWS + crate::results::parts::FLUSH_RUNS)
+                as u64,
+        );
+        let consolidation = runs_rows
             .saturating_mul(RUNS_FRAME_BYTES)
             .saturating_add(t.trace_consolidation);
         let memory_peak = BASE_BYTES
@@ -266,7 +277,7 @@ impl Shape<'_> {
                     .max(consolidation),
             );
         Estimate {
-            plan_runs: plan.runs.len() as u64,
+            plan_runs: plan.run_count() as u64,
             runs,
             threads,
             in_flight: self.in_flight,

@@ -41,9 +41,9 @@ pub fn cheap_to_calibrate(e: &Estimate) -> bool {
 pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Option<Timing> {
     let steps = plan.settings.steps;
     let short = [steps.min(50), steps.min(500)];
-    let n = plan.runs.len();
+    let n = plan.run_count();
     let picks: Vec<_> = (0..8usize.min(n))
-        .map(|k| plan.runs[k * n / 8.min(n)].clone())
+        .map(|k| plan.run(k * n / 8.min(n)))
         .collect();
     let plans = [plan.shortened(short[0]), plan.shortened(short[1])];
     let (tx, rx) = std::sync::mpsc::channel();

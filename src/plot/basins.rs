@@ -10,12 +10,9 @@ use super::data::{Results, Run};
 use super::render::{color, Figure, Heatmap, Legend, Panel, Series, Style};
 use crate::config::Plan;
 use crate::landscape::{Bound, GridPoints, InitSpec};
-use std::collections::HashMap;
 
 /// One basin map per 2-D landscape with a grid init: (file stem, figure).
 pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
-    let landscape_of: HashMap<usize, usize> =
-        plan.runs.iter().map(|r| (r.index, r.landscape)).collect();
     let mut out = Vec::new();
     let mut prepared = None;
     for (li, l) in plan.landscapes.iter().enumerate() {
@@ -28,7 +25,7 @@ pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         let runs: Vec<&Run> = res
             .runs
             .iter()
-            .filter(|r| landscape_of.get(&r.run_index) == Some(&li))
+            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
             .collect();
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();

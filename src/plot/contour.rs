@@ -13,7 +13,6 @@ use super::data::Results;
 use super::render::{color, Figure, Heatmap, Legend, Panel, Series, Style};
 use crate::config::Plan;
 use crate::landscape::Landscape;
-use std::collections::HashMap;
 
 /// Trajectories per (schedule, optimizer) drawn on a contour.
 pub const TRAJECTORIES: usize = 3;
@@ -119,8 +118,6 @@ pub fn slug(label: &str) -> String {
 
 /// One contour figure per 2-D landscape: (file stem, figure).
 pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
-    let index_to_landscape: HashMap<usize, usize> =
-        plan.runs.iter().map(|r| (r.index, r.landscape)).collect();
     let prepared = crate::runner::Prepared::new(plan);
     let schedules = res.schedules();
     let mut out = Vec::new();
@@ -131,7 +128,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         let runs: Vec<_> = res
             .runs
             .iter()
-            .filter(|r| index_to_landscape.get(&r.run_index) == Some(&li))
+            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
             .collect();
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();

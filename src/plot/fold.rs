@@ -246,8 +246,6 @@ fn energy_panel(
 /// One figure per `protein_ab` landscape whose runs kept a conformation:
 /// (file stem, figure).
 pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
-    let index_to_landscape: HashMap<usize, usize> =
-        plan.runs.iter().map(|r| (r.index, r.landscape)).collect();
     let mut conf: Option<HashMap<String, (Vec<f64>, Source)>> = None;
     let mut out = Vec::new();
     for (li, l) in plan.landscapes.iter().enumerate() {
@@ -257,7 +255,7 @@ pub fn folds(res: &Results, plan: &Plan) -> Result<Vec<(String, Figure)>> {
         let runs: Vec<&Run> = res
             .runs
             .iter()
-            .filter(|r| index_to_landscape.get(&r.run_index) == Some(&li) && !r.diverged)
+            .filter(|r| plan.landscape_of(r.run_index) == Some(li) && !r.diverged)
             .collect();
         let Some(label) = runs.first().map(|r| r.landscape.clone()) else {
             continue;

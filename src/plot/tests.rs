@@ -69,7 +69,7 @@ pub(super) fn run_sweep(text: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&file, text).unwrap();
     let out = tmp.path().join("results");
     let plan = crate::config::load(&file).unwrap();
-    let runs = plan.runs.clone();
+    let runs = plan.all_runs();
     crate::results::sweep::run_sweep(
         &plan,
         &out,

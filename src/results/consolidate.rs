@@ -9,18 +9,24 @@
 //! missing, never a partial success.
 
 use super::{fault, parts, PARTS_DIR, RETIRED_PARTS_DIR, RUNS_FILE, TRACE_FILE};
-use crate::config::Plan;
+use crate::config::{IndexSet, Plan, Resolver, Runs};
 use crate::error::{Result, ValleyError};
-use crate::results::frames::{metadata, read_parquet, runs_frame, trace_frame};
+use crate::results::frames::{read_parquet, runs_frame, trace_frame};
 use crate::schema::{runs as rc, trace as tc};
+use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 /// Rows per row group of a consolidated `trace.parquet` (at least; a
 /// group ends at the first source row group that reaches it).
 pub const BATCH_ROWS: usize = 1 << 17;
+
+/// Rows per row group of a consolidated `runs.parquet` (at least; a group
+/// ends with the source that reaches it). A runs row is wide (its labels,
+/// axes and positions): about 16,000 of them are some megabytes.
+pub const RUNS_BATCH_ROWS: usize = 1 << 14;
 
 /// Counts of a consolidated results folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -30,34 +36,93 @@ pub struct Counts {
     pub trace_rows: usize,
 }
 
-/// One source of runs: its runs rows (already read) and its trace file.
+/// The plan index of a row of a source taken from an earlier source (or
+/// not in the plan): the row is dropped.
+const DROPPED: u32 = u32::MAX;
+
+/// One source of runs (a part pair, a shard): its runs file, its trace, and
+/// what each of its rows is in the plan.
 pub(crate) struct Source {
-    pub runs: DataFrame,
+    pub runs: PathBuf,
     pub trace: PathBuf,
+    /// The plan index of each row of `runs`, in file order; [`DROPPED`] for
+    /// a run already taken from an earlier source.
+    rows: Vec<u32>,
+    /// The smallest plan index kept (`u32::MAX` if none).
+    first: u32,
     /// Run ids of this source already taken from an earlier one, whose rows
-    /// are dropped here (a run is never counted twice).
+    /// (and trace rows) are dropped here: a run is never counted twice.
     pub repeated: HashSet<String>,
 }
 
-/// Reads the runs of `sources` in order, dropping run ids already seen.
-pub(crate) fn sources(pairs: Vec<(PathBuf, PathBuf)>) -> Result<(Vec<Source>, HashSet<String>)> {
-    let mut seen = HashSet::new();
+/// What the sources hold, against the plan.
+#[derive(Default)]
+pub(crate) struct Found {
+    /// Plan indices found.
+    pub runs: IndexSet,
+    /// Rows read, repeated ones included.
+    pub rows: usize,
+    /// Rows whose run is not in the plan, and the first such id.
+    pub foreign: usize,
+    pub first_foreign: Option<String>,
+}
+
+/// Calls `f` with the recorded index and id of every row of the runs file
+/// `path` (two columns read, not the file).
+pub(crate) fn for_each_id(path: &Path, f: &mut dyn FnMut(Option<i64>, &str)) -> Result<()> {
+    let named = |e: &dyn std::fmt::Display| ValleyError::Other(format!("{}: {e}", path.display()));
+    let file = File::open(path).map_err(|e| named(&e))?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(vec![rc::RUN_INDEX.into(), rc::RUN_ID.into()]))
+        .finish()
+        .map_err(|e| named(&e))?;
+    let index = df.column(rc::RUN_INDEX)?.i64()?;
+    let ids = df.column(rc::RUN_ID)?.str()?;
+    for (i, id) in index.iter().zip(ids.iter()) {
+        f(i, id.unwrap_or(""));
+    }
+    Ok(())
+}
+
+/// Reads the run ids of `pairs` in order and places every row in `plan`;
+/// a run seen in an earlier source is dropped.
+pub(crate) fn sources(plan: &Plan, pairs: Vec<(PathBuf, PathBuf)>) -> Result<(Vec<Source>, Found)> {
+    let mut resolver = Resolver::new(plan);
+    let mut found = Found {
+        runs: IndexSet::new(plan.run_count()),
+        ..Found::default()
+    };
     let mut out = Vec::new();
-    for (runs_path, trace) in pairs {
-        let runs = read_parquet(&runs_path)?;
+    for (runs, trace) in pairs {
+        let mut rows = Vec::new();
         let mut repeated = HashSet::new();
-        for id in runs.column(rc::RUN_ID)?.str()?.iter().flatten() {
-            if !seen.insert(id.to_string()) {
+        let mut first = u32::MAX;
+        for_each_id(&runs, &mut |index, id| {
+            found.rows += 1;
+            let placed = resolver.find(index, id).and_then(|i| u32::try_from(i).ok());
+            let Some(i) = placed.filter(|&i| i != DROPPED) else {
+                found.foreign += 1;
+                found.first_foreign.get_or_insert_with(|| id.to_string());
+                rows.push(DROPPED);
+                return;
+            };
+            if found.runs.insert(i as usize) {
+                first = first.min(i);
+                rows.push(i);
+            } else {
                 repeated.insert(id.to_string());
+                rows.push(DROPPED);
             }
-        }
+        })?;
         out.push(Source {
             runs,
             trace,
+            rows,
+            first,
             repeated,
         });
     }
-    Ok((out, seen))
+    Ok((out, found))
 }
 
 /// Rows of `df` whose run id is not in `drop`.
@@ -74,46 +139,62 @@ fn without(df: DataFrame, column: &str, drop: &HashSet<String>) -> Result<DataFr
     Ok(df.filter(&mask)?)
 }
 
-/// Rows written under an earlier form of the plan (a sweep extended by
-/// seeds, tables, axis values or axes, then resumed) put in the current
-/// plan's terms: `run_index` recomputed from the current plan, the axis
-/// columns rebuilt from it (an axis a run's table does not have is null),
-/// the columns in the current frame's order. So every part joins, and the
-/// rows equal those of an uninterrupted sweep of the current plan.
-fn in_plan_order(
-    df: DataFrame,
-    plan: &Plan,
-    index: &HashMap<&str, usize>,
-    template: &DataFrame,
-) -> Result<DataFrame> {
-    let ids = df.column(rc::RUN_ID)?.str()?;
-    let mut indices = Vec::with_capacity(df.height());
-    for id in ids.iter() {
-        let id = id.unwrap_or("");
-        indices.push(*index.get(id).ok_or_else(|| {
-            ValleyError::Other(format!(
-                "run {id} of the results is not in the plan (the sweep file changed?)"
-            ))
-        })?);
+impl Source {
+    /// The kept rows of this source's runs file in the current plan's
+    /// terms: `run_index` from the plan, the axis columns rebuilt from it
+    /// (an axis a run's table does not have is null: rows written under an
+    /// earlier form of an extended plan join), the columns in `names`'
+    /// order. So the rows equal those of an uninterrupted sweep.
+    fn rows_in_plan(&self, plan: &Plan, names: &[PlSmallStr]) -> Result<DataFrame> {
+        let mut df = read_parquet(&self.runs)?;
+        if df.height() != self.rows.len() {
+            return Err(ValleyError::Other(format!(
+                "{}: changed while it was read",
+                self.runs.display()
+            )));
+        }
+        if self.rows.contains(&DROPPED) {
+            let mask: BooleanChunked = self.rows.iter().map(|&i| Some(i != DROPPED)).collect();
+            df = df.filter(&mask)?;
+        }
+        let indices: Vec<usize> = self
+            .rows
+            .iter()
+            .filter(|&&i| i != DROPPED)
+            .map(|&i| i as usize)
+            .collect();
+        df.with_column(Column::new(
+            rc::RUN_INDEX.into(),
+            indices.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        ))?;
+        for axis in super::frames::axis_columns_of(plan, &indices) {
+            df.with_column(axis)?;
+        }
+        Ok(df.select(names.iter().cloned())?)
     }
-    let mut df = df;
-    df.with_column(Column::new(
-        rc::RUN_INDEX.into(),
-        indices.iter().map(|&i| i as i64).collect::<Vec<_>>(),
-    ))?;
-    for axis in super::frames::axis_columns_of(plan, &indices) {
-        df.with_column(axis)?;
-    }
-    Ok(df.select(template.get_column_names().into_iter().cloned())?)
 }
 
-/// Errors when `found` does not hold every run of `planned`.
-pub(crate) fn check_plan(
-    dir: &Path,
-    found: &HashSet<String>,
-    planned: &HashSet<String>,
-) -> Result<()> {
-    let missing = planned.difference(found).count();
+/// Errors unless the sources hold every run of `planned` and nothing else.
+pub(crate) fn check_plan(dir: &Path, found: &Found, planned: &Runs) -> Result<()> {
+    if let Some(id) = &found.first_foreign {
+        return Err(ValleyError::Other(format!(
+            "{}: {} recorded runs are not in this sweep's plan (run {id}; the sweep file changed?); nothing was consolidated",
+            dir.display(),
+            found.foreign
+        )));
+    }
+    let outside = found.runs.len()
+        - planned
+            .indices()
+            .filter(|&i| found.runs.contains(i))
+            .count();
+    let missing = planned.len() - (found.runs.len() - outside);
+    if outside > 0 {
+        return Err(ValleyError::Other(format!(
+            "{}: {outside} recorded runs belong to another shard of the plan; nothing was consolidated",
+            dir.display()
+        )));
+    }
     if missing > 0 {
         return Err(ValleyError::Other(format!(
             "{}: {missing} of the plan's {} runs are missing; nothing was consolidated: rerun with --resume",
@@ -166,38 +247,7 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
     let runs_tmp = runs_path.with_extension("parquet.tmp");
     let trace_tmp = trace_path.with_extension("parquet.tmp");
 
-    // The first source sets the column types (an axis may be text).
-    let mut all: Option<DataFrame> = None;
-    let index: HashMap<&str, usize> = plan
-        .runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.run_id.as_str(), i))
-        .collect();
-    let template = runs_frame(plan, &[])?;
-    for s in &sources {
-        let df = without(s.runs.clone(), rc::RUN_ID, &s.repeated)?;
-        let df = in_plan_order(df, plan, &index, &template)?;
-        match all.as_mut() {
-            Some(a) => {
-                a.vstack_mut_owned(df)?;
-            }
-            None => all = Some(df),
-        }
-    }
-    let mut all = match all {
-        Some(a) => a,
-        None => runs_frame(plan, &[])?,
-    };
-    all.sort_in_place([rc::RUN_INDEX], SortMultipleOptions::default())?;
-    all.rechunk_mut();
-    let diverged = all.column(rc::DIVERGED)?.bool()?.sum().unwrap_or(0) as usize;
-    let file = File::create(&runs_tmp)?;
-    ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_key_value_metadata(Some(metadata(plan)))
-        .finish(&mut all)?;
-    file.sync_all()?;
+    let (runs, diverged) = write_runs(&runs_tmp, plan, &sources)?;
     fault::point("runs_tmp");
 
     let empty = trace_frame(&[])?;
@@ -246,9 +296,79 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
     fs::rename(&runs_tmp, &runs_path)?;
     fault::point("runs_renamed");
     Ok(Counts {
-        runs: all.height(),
+        runs,
         diverged,
         trace_rows,
+    })
+}
+
+/// Writes the kept runs rows of `sources` to `path`, sorted by plan index,
+/// with one source's rows and a row group in memory at a time (more only
+/// where sources overlap in plan order). Sources are read in the order of
+/// their first run; the rows before the next source's first run are final
+/// and written. Returns the rows and the diverged runs written.
+fn write_runs(path: &Path, plan: &Plan, sources: &[Source]) -> Result<(usize, usize)> {
+    let template = runs_frame(plan, &[])?;
+    let names: Vec<PlSmallStr> = template.get_column_names_owned();
+    let mut order: Vec<&Source> = sources.iter().filter(|s| s.first != u32::MAX).collect();
+    order.sort_by_key(|s| s.first);
+    let file = parts::SharedFile::create(path)?;
+    let mut writer: Option<BatchedWriter<parts::SharedFile>> = None;
+    let (mut rows, mut diverged) = (0, 0);
+    let mut write = |df: &mut DataFrame| -> Result<()> {
+        df.rechunk_mut();
+        let w = match writer.as_mut() {
+            Some(w) => w,
+            None => writer.insert(parts::parquet_writer(plan, file.clone()).batched(df.schema())?),
+        };
+        w.write_batch(df)?;
+        rows += df.height();
+        diverged += df.column(rc::DIVERGED)?.bool()?.sum().unwrap_or(0) as usize;
+        Ok(())
+    };
+    let mut pending: Option<DataFrame> = None;
+    let mut ready: Option<DataFrame> = None;
+    for (k, source) in order.iter().enumerate() {
+        let df = source.rows_in_plan(plan, &names)?;
+        let mut all = stacked(pending.take(), df)?;
+        all.sort_in_place([rc::RUN_INDEX], SortMultipleOptions::default())?;
+        let next = order.get(k + 1).map_or(i64::MAX, |s| i64::from(s.first));
+        let before = all
+            .column(rc::RUN_INDEX)?
+            .i64()?
+            .iter()
+            .take_while(|i| i.is_some_and(|i| i < next))
+            .count();
+        let head = all.slice(0, before);
+        pending = Some(all.slice(before as i64, usize::MAX));
+        let mut out = stacked(ready.take(), head)?;
+        if out.height() >= RUNS_BATCH_ROWS {
+            write(&mut out)?;
+        } else {
+            ready = Some(out);
+        }
+    }
+    let mut last = match (ready, pending) {
+        (Some(r), Some(p)) => stacked(Some(r), p)?,
+        (r, p) => r.or(p).unwrap_or(template),
+    };
+    write(&mut last)?;
+    let writer =
+        writer.ok_or_else(|| ValleyError::Other("runs.parquet: no batch written".into()))?;
+    writer.finish()?;
+    drop(writer);
+    file.finish(true)?;
+    Ok((rows, diverged))
+}
+
+/// `a` with `b` below it.
+fn stacked(a: Option<DataFrame>, b: DataFrame) -> Result<DataFrame> {
+    Ok(match a {
+        Some(mut a) => {
+            a.vstack_mut_owned(b)?;
+            a
+        }
+        None => b,
     })
 }
 
@@ -256,7 +376,7 @@ fn write_and_rename(dir: &Path, plan: &Plan, sources: Vec<Source>) -> Result<Cou
 /// checking they hold every run of `planned`, then removes the parts.
 /// A part that cannot be read is set aside in `parts/quarantine/` and its
 /// runs count as missing.
-pub fn consolidate(dir: &Path, plan: &Plan, planned: &HashSet<String>) -> Result<Counts> {
+pub fn consolidate(dir: &Path, plan: &Plan, planned: &Runs) -> Result<Counts> {
     let parts_dir = dir.join(PARTS_DIR);
     let mut pairs = Vec::new();
     let mut damaged = Vec::new();
@@ -266,19 +386,19 @@ pub fn consolidate(dir: &Path, plan: &Plan, planned: &HashSet<String>) -> Result
             None => damaged.extend(parts::quarantine(&parts_dir, &runs, None)?),
         }
     }
-    let (sources, found) = match sources(pairs.clone()) {
+    let (sources, found) = match sources(plan, pairs.clone()) {
         Ok(s) => s,
         Err(_) => {
             // Find the unreadable runs parts, set them aside, and read again.
             let mut good = Vec::new();
             for (runs, trace) in pairs {
-                if super::ids_in(&runs).is_ok() {
+                if for_each_id(&runs, &mut |_, _| {}).is_ok() {
                     good.push((runs, trace));
                 } else {
                     damaged.extend(parts::quarantine(&parts_dir, &runs, Some(&trace))?);
                 }
             }
-            sources(good)?
+            sources(plan, good)?
         }
     };
     if !damaged.is_empty() {
@@ -286,7 +406,7 @@ pub fn consolidate(dir: &Path, plan: &Plan, planned: &HashSet<String>) -> Result
         return Err(ValleyError::Other(format!(
             "damaged part files were set aside: {}; {} of the plan's {} runs are missing: rerun with --resume",
             names.join(", "),
-            planned.difference(&found).count(),
+            planned.indices().filter(|&i| !found.runs.contains(i)).count(),
             planned.len()
         )));
     }
@@ -365,7 +485,7 @@ lr = 0.1
     fn flush(plan: &Plan, dir: &Path, runs: &[crate::config::RunSpec]) {
         fs::create_dir_all(dir.join(PARTS_DIR)).unwrap();
         write_parts(plan, dir, &StopSlot::default(), |sink| {
-            runner::execute(plan, runs, 1, &mut *sink)
+            runner::execute(plan, runs, 1, |r| sink(vec![r]))
         })
         .unwrap();
     }
@@ -399,7 +519,7 @@ lr = 0.01
         // Three chunks per run.
         assert!(45_000 > 2 * crate::runner::trace::chunk_rows(2, 0));
         let mut in_memory = Vec::new();
-        runner::execute(&plan, &plan.runs, 1, |r| {
+        runner::execute(&plan, &plan.all_runs(), 1, |r| {
             assert!(r.spilled.is_none());
             in_memory.push(r);
             Ok::<(), crate::error::ValleyError>(())
@@ -415,10 +535,12 @@ lr = 0.01
         fs::create_dir_all(tmp.path().join(PARTS_DIR)).unwrap();
         let chunks = parts::ChunkFiles::new(&plan, tmp.path());
         write_parts(&plan, tmp.path(), &StopSlot::default(), |sink| {
-            runner::execute_streamed(&plan, &plan.runs, 1, Some(&chunks), |r| {
-                assert!(matches!(r.spilled, Some(Ok(_))));
-                assert!(r.trace.is_empty());
-                sink(r)
+            runner::execute_batches(&plan, &plan.all_runs(), 1, Some(&chunks), |runs| {
+                for r in &runs {
+                    assert!(matches!(r.spilled, Some(Ok(_))));
+                    assert!(r.trace.is_empty());
+                }
+                sink(runs)
             })
         })
         .unwrap();
@@ -430,7 +552,7 @@ lr = 0.01
             names.contains(&"trace-000000.chunks".to_string()),
             "{names:?}"
         );
-        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        let planned = plan.all_runs();
         let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
         assert_eq!(counts.trace_rows, 90_000);
         let written = read_parquet(&tmp.path().join(TRACE_FILE)).unwrap();
@@ -442,8 +564,8 @@ lr = 0.01
     fn missing_runs_are_an_error_that_says_how_many_and_writes_nothing() {
         let plan = plan();
         let tmp = tempfile::tempdir().unwrap();
-        flush(&plan, tmp.path(), &plan.runs[..3]);
-        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        flush(&plan, tmp.path(), &plan.specs()[..3]);
+        let planned = plan.all_runs();
         let err = consolidate(tmp.path(), &plan, &planned)
             .unwrap_err()
             .to_string();
@@ -459,9 +581,9 @@ lr = 0.01
         let plan = plan();
         let tmp = tempfile::tempdir().unwrap();
         // Runs 0..3, then 2..5 again: runs 2 is in two parts.
-        flush(&plan, tmp.path(), &plan.runs[..3]);
-        flush(&plan, tmp.path(), &plan.runs[2..]);
-        let planned: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+        flush(&plan, tmp.path(), &plan.specs()[..3]);
+        flush(&plan, tmp.path(), &plan.specs()[2..]);
+        let planned = plan.all_runs();
         let counts = consolidate(tmp.path(), &plan, &planned).unwrap();
         // Steps 0, 10 and the last, 19: three trace rows per run.
         assert_eq!(

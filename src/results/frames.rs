@@ -202,9 +202,27 @@ pub fn runs_frame(plan: &Plan, rows: &[RunRow]) -> Result<DataFrame> {
     Ok(DataFrame::new(n, columns)?)
 }
 
+/// The tables of run `index` of a plan.
+struct Coords {
+    landscape: usize,
+    optimizer: usize,
+    schedule: usize,
+}
+
+impl Coords {
+    fn of(plan: &Plan, index: usize) -> Self {
+        let (landscape, optimizer, schedule, _) = plan.coords(index);
+        Self {
+            landscape,
+            optimizer,
+            schedule,
+        }
+    }
+}
+
 /// Which run a row is: id, index, labels, kinds, dim and seed.
 fn identity_columns(plan: &Plan, rows: &[RunRow]) -> Vec<Column> {
-    let spec = |r: &RunRow| &plan.runs[r.index];
+    let spec = |r: &RunRow| Coords::of(plan, r.index);
     let str_col = |name: &str, f: &dyn Fn(&RunRow) -> String| {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
     };
@@ -260,7 +278,7 @@ pub(crate) fn axis_columns_of(plan: &Plan, indices: &[usize]) -> Vec<Column> {
         let values: Vec<Option<&toml::Value>> = indices
             .iter()
             .map(|&i| {
-                let s = &plan.runs[i];
+                let s = Coords::of(plan, i);
                 axis_value(&plan.landscapes[s.landscape].axis_values, &axis.column)
                     .or_else(|| axis_value(&plan.optimizers[s.optimizer].axis_values, &axis.column))
                     .or_else(|| axis_value(&plan.schedules[s.schedule].axis_values, &axis.column))

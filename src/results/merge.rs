@@ -151,15 +151,10 @@ pub fn merge(dir: &Path) -> Result<Merged> {
         .iter()
         .map(|s| (s.2.join(RUNS_FILE), s.2.join(TRACE_FILE)))
         .collect();
-    let (sources, found) = sources(pairs)?;
-    let rows: usize = sources.iter().map(|s| s.runs.height()).sum();
-    let planned: HashSet<&str> = plan.runs.iter().map(|r| r.run_id.as_str()).collect();
-    let absent = planned.iter().filter(|id| !found.contains(**id)).count();
-    let foreign = found
-        .iter()
-        .filter(|id| !planned.contains(id.as_str()))
-        .count();
-    let twice = rows - found.len();
+    let (sources, found) = sources(&plan, pairs)?;
+    let absent = plan.run_count() - found.runs.len();
+    let foreign = found.foreign;
+    let twice = found.rows - found.runs.len() - foreign;
     if absent + twice + foreign > 0 {
         return Err(ValleyError::Other(format!(
             "the shards do not cover the plan exactly once: {absent} runs missing, {twice} repeated, {foreign} not in the plan"
@@ -180,7 +175,7 @@ pub fn merge(dir: &Path) -> Result<Merged> {
             threads: first["threads"].as_u64().unwrap_or(0) as usize,
             started: time("started_at"),
             finished: Some(SystemTime::now()),
-            planned: plan.runs.len(),
+            planned: plan.run_count(),
             resumed: 0,
             counts: Some(counts),
         },

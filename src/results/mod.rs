@@ -42,10 +42,8 @@ pub use lock::FolderLock;
 pub use merge::merge;
 pub use record::{recorded_plan, write_sweep_json, SweepRecord};
 
+use crate::config::{IndexSet, Plan, Runs};
 use crate::error::{Result, ValleyError};
-use crate::results::frames::read_parquet;
-use crate::schema::runs as rc;
-use std::collections::HashSet;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -173,19 +171,20 @@ pub fn check_dir(dir: &Path, mode: Existing) -> Result<()> {
 /// which the sweep can go on.
 pub struct Opened {
     pub lock: FolderLock,
-    /// Runs already finished (empty unless resuming).
-    pub done: HashSet<String>,
+    /// Plan indices of the runs already finished (empty unless resuming).
+    pub done: IndexSet,
     /// Damaged part files set aside in `parts/quarantine/`: their runs are
     /// missing from `done` and will be run again.
     pub quarantined: Vec<PathBuf>,
 }
 
-/// Locks `dir` (creating it) and makes it ready for writing. `Force` empties
-/// it; `Resume` recovers from any interrupted write and returns the finished
-/// run ids, each of which must be one of `planned` or nothing is changed.
-pub fn open(dir: &Path, mode: Existing, planned: &HashSet<String>) -> Result<Opened> {
+/// Locks `dir` (creating it) and makes it ready for writing the runs
+/// `planned` of `plan`. `Force` empties it of what valley wrote; `Resume`
+/// recovers from any interrupted write and returns the finished runs, each
+/// of which must be one of `planned` or nothing is changed.
+pub fn open(dir: &Path, mode: Existing, plan: &Plan, planned: &Runs) -> Result<Opened> {
     check_dir(dir, mode)?;
-    fs::create_dir_all(dir)?;
+    fs::create_dir_all(dir).map_err(|e| io_at(dir, e))?;
     let lock = FolderLock::acquire(dir)?;
     // Another process may have filled the folder between the check and the lock.
     check_dir(dir, mode)?;
@@ -195,46 +194,47 @@ pub fn open(dir: &Path, mode: Existing, planned: &HashSet<String>) -> Result<Ope
         Existing::Force => remove_own_but_lock(dir)?,
         Existing::Resume => {
             recover(dir)?;
-            let (done, quarantined) = if parts.exists() {
-                parts::finished_ids(&parts)?
+            let found = if parts.exists() {
+                parts::finished(&parts, plan)?
             } else if dir.join(RUNS_FILE).exists() {
-                (ids_in(&dir.join(RUNS_FILE))?, Vec::new())
+                parts::recorded(plan, &[dir.join(RUNS_FILE)])?
             } else {
-                (HashSet::new(), Vec::new())
+                parts::Recorded::default()
             };
-            let foreign = done.difference(planned).count();
-            if foreign > 0 {
+            let outside = found.done.len()
+                - planned
+                    .indices()
+                    .filter(|&i| found.done.contains(i))
+                    .count();
+            if found.foreign + outside > 0 {
+                let which = found
+                    .first_foreign
+                    .map(|id| format!(" (run {id})"))
+                    .unwrap_or_default();
                 return Err(ValleyError::invalid(
                     dir,
                     None,
                     "",
-                    format!("{foreign} recorded runs are not in this sweep's plan (the sweep file changed?): use --force to start over"),
+                    format!("{} recorded runs are not in this sweep's plan{which} (the sweep file changed?): use --force to start over", found.foreign + outside),
                 ));
             }
             if !parts.exists() && dir.join(RUNS_FILE).exists() {
                 reopen_consolidated(dir)?;
             }
-            fs::create_dir_all(&parts)?;
+            fs::create_dir_all(&parts).map_err(|e| io_at(&parts, e))?;
             return Ok(Opened {
                 lock,
-                done,
-                quarantined,
+                done: found.done,
+                quarantined: found.quarantined,
             });
         }
     }
-    fs::create_dir_all(&parts)?;
+    fs::create_dir_all(&parts).map_err(|e| io_at(&parts, e))?;
     Ok(Opened {
         lock,
-        done: HashSet::new(),
+        done: IndexSet::default(),
         quarantined: Vec::new(),
     })
-}
-
-/// The run ids of a runs file.
-pub fn ids_in(path: &Path) -> Result<HashSet<String>> {
-    let df = read_parquet(path)?;
-    let ids = df.column(rc::RUN_ID)?.str()?;
-    Ok(ids.iter().flatten().map(str::to_string).collect())
 }
 
 /// Removes what valley wrote in `dir` ([`OWN_ENTRIES`] and their

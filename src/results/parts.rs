@@ -18,8 +18,8 @@
 //! finished before it. A run killed midway leaves only the temporary, which
 //! is removed on resume: its chunks never count, and the run is run again.
 
-use super::{ids_in, QUARANTINE_DIR};
-use crate::config::Plan;
+use super::QUARANTINE_DIR;
+use crate::config::{IndexSet, Plan, Resolver};
 use crate::error::{Result, ValleyError};
 use crate::results::frames::{metadata, runs_frame, trace_frame};
 use crate::runner::{ChunkWriter, RunResult, RunRow, SpilledTrace, TraceColumns, TraceSpill};
@@ -36,6 +36,10 @@ use std::time::{Duration, Instant};
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(2);
 /// Buffered trace rows that force a flush.
 pub const FLUSH_TRACE_ROWS: usize = 1 << 17;
+/// Buffered runs that force a flush: a run in memory holds its row and the
+/// buffers of its trace (about 1 kB for a short run), so many short runs
+/// are flushed by their number before their trace rows add up.
+pub const FLUSH_RUNS: usize = 1 << 13;
 
 pub fn part_name(kind: &str, seq: u64) -> String {
     format!("{kind}-{seq:06}.parquet")
@@ -135,21 +139,56 @@ pub fn quarantine(parts: &Path, runs: &Path, trace: Option<&Path>) -> Result<Vec
     Ok(moved)
 }
 
-/// The run ids finished in `parts`, and the damaged files set aside there.
-pub fn finished_ids(parts: &Path) -> Result<(HashSet<String>, Vec<PathBuf>)> {
-    let mut done = HashSet::new();
+/// The runs recorded in the runs files `files` (in order), placed in
+/// `plan`: the plan indices found, and the rows not in the plan (with the
+/// first such id).
+pub fn recorded(plan: &Plan, files: &[PathBuf]) -> Result<Recorded> {
+    let mut resolver = Resolver::new(plan);
+    let mut out = Recorded {
+        done: IndexSet::new(plan.run_count()),
+        ..Recorded::default()
+    };
+    for file in files {
+        super::consolidate::for_each_id(file, &mut |index, id| match resolver.find(index, id) {
+            Some(i) => {
+                out.done.insert(i);
+            }
+            None => {
+                out.foreign += 1;
+                out.first_foreign.get_or_insert_with(|| id.to_string());
+            }
+        })?;
+    }
+    Ok(out)
+}
+
+/// Runs recorded in a results folder.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// Plan indices of the finished runs.
+    pub done: IndexSet,
+    /// Rows whose run is not in the plan, and the first such id.
+    pub foreign: usize,
+    pub first_foreign: Option<String>,
+    /// Damaged part files set aside in `parts/quarantine/`.
+    pub quarantined: Vec<PathBuf>,
+}
+
+/// The runs finished in `parts` (placed in `plan`), after setting aside
+/// the pairs that cannot be read.
+pub fn finished(parts: &Path, plan: &Plan) -> Result<Recorded> {
+    let mut good = Vec::new();
     let mut quarantined = Vec::new();
     for (_, runs, trace) in pairs(parts)? {
-        let ids = match (&trace, ids_in(&runs)) {
-            (Some(t), Ok(ids)) if check_footer(t).is_ok() => ids,
-            _ => {
-                quarantined.extend(quarantine(parts, &runs, trace.as_deref())?);
-                continue;
-            }
-        };
-        done.extend(ids);
+        let readable = super::consolidate::for_each_id(&runs, &mut |_, _| {}).is_ok();
+        match &trace {
+            Some(t) if readable && check_footer(t).is_ok() => good.push(runs),
+            _ => quarantined.extend(quarantine(parts, &runs, trace.as_deref())?),
+        }
     }
-    Ok((done, quarantined))
+    let mut out = recorded(plan, &good)?;
+    out.quarantined = quarantined;
+    Ok(out)
 }
 
 /// Removes trace parts without their runs part, and temporaries.
@@ -387,7 +426,10 @@ impl<'a> PartWriter<'a> {
         self.trace_rows += r.trace.len();
         self.traces.push((r.trace, r.position_dim));
         self.rows.push(r.row);
-        if self.trace_rows >= FLUSH_TRACE_ROWS || self.last_flush.elapsed() >= FLUSH_INTERVAL {
+        if self.trace_rows >= FLUSH_TRACE_ROWS
+            || self.rows.len() >= FLUSH_RUNS
+            || self.last_flush.elapsed() >= FLUSH_INTERVAL
+        {
             self.flush()?;
         }
         Ok(())

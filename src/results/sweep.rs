@@ -6,10 +6,9 @@
 use super::parts::ChunkFiles;
 use super::writer::{write_parts, StopSlot};
 use super::{consolidate, open, write_sweep_json, Counts, Existing, Opened, SweepRecord};
-use crate::config::{Plan, RunSpec};
+use crate::config::{Plan, Runs};
 use crate::error::Result;
 use crate::runner;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -28,8 +27,8 @@ pub trait Progress {
         Ok(())
     }
 
-    /// One run finished.
-    fn run_done(&self) {}
+    /// `n` more runs finished.
+    fn runs_done(&self, _n: usize) {}
 }
 
 impl Progress for () {}
@@ -49,44 +48,40 @@ pub struct Outcome {
 pub fn run_sweep(
     plan: &Plan,
     dir: &Path,
-    runs: Vec<RunSpec>,
+    runs: Runs,
     mode: Existing,
     threads: usize,
     shard: Option<(usize, usize)>,
     progress: &mut dyn Progress,
 ) -> Result<Outcome> {
-    let planned: HashSet<String> = runs.iter().map(|r| r.run_id.clone()).collect();
     // Held until this function returns: one writer per folder.
     let Opened {
         lock: _lock,
         done,
         quarantined,
-    } = open(dir, mode, &planned)?;
-    let todo: Vec<_> = runs
-        .into_iter()
-        .filter(|r| !done.contains(&r.run_id))
-        .collect();
+    } = open(dir, mode, plan, &runs)?;
+    let todo = runs.without(&done);
     let mut record = SweepRecord {
         plan,
         shard,
         threads,
         started: SystemTime::now(),
         finished: None,
-        planned: planned.len(),
+        planned: runs.len(),
         resumed: done.len(),
         counts: None,
     };
     write_sweep_json(dir, &record)?;
     let stop = Arc::new(StopSlot::default());
-    progress.started(todo.len(), done.len(), planned.len(), stop.clone())?;
+    progress.started(todo.len(), done.len(), runs.len(), stop.clone())?;
     let chunks = ChunkFiles::new(plan, dir);
     write_parts(plan, dir, &stop, |sink| {
-        runner::execute_streamed(plan, &todo, threads, Some(&chunks), |result| {
-            progress.run_done();
-            sink(result)
+        runner::execute_batches(plan, &todo, threads, Some(&chunks), |batch| {
+            progress.runs_done(batch.len());
+            sink(batch)
         })
     })?;
-    let counts = consolidate(dir, plan, &planned)?;
+    let counts = consolidate(dir, plan, &runs)?;
     record.finished = Some(SystemTime::now());
     record.counts = Some(counts);
     write_sweep_json(dir, &record)?;

@@ -17,11 +17,11 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
-/// Finished runs queued between the runner and the writer thread.
-const QUEUE: usize = 64;
+/// Batches of finished runs queued between the runner and the writer thread.
+pub const QUEUE: usize = 8;
 
 enum Msg {
-    Run(Box<RunResult>),
+    Runs(Vec<RunResult>),
     /// Flush, answer with the runs written, and stop taking runs.
     Stop(SyncSender<std::result::Result<usize, String>>),
 }
@@ -85,7 +85,11 @@ fn writer_loop(writer: &mut PartWriter, rx: Receiver<Msg>, stop: &StopSlot) -> R
         stop.update(|s| s.written = written);
         let wait = writer.deadline().saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
-            Ok(Msg::Run(r)) => writer.push(*r)?,
+            Ok(Msg::Runs(runs)) => {
+                for r in runs {
+                    writer.push(r)?;
+                }
+            }
             Err(RecvTimeoutError::Timeout) => writer.flush()?,
             Ok(Msg::Stop(reply)) => {
                 let flushed = writer.flush();
@@ -110,7 +114,7 @@ fn writer_loop(writer: &mut PartWriter, rx: Receiver<Msg>, stop: &StopSlot) -> R
 /// returns: the interrupt handler ends the process.
 pub fn write_parts<P>(plan: &Plan, dir: &Path, stop: &StopSlot, produce: P) -> Result<usize>
 where
-    P: FnOnce(&mut dyn FnMut(RunResult) -> Result<()>) -> Result<()>,
+    P: FnOnce(&mut dyn FnMut(Vec<RunResult>) -> Result<()>) -> Result<()>,
 {
     let mut writer = PartWriter::new(plan, dir)?;
     let (tx, rx) = sync_channel::<Msg>(QUEUE);
@@ -128,8 +132,8 @@ where
             });
             written
         });
-        let mut sink = |r: RunResult| {
-            tx.send(Msg::Run(Box::new(r)))
+        let mut sink = |runs: Vec<RunResult>| {
+            tx.send(Msg::Runs(runs))
                 .map_err(|_| ValleyError::Other("the part writer stopped".into()))
         };
         let produced = produce(&mut sink);
@@ -184,7 +188,7 @@ lr = 0.1
         let parts = tmp.path().join("parts");
         let stop = StopSlot::default();
         let written = write_parts(&plan, tmp.path(), &stop, |sink| {
-            runner::execute(&plan, &plan.runs[..1], 1, &mut *sink)?;
+            runner::execute(&plan, &plan.specs()[..1], 1, |r| sink(vec![r]))?;
             // A stand-in for a long run in flight: nothing arrives for 3.5 s.
             let start = Instant::now();
             let mut on_disk = None;
@@ -196,7 +200,7 @@ lr = 0.1
             }
             let on_disk = on_disk.expect("the finished run was flushed by the timer");
             assert!(on_disk <= Duration::from_millis(3000), "{on_disk:?}");
-            runner::execute(&plan, &plan.runs[1..], 1, &mut *sink)
+            runner::execute(&plan, &plan.specs()[1..], 1, |r| sink(vec![r]))
         })
         .unwrap();
         assert_eq!(written, 2);

@@ -1,5 +1,6 @@
-//! Runs: one optimizer trajectory per [`RunSpec`], in parallel over runs with
-//! rayon, streamed to a sink (the Parquet writer) as each run finishes.
+//! Runs: one optimizer trajectory per [`RunSpec`], in parallel over runs on
+//! a rayon pool, handed to a sink (the Parquet writer) in small batches as
+//! they finish ([`execute_batches`]).
 //!
 //! A step is a chain of stages, each in a file of its own, in the manner of
 //! optax's `chain(...)`:
@@ -33,7 +34,7 @@ pub mod update;
 
 pub use trace::{ChunkWriter, SpilledTrace, TraceColumns, TraceRow, TraceSpill};
 
-use crate::config::{Plan, RunSpec};
+use crate::config::{Plan, RunSpec, Runs};
 use crate::curvature::Curvature;
 use crate::landscape::{Basin, KnownPoint, Landscape};
 use crate::optimizer::noise::NoiseStep;
@@ -42,9 +43,9 @@ use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
 use gradient::{GradStep, GradientTransforms};
 use observe::Observer;
-use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 use storage::Storage;
 use update::Update;
 
@@ -293,26 +294,81 @@ pub fn run_one_streamed(
     observer.finish(f, &mut run, spec)
 }
 
-/// Runs `runs` on a pool of `threads` threads (0: all cores) and hands each
-/// result to `sink` on the calling thread, in completion order. A failing sink
-/// stops the remaining runs and its error is returned.
-pub fn execute<E: Send + From<crate::error::ValleyError>>(
-    plan: &Plan,
-    runs: &[RunSpec],
-    threads: usize,
-    sink: impl FnMut(RunResult) -> Result<(), E>,
-) -> Result<(), E> {
-    execute_streamed(plan, runs, threads, None, sink)
+/// A list of runs to execute: some of a plan's runs by index ([`Runs`]),
+/// or specs made by hand.
+pub trait RunSource: Sync {
+    fn count(&self) -> usize;
+    /// The `k`-th run of the list.
+    fn spec(&self, plan: &Plan, k: usize) -> RunSpec;
 }
 
-/// [`execute`], with the traces longer than a chunk streamed to `spill`
-/// while their runs go on.
-pub fn execute_streamed<E: Send + From<crate::error::ValleyError>>(
+impl RunSource for Runs {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn spec(&self, plan: &Plan, k: usize) -> RunSpec {
+        plan.run(self.index(k))
+    }
+}
+
+impl RunSource for [RunSpec] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn spec(&self, _: &Plan, k: usize) -> RunSpec {
+        self[k].clone()
+    }
+}
+
+impl RunSource for Vec<RunSpec> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn spec(&self, _: &Plan, k: usize) -> RunSpec {
+        self[k].clone()
+    }
+}
+
+/// A worker hands its finished runs over when it holds this many, or
+/// [`BATCH_TRACE_ROWS`] trace rows in memory...
+pub const BATCH_RUNS: usize = 256;
+pub const BATCH_TRACE_ROWS: usize = 1 << 14;
+/// ...or when the first of them started this long ago: short runs travel
+/// in batches (one hand-off per batch, not per run), a run of this length
+/// or longer travels at once.
+pub const BATCH_AGE: Duration = Duration::from_millis(20);
+/// Batches of finished runs waiting between the workers and the sink, per
+/// worker.
+pub const BATCHES_QUEUED: usize = 2;
+
+/// Runs `runs` of `plan` on `threads` threads, handing each finished run to
+/// `sink` (on the calling thread).
+pub fn execute<E: Send + From<crate::error::ValleyError>>(
     plan: &Plan,
-    runs: &[RunSpec],
+    runs: &(impl RunSource + ?Sized),
+    threads: usize,
+    mut sink: impl FnMut(RunResult) -> Result<(), E>,
+) -> Result<(), E> {
+    execute_batches(plan, runs, threads, None, |batch| {
+        batch.into_iter().try_for_each(&mut sink)
+    })
+}
+
+/// Runs `runs` of `plan` on `threads` workers and hands the finished runs
+/// to `sink` (on the calling thread) in batches. Each worker takes the next
+/// run of the list in turn, so runs finish nearly in list order, and keeps
+/// what it finished until [`BATCH_RUNS`] or [`BATCH_AGE`]. A trace longer
+/// than a chunk goes to `spill` while its run runs. An error of `sink`
+/// stops the workers after their current run.
+pub fn execute_batches<E: Send + From<crate::error::ValleyError>>(
+    plan: &Plan,
+    runs: &(impl RunSource + ?Sized),
     threads: usize,
     spill: Option<&dyn TraceSpill>,
-    mut sink: impl FnMut(RunResult) -> Result<(), E>,
+    mut sink: impl FnMut(Vec<RunResult>) -> Result<(), E>,
 ) -> Result<(), E> {
     let prepared = Prepared::new(plan);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -324,32 +380,77 @@ pub fn execute_streamed<E: Send + From<crate::error::ValleyError>>(
             .into())
         }
     };
-    let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::sync_channel::<RunResult>(4 * pool.current_num_threads().max(1));
+    let workers = pool.current_num_threads().max(1);
+    let work = Work {
+        plan,
+        prepared: &prepared,
+        runs,
+        spill,
+        next: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+    };
+    let (tx, rx) = mpsc::sync_channel::<Vec<RunResult>>(BATCHES_QUEUED * workers);
     std::thread::scope(|scope| {
-        let prepared = &prepared;
-        let stop = &stop;
+        let work = &work;
         scope.spawn(move || {
-            pool.install(|| {
-                runs.par_iter().for_each_with(tx, |tx, spec| {
-                    if stop.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let result = run_one_streamed(plan, prepared, spec, spill);
-                    if tx.send(result).is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                });
+            pool.scope(|s| {
+                for _ in 0..workers {
+                    let tx = tx.clone();
+                    s.spawn(move |_| work.worker(tx));
+                }
             });
         });
-        for result in rx {
-            if let Err(e) = sink(result) {
-                stop.store(true, Ordering::Relaxed);
+        for batch in rx {
+            if let Err(e) = sink(batch) {
+                work.stop.store(true, Ordering::Relaxed);
                 return Err(e);
             }
         }
         Ok(())
     })
+}
+
+/// What the workers of [`execute_batches`] share.
+struct Work<'a, R: RunSource + ?Sized> {
+    plan: &'a Plan,
+    prepared: &'a Prepared,
+    runs: &'a R,
+    spill: Option<&'a dyn TraceSpill>,
+    /// The next run of the list to take.
+    next: AtomicUsize,
+    stop: AtomicBool,
+}
+
+impl<R: RunSource + ?Sized> Work<'_, R> {
+    fn worker(&self, tx: mpsc::SyncSender<Vec<RunResult>>) {
+        let mut batch = Vec::new();
+        let mut rows = 0;
+        let mut since = Instant::now();
+        while !self.stop.load(Ordering::Relaxed) {
+            let k = self.next.fetch_add(1, Ordering::Relaxed);
+            if k >= self.runs.count() {
+                break;
+            }
+            if batch.is_empty() {
+                since = Instant::now();
+            }
+            let spec = self.runs.spec(self.plan, k);
+            let result = run_one_streamed(self.plan, self.prepared, &spec, self.spill);
+            rows += result.trace.len();
+            batch.push(result);
+            if batch.len() >= BATCH_RUNS || rows >= BATCH_TRACE_ROWS || since.elapsed() >= BATCH_AGE
+            {
+                rows = 0;
+                if tx.send(std::mem::take(&mut batch)).is_err() {
+                    self.stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() && tx.send(batch).is_err() {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -364,7 +465,7 @@ mod tests {
     /// Mean of the traced loss over steps >= `burn_in`, over every run.
     fn stationary_loss(plan: &Plan, burn_in: u64) -> f64 {
         let (mut sum, mut n) = (0.0, 0usize);
-        execute(plan, &plan.runs, 2, |r| {
+        execute(plan, &plan.all_runs(), 2, |r| {
             assert!(!r.row.diverged);
             for (s, l) in r.trace.step.iter().zip(&r.trace.loss) {
                 if *s >= burn_in {
@@ -487,7 +588,7 @@ lr = {lr}
                  eigenvalues = [1.0]\ninit = {{ kind = \"point\", x = [1.0] }}\n[[optimizer]]\nkind = \"sgd\"\n\
                  [[schedule]]\nkind = \"constant\"\nlr = {lr}\n"
             ));
-            let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+            let r = run_one(&p, &Prepared::new(&p), &p.run(0));
             let expected = 0.5 * 0.25f64.powi(10);
             approx::assert_relative_eq!(r.row.best_loss, expected, max_relative = 1e-14);
             assert_eq!(r.row.best_step, 10);
@@ -532,7 +633,7 @@ lr = {lr}
                     edge * factor
                 );
                 let p = plan(&src);
-                let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+                let r = run_one(&p, &Prepared::new(&p), &p.run(0));
                 assert_eq!(
                     r.row.diverged,
                     diverges,
@@ -553,7 +654,7 @@ lr = {lr}
             .replace("lr = 0.1", "lr = { sweep = [0.1, 0.05] }");
         let p = plan(&src);
         let prepared = Prepared::new(&p);
-        let by = |i: usize| run_one(&p, &prepared, &p.runs[i]);
+        let by = |i: usize| run_one(&p, &prepared, &p.run(i));
         let (a, b) = (by(0), by(2));
         assert_eq!(a.row.seed, b.row.seed);
         assert_ne!(a.row.run_id, b.row.run_id);
@@ -612,7 +713,7 @@ lr = {lr}
                 inline(&optimizer),
             );
             let p = plan(&src);
-            let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+            let r = run_one(&p, &Prepared::new(&p), &p.run(0));
             let close =
                 |a: f64, b: f64| approx::relative_eq!(a, b, epsilon = 1e-12, max_relative = 1e-9);
             let xs = case["x"].as_array().unwrap();
@@ -668,7 +769,7 @@ lr = {lr}
              [[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.01\n",
         );
         assert_eq!(p.trace_rows_per_run(), 13);
-        let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+        let r = run_one(&p, &Prepared::new(&p), &p.run(0));
         assert_eq!(
             r.trace.step,
             [0, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100]
@@ -716,7 +817,7 @@ mod ground_state_tests {
         let plan = Plan::from_source(Path::new("g.toml"), src).unwrap();
         let prepared = Prepared::new(&plan);
         let mut checked = 0;
-        for spec in &plan.runs {
+        for spec in &plan.specs() {
             let ground = prepared.landscapes[spec.landscape]
                 .best_known_value()
                 .expect("a published ground state");

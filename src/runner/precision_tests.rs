@@ -74,7 +74,7 @@ fn trajectories_match_ml_dtypes_bit_for_bit() {
             schedule_table(&c["schedule"]),
         );
         let p = plan(&src);
-        let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+        let r = run_one(&p, &Prepared::new(&p), &p.run(0));
         assert!(!r.row.diverged, "{name}");
         let d = h.len();
         let stored0 = floats(&c["x0_stored"]);
@@ -150,7 +150,7 @@ fn bf16_stalls_where_f32_converges() {
     };
     let run = |dt: &str| {
         let p = plan(&src(dt));
-        run_one(&p, &Prepared::new(&p), &p.runs[0])
+        run_one(&p, &Prepared::new(&p), &p.run(0))
     };
     let bf16 = run("bf16");
     assert_eq!(bf16.row.final_position.as_deref(), Some(&[1.0][..]));
@@ -178,7 +178,7 @@ fn stochastic_rounding_follows_the_f64_trajectory_in_expectation() {
     );
     let prepared = Prepared::new(&p);
     let mut xs = Vec::new();
-    for spec in &p.runs {
+    for spec in &p.specs() {
         let r = run_one(&p, &prepared, spec);
         // The initial point rounds to 1.0 (stochastically: 1 + 1e-7 is far
         // below the spacing 2⁻⁷ above 1, so almost surely to 1.0).
@@ -219,7 +219,7 @@ fn dynamic_loss_scale_matches_torch_grad_scaler() {
             num(&case["lr"]),
         );
         let p = plan(&src);
-        let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+        let r = run_one(&p, &Prepared::new(&p), &p.run(0));
         let mut skips = 0;
         for (t, row) in steps.iter().enumerate() {
             assert_eq!(
@@ -262,7 +262,7 @@ fn per_group_schedules_match_torch_lambda_lr() {
         floats(&c["x0"]),
     );
     let p = plan(&src);
-    let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+    let r = run_one(&p, &Prepared::new(&p), &p.run(0));
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
     let x0 = floats(&c["x0"]);
     for t in 0..steps {
@@ -308,7 +308,7 @@ fn lr_scale_zero_never_moves_its_coordinates() {
              [[schedule]]\nkind = \"cosine\"\nlr = 0.05\ntotal_steps = 300\n"
         ));
         let prepared = Prepared::new(&p);
-        for spec in &p.runs {
+        for spec in &p.specs() {
             let r = run_one(&p, &prepared, spec);
             let x0 = &r.trace.position[..6];
             let xf = r.row.final_position.as_deref().unwrap();
@@ -333,8 +333,8 @@ fn lr_scale_zero_never_moves_its_coordinates() {
 fn default_runs_are_unchanged() {
     let src = include_str!("../../experiments/step_vs_exp.toml");
     let p = plan(src);
-    assert_eq!(p.runs[0].run_id, "844d30ba08feaa50");
-    let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+    assert_eq!(p.run(0).run_id, "844d30ba08feaa50");
+    let r = run_one(&p, &Prepared::new(&p), &p.run(0));
     assert_eq!(r.row.final_loss, 0.008428794997833593);
     assert_eq!(r.trace.loss_scale[0], None);
     assert_eq!(r.trace.update_underflow[0], None);
@@ -352,14 +352,14 @@ fn layerwise_decay_scales_the_blocks() {
          [[optimizer]]\nkind = \"sgd\"\ngroups = { blocks = 4, lr_decay = { sweep = [1.0, 2.6] } }\n\
          [[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
     );
-    assert_eq!(p.runs.len(), 2);
-    let r = run_one(&p, &Prepared::new(&p), &p.runs[1]);
+    assert_eq!(p.run_count(), 2);
+    let r = run_one(&p, &Prepared::new(&p), &p.run(1));
     let lrs = r.trace.group_lrs(0);
     for (k, lr) in lrs.iter().enumerate() {
         let want = 0.1 / 2.6f64.powi(3 - k as i32);
         assert!((lr - want).abs() <= 1e-15 * want, "{k}: {lr} vs {want}");
     }
-    let r = run_one(&p, &Prepared::new(&p), &p.runs[0]);
+    let r = run_one(&p, &Prepared::new(&p), &p.run(0));
     assert_eq!(r.trace.group_lrs(0), [0.1; 4]);
 }
 

@@ -286,8 +286,12 @@ fn claims_do_not_change_run_ids() {
     let file = Path::new("tiny.toml");
     let plain = valley::config::Plan::from_source(file, SWEEP).unwrap();
     let with = valley::config::Plan::from_source(file, &format!("{SWEEP}{CLAIMS}")).unwrap();
-    let ids =
-        |p: &valley::config::Plan| p.runs.iter().map(|r| r.run_id.clone()).collect::<Vec<_>>();
+    let ids = |p: &valley::config::Plan| {
+        p.specs()
+            .iter()
+            .map(|r| r.run_id.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&plain), ids(&with));
     assert!(valley::claims::of_plan(&plain).unwrap().is_empty());
     assert_eq!(valley::claims::of_plan(&with).unwrap().len(), 5);

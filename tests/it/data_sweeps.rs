@@ -16,7 +16,7 @@ fn plan(src: &str) -> Plan {
 
 fn runs(p: &Plan) -> Vec<RunResult> {
     let prepared = Prepared::new(p);
-    p.runs.iter().map(|r| run_one(p, &prepared, r)).collect()
+    p.specs().iter().map(|r| run_one(p, &prepared, r)).collect()
 }
 
 const ONE_HOT: &str = r#"
@@ -80,7 +80,7 @@ fn every_sample_once_per_epoch_in_the_trace() {
     // see other ones.
     let by_seed_lr = |seed: u64, lr: f64| {
         let i = p
-            .runs
+            .specs()
             .iter()
             .position(|r| r.seed == seed && p.schedules[r.schedule].schedule.lr(0) == lr)
             .unwrap();
@@ -180,7 +180,7 @@ fn a_minibatch_step_computes_only_its_batch() {
             })],
             minima: built.minima,
         };
-        let r = run_one(p, &prepared, &p.runs[0]);
+        let r = run_one(p, &prepared, &p.run(0));
         assert!(!r.row.diverged);
         let n = |c: &AtomicUsize| c.load(Ordering::Relaxed);
         let calls = (

@@ -60,8 +60,9 @@ fn step_loop_allocations(body: &str, steps: u64) -> usize {
     );
     let plan = Plan::from_source(Path::new("alloc.toml"), &src).unwrap();
     let prepared = Prepared::new(&plan);
+    let spec = plan.run(0);
     let mut result = None;
-    let total = count(|| result = Some(run_one(&plan, &prepared, &plan.runs[0])));
+    let total = count(|| result = Some(run_one(&plan, &prepared, &spec)));
     let r = result.unwrap();
     assert!(!r.row.diverged, "{body}");
     assert_eq!(r.trace.len() as u64, steps, "{body}");
