@@ -340,12 +340,11 @@ fn plan_section(plan: &Plan, out: &mut String) {
             f.levels.len()
         );
     }
-    let seeds: Vec<String> = plan.seeds.iter().map(u64::to_string).collect();
     let _ = writeln!(
         out,
         "<tr><td><code>seed</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
-        escape(&seeds.join(", ")),
-        seeds.len()
+        escape(&plan.seeds.summary()),
+        plan.seeds.len()
     );
     out.push_str("</tbody></table>\n<dl>\n");
     let hessian = match (st.hessian, st.hessian_every) {

@@ -17,7 +17,7 @@ pub mod plan;
 pub mod runs;
 
 pub use plan::{Plan, ResolvedLandscape, ResolvedOptimizer, ResolvedSchedule};
-pub use runs::{IndexSet, Resolver, RunSpec, Runs};
+pub use runs::{IndexSet, Resolver, RunSpec, Runs, SeedList};
 
 use crate::error::{Result, SpecError, ValleyError};
 use locate::line_of;

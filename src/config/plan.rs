@@ -15,7 +15,7 @@
 use super::count::{check_run_count, count_runs, PlanLimits};
 use super::expand::{find_axes, get_path, variants};
 use super::file::{Seeds, SweepFile};
-use super::runs::RunKeys;
+use super::runs::{RunKeys, SeedList};
 use super::Reporter;
 use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
@@ -158,8 +158,7 @@ pub struct Plan {
     #[serde(skip)]
     pub source: String,
     pub settings: Settings,
-    #[serde(serialize_with = "seeds_compact")]
-    pub seeds: Vec<u64>,
+    pub seeds: SeedList,
     pub axes: Vec<AxisColumn>,
     pub landscapes: Vec<ResolvedLandscape>,
     pub optimizers: Vec<ResolvedOptimizer>,
@@ -178,40 +177,21 @@ pub struct Plan {
 }
 
 /// The seeds of the file: `0..n` for a count; a list, checked.
-fn seeds_of(rep: &Reporter, seeds: &Seeds) -> Result<Vec<u64>> {
+fn seeds_of(rep: &Reporter, seeds: &Seeds) -> Result<SeedList> {
     let seeds = match seeds {
-        Seeds::Count(n) => (0..*n).collect::<Vec<_>>(),
+        Seeds::Count(n) => SeedList::Count(*n),
         Seeds::List(l) => {
             let mut seen = std::collections::HashSet::with_capacity(l.len());
             if let Some(dup) = l.iter().find(|s| !seen.insert(**s)) {
                 return Err(rep.at("seeds", format!("seed {dup} is listed twice")));
             }
-            l.clone()
+            SeedList::List(l.clone())
         }
     };
     if seeds.is_empty() {
         return Err(rep.at("seeds", "needs at least one seed"));
     }
     Ok(seeds)
-}
-
-/// Seeds as written to `sweep.json`: a list, or `{"first", "count"}` for
-/// more than 100 consecutive seeds (a plan may have ten million).
-fn seeds_compact<S: serde::Serializer>(
-    seeds: &[u64],
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    let consecutive = seeds.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
-    match seeds.first() {
-        Some(&first) if seeds.len() > 100 && consecutive => {
-            use serde::ser::SerializeMap;
-            let mut m = s.serialize_map(Some(2))?;
-            m.serialize_entry("first", &first)?;
-            m.serialize_entry("count", &seeds.len())?;
-            m.end()
-        }
-        _ => seeds.serialize(s),
-    }
 }
 
 /// Removes `key` from a table and deserializes it, if present.
@@ -364,7 +344,7 @@ impl Plan {
         for (l, _) in &landscapes {
             if let InitSpec::Grid { points, .. } = &l.init {
                 let n = points.total(l.kind.spec().dim());
-                if let Some(s) = seeds.iter().find(|&&s| s >= n) {
+                if let Some(s) = seeds.iter().find(|&s| s >= n) {
                     return Err(rep.at(
                         &format!("{}.init.points", l.table),
                         format!("gives {n} starts, one per seed 0..{n}; seed {s} has none: use seeds = {n} (or fewer)"),
@@ -446,7 +426,7 @@ impl Plan {
                 steps,
                 ..self.settings.clone()
             },
-            seeds: Vec::new(),
+            seeds: SeedList::List(Vec::new()),
             axes: self.axes.clone(),
             landscapes: self.landscapes.clone(),
             optimizers: self.optimizers.clone(),
@@ -510,18 +490,7 @@ impl Plan {
         for a in &self.axes {
             let _ = writeln!(s, "  axis {} = [{}]", a.column, a.values.join(", "));
         }
-        // At most 20 seeds listed: a plan may have millions.
-        let seeds = match self.seeds.as_slice() {
-            [first @ .., last] if self.seeds.len() > 20 => format!(
-                "[{}, ..., {last}]",
-                first[..10]
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            all => format!("{all:?}"),
-        };
+        let seeds = format!("[{}]", self.seeds.summary());
         let _ = writeln!(s, "  seeds ({}): {seeds}", self.seeds.len());
         let grid = self.landscapes.len() * self.optimizers.len() * self.schedules.len();
         let _ = writeln!(

@@ -97,7 +97,79 @@ impl RunKeys {
     }
 }
 
-/// Which runs of a plan: all of them, or some, by index in grid order.
+/// The seeds of a plan: `0..n` (`seeds = n`), or a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeedList {
+    Count(u64),
+    List(Vec<u64>),
+}
+
+impl SeedList {
+    pub fn len(&self) -> usize {
+        match self {
+            SeedList::Count(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+            SeedList::List(l) => l.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Seed `i` of the list.
+    pub fn get(&self, i: usize) -> u64 {
+        match self {
+            SeedList::Count(_) => i as u64,
+            SeedList::List(l) => l[i],
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// The seeds for people: all of up to 20, else the first 10 and the
+    /// last (a plan may have millions).
+    pub fn summary(&self) -> String {
+        let n = self.len();
+        let list = |r: std::ops::Range<usize>| {
+            r.map(|i| self.get(i).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if n > 20 {
+            format!("{}, ..., {}", list(0..10), self.get(n - 1))
+        } else {
+            list(0..n)
+        }
+    }
+}
+
+/// In `sweep.json`: a list, or `{"first": 0, "count": n}` for more than 100
+/// seeds counted.
+impl Serialize for SeedList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            SeedList::Count(n) if *n > 100 => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("first", &0)?;
+                m.serialize_entry("count", n)?;
+                m.end()
+            }
+            _ => {
+                let mut q = s.serialize_seq(Some(self.len()))?;
+                for seed in self.iter() {
+                    q.serialize_element(&seed)?;
+                }
+                q.end()
+            }
+        }
+    }
+}
+
+/// Which runs of a plan: all of them, or some, by index in grid order
+/// (sorted).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Runs {
     All(usize),
@@ -201,7 +273,7 @@ impl Plan {
     /// (landscape, optimizer, schedule, seed) of run `index`.
     pub fn coords(&self, index: usize) -> (usize, usize, usize, u64) {
         let n = self.seeds.len();
-        let (combo, seed) = (index / n, self.seeds[index % n]);
+        let (combo, seed) = (index / n, self.seeds.get(index % n));
         let (ns, no) = (self.schedules.len(), self.optimizers.len());
         (combo / (ns * no), combo / ns % no, combo % ns, seed)
     }
@@ -217,7 +289,7 @@ impl Plan {
         let n = self.seeds.len();
         let mut h = keys.prefixes[index / n];
         let mut digits = itoa_buf();
-        h.write(fmt_u64(self.seeds[index % n], &mut digits));
+        h.write(fmt_u64(self.seeds.get(index % n), &mut digits));
         h.write(&keys.suffix);
         h.finish()
     }
