@@ -186,6 +186,11 @@ pub struct CompareArgs {
     /// Larger values of the metric are better (default: smaller is better).
     #[arg(long)]
     pub higher_is_better: bool,
+    /// Keep only the runs whose factor has this level, before pairing (and
+    /// so before the Holm adjustment): `--where schedule.peak_lr=0.01`;
+    /// repeatable, all must hold.
+    #[arg(long = "where", value_name = "FACTOR=LEVEL")]
+    pub filters: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
     pub format: CompareFormat,

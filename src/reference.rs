@@ -370,7 +370,12 @@ fn sweep_file(out: &mut String) -> Result<(), String> {
         "A TOML file. Unknown fields are errors. The grid is landscapes × optimizers × \
          schedules × every `{ sweep = [...] }` axis × seeds: any field of a section \
          table can be an axis (`momentum = { sweep = [0.0, 0.9] }`), and each axis is \
-         a column of `runs.parquet` named by its path (`optimizer.momentum`).\n\n\
+         a column of `runs.parquet` named by its path (`optimizer.momentum`). \
+         `{ sweep = [...], axis = \"peak_lr\" }` names the axis instead \
+         (`schedule.peak_lr`): fields at different paths in different tables of a \
+         section (a warm-up's `then.lr`, a step decay's `lr`) then make one axis, \
+         so `compare` pairs their runs on it. A table without the axis has null \
+         there (or its own value, for an axis named by its path).\n\n\
          ### Top-level fields\n\n| field | default | meaning |\n|---|---|---|\n",
     );
     for (name, default, meaning) in rows {

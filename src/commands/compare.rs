@@ -22,12 +22,15 @@ pub fn run(args: CompareArgs) -> Result<()> {
         baseline: args.baseline,
         higher_is_better: args.higher_is_better,
     };
-    let c = compare::compare_dir(dir, &plan, &opts)?;
+    let runs = compare::filtered(compare::read_runs(dir)?, &plan, &args.filters)?;
+    let c = compare::compare(&runs, &dir.join(crate::results::RUNS_FILE), &plan, &opts)?;
     if c.rows.is_empty() {
-        let runs = compare::read_runs(dir)?;
         let why = compare::why_no_pairs(&runs, &plan, &c);
         let why = if why.is_empty() {
             "no two runs differ only in it".to_string()
+        } else if why.iter().any(|w| w.contains('.')) {
+            why.join("; ")
+                + "; to pair fields at different paths, give them one axis name: `lr = { sweep = [...], axis = \"peak_lr\" }` in each table"
         } else {
             why.join("; ")
         };

@@ -1,6 +1,11 @@
 //! Sweep axes: any value written `{ sweep = [v1, v2, ...] }` becomes an axis
 //! of the grid. A table's variants are the Cartesian product of its axes, in
 //! the order the axes appear, the last varying fastest.
+//!
+//! An axis is named by its path (`schedule.then.lr`), or by the name given
+//! as `{ sweep = [...], axis = "peak_lr" }` (`schedule.peak_lr`): fields at
+//! different paths in different tables (a warm-up's `then.lr`, a step
+//! decay's `lr`) then make one axis, and their runs pair on it.
 
 use super::locate::{parse_path, Seg};
 use crate::error::SpecError;
@@ -12,6 +17,24 @@ use toml::{Table, Value};
 pub struct Axis {
     pub path: String,
     pub values: Vec<Value>,
+    /// The name given with `axis = "..."`, if any.
+    pub name: Option<String>,
+}
+
+impl Axis {
+    /// The axis' name within its section: its given name, else its path.
+    pub fn key(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.path)
+    }
+}
+
+/// A valid axis name: a letter or `_`, then letters, digits and `_`.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn join(prefix: &str, key: &str) -> String {
@@ -33,20 +56,43 @@ pub fn find_axes(table: &Table) -> Result<Vec<Axis>, SpecError> {
 
 fn walk(v: &Value, path: &str, out: &mut Vec<Axis>) -> Result<(), SpecError> {
     match v {
-        Value::Table(t) if t.len() == 1 && t.contains_key("sweep") => match &t["sweep"] {
-            Value::Array(a) if !a.is_empty() => {
-                out.push(Axis {
-                    path: path.to_string(),
-                    values: a.clone(),
-                });
-                Ok(())
+        Value::Table(t)
+            if t.contains_key("sweep") && t.keys().all(|k| k == "sweep" || k == "axis") =>
+        {
+            let name = match t.get("axis") {
+                None => None,
+                Some(Value::String(n)) if valid_name(n) => Some(n.clone()),
+                Some(other) => return Err(SpecError::new(
+                    &format!("{path}.axis"),
+                    format!(
+                        "must be a name of letters, digits and `_` (as \"peak_lr\"), got {other}"
+                    ),
+                )),
+            };
+            if let Some(n) = &name {
+                if let Some(a) = out.iter().find(|a| a.name.as_ref() == Some(n)) {
+                    return Err(SpecError::new(
+                        &format!("{path}.axis"),
+                        format!("axis `{n}` is already the axis of {} in this table", a.path),
+                    ));
+                }
             }
-            Value::Array(_) => Err(SpecError::new(path, "`sweep` needs at least one value")),
-            other => Err(SpecError::new(
-                path,
-                format!("`sweep` must be an array of values, got {other}"),
-            )),
-        },
+            match &t["sweep"] {
+                Value::Array(a) if !a.is_empty() => {
+                    out.push(Axis {
+                        path: path.to_string(),
+                        values: a.clone(),
+                        name,
+                    });
+                    Ok(())
+                }
+                Value::Array(_) => Err(SpecError::new(path, "`sweep` needs at least one value")),
+                other => Err(SpecError::new(
+                    path,
+                    format!("`sweep` must be an array of values, got {other}"),
+                )),
+            }
+        }
         Value::Table(t) => {
             for (k, v) in t {
                 walk(v, &join(path, k), out)?;
@@ -166,6 +212,26 @@ mod tests {
         assert_eq!(axes[0].path, "schedules[0].lr");
         let v = variants(&t, &axes);
         assert_eq!(get_path(&v[1], "schedules[0].lr"), Some(&Value::Integer(2)));
+    }
+
+    #[test]
+    fn named_axes_keep_their_path_and_take_their_name() {
+        let t = table("kind = \"warmup\"\nwarmup_steps = 10\nthen = { kind = \"constant\", lr = { sweep = [0.1, 0.3], axis = \"peak_lr\" } }\n");
+        let axes = find_axes(&t).unwrap();
+        assert_eq!(axes[0].path, "then.lr");
+        assert_eq!(axes[0].key(), "peak_lr");
+        let v = variants(&t, &axes);
+        assert_eq!(get_path(&v[1], "then.lr"), Some(&Value::Float(0.3)));
+        for (bad, field) in [
+            ("lr = { sweep = [1], axis = \"peak lr\" }", "lr.axis"),
+            ("lr = { sweep = [1], axis = 3 }", "lr.axis"),
+            (
+                "a = { sweep = [1], axis = \"x\" }\nb = { sweep = [2], axis = \"x\" }",
+                "b.axis",
+            ),
+        ] {
+            assert_eq!(find_axes(&table(bad)).unwrap_err().field, field, "{bad}");
+        }
     }
 
     #[test]

@@ -223,12 +223,15 @@ fn expand_section<T>(
         ));
     }
     let mut per_table = Vec::new();
-    let mut columns: Vec<String> = Vec::new();
+    // Every axis column of the section, with its path where it is not
+    // named (a table without the axis reads its own value there).
+    let mut columns: Vec<(String, Option<String>)> = Vec::new();
     for (i, t) in tables.iter().enumerate() {
         let prefix = format!("{section}[{i}]");
         let axes = find_axes(t).map_err(|e| rep.spec(&prefix, e))?;
+        let mut own = Vec::new();
         for a in &axes {
-            let col = format!("{section}.{}", a.path);
+            let col = format!("{section}.{}", a.key());
             match axes_out.iter_mut().find(|c| c.column == col) {
                 Some(c) => c.values.extend(a.values.iter().map(render_value)),
                 None => axes_out.push(AxisColumn {
@@ -236,22 +239,30 @@ fn expand_section<T>(
                     values: a.values.iter().map(render_value).collect(),
                 }),
             }
-            if !columns.contains(&col) {
-                columns.push(col);
+            if !columns.iter().any(|(c, _)| *c == col) {
+                columns.push((col.clone(), a.name.is_none().then(|| a.path.clone())));
             }
+            own.push((col, a.path.clone()));
         }
-        per_table.push((prefix, variants(t, &axes)));
+        per_table.push((prefix, own, variants(t, &axes)));
     }
     let mut labels: Vec<(String, String)> = Vec::new();
     let mut out = Vec::new();
-    for (prefix, vars) in per_table {
+    for (prefix, own, vars) in per_table {
         let mut label_of_table = None;
         for concrete in vars {
             let values = columns
                 .iter()
-                .map(|c| {
-                    let path = &c[section.len() + 1..];
-                    (c.clone(), get_path(&concrete, path).cloned())
+                .map(|(c, path)| {
+                    let path = own
+                        .iter()
+                        .find(|(o, _)| o == c)
+                        .map(|(_, p)| p)
+                        .or(path.as_ref());
+                    (
+                        c.clone(),
+                        path.and_then(|p| get_path(&concrete, p)).cloned(),
+                    )
                 })
                 .collect();
             let (label, item) = resolve(&prefix, concrete)?;

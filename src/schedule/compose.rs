@@ -36,7 +36,7 @@ pub struct Warmup {
 }
 
 impl crate::registry::Documented for Warmup {
-    const SUMMARY: &'static str = "Linear warm-up in front of the schedule `then`: t < W: then(0)·(s + (1 − s)·t/W); t ≥ W: then(t − W), W = warmup_steps, s = start_factor.";
+    const SUMMARY: &'static str = "Linear warm-up in front of the schedule `then`: t < W: then(0)·(s + (1 − s)·t/W); t ≥ W: then(t − W), W = warmup_steps, s = start_factor. W = 0 is `then` itself (no warm-up), so that schedules of different shapes can be wrapped alike.";
     const CONVENTION: &'static str = "HF `get_*_schedule_with_warmup` (s = 0); PyTorch `SequentialLR([LinearLR, then])` (s > 0); optax `warmup_*` (s = init/peak).";
     const EXAMPLE: &'static str = "warmup_steps = 100\nthen = { kind = \"constant\", lr = 0.1 }";
 }
@@ -51,7 +51,6 @@ impl Warmup {
 
 impl ScheduleFn for Warmup {
     fn validate(&self) -> Result<(), SpecError> {
-        crate::error::check::at_least("warmup_steps", self.warmup_steps, 1)?;
         if !(0.0..=1.0).contains(&self.start_factor) {
             return Err(SpecError::new(
                 "start_factor",

@@ -122,6 +122,22 @@ mod tests {
         toml::from_str::<Schedule>(src).unwrap_err().to_string()
     }
 
+    /// `warmup_steps = 0` is no warm-up: the schedule `then` itself, value
+    /// for value.
+    #[test]
+    fn a_warm_up_of_zero_steps_is_the_schedule_itself() {
+        let then = "kind = \"cosine\"\nlr = 0.1\ntotal_steps = 50\neta_min = 0.001\n";
+        let plain: Schedule = toml::from_str(then).unwrap();
+        let wrapped: Schedule = toml::from_str(&format!(
+            "kind = \"warmup\"\nwarmup_steps = 0\n[then]\n{then}"
+        ))
+        .unwrap();
+        wrapped.validate().unwrap();
+        for t in 0..60 {
+            assert_eq!(wrapped.lr(t).to_bits(), plain.lr(t).to_bits(), "t = {t}");
+        }
+    }
+
     #[test]
     fn unknown_field_rejected_in_variant() {
         let msg = toml_err("kind = \"step\"\nlr = 0.1\nstep_size = 10\ngama = 0.5\n");
@@ -189,7 +205,6 @@ mod tests {
             ("kind = \"cyclic\"\nbase_lr = 0.1\nmax_lr = 1\nmax_momentum = 1.5\n", "max_momentum", "1.5"),
             ("kind = \"onecycle\"\nmax_lr = 0.1\ntotal_steps = 100\npct_start = 1.0\n", "pct_start", "1"),
             ("kind = \"onecycle\"\nmax_lr = 0.1\ntotal_steps = 0\n", "total_steps", "0"),
-            ("kind = \"warmup\"\nwarmup_steps = 0\nthen = { kind = \"constant\", lr = 1 }\n", "warmup_steps", "0"),
             ("kind = \"warmup\"\nwarmup_steps = 3\nstart_factor = 1.5\nthen = { kind = \"constant\", lr = 1 }\n", "start_factor", "1.5"),
             ("kind = \"warmup\"\nwarmup_steps = 3\nthen = { kind = \"exponential\", lr = 1, gamma = -2 }\n", "then.gamma", "-2"),
             ("kind = \"sequential\"\nmilestones = [4]\nschedules = [{ kind = \"constant\", lr = 1 }, { kind = \"constant\", lr = -3 }]\n", "schedules[1].lr", "-3"),

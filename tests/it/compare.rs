@@ -406,3 +406,156 @@ gamma = 0.5
     );
     assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
 }
+
+/// Issue 24's 3 × 3 design: three schedule shapes whose peak lr sits at
+/// three different paths (`then.lr`, `lr`, `lr`), one named axis
+/// `peak_lr`; the shapes pair on it, seed by seed, in one table. The
+/// medians are checked against an independent reading of runs.parquet.
+#[test]
+fn named_axes_pair_schedules_of_different_shapes() {
+    let src = r#"
+name = "shapes"
+steps = 40
+seeds = 4
+[[landscape]]
+kind = "rastrigin"
+dim = 2
+[[optimizer]]
+kind = "sgd"
+noise = { kind = "gaussian", std = 0.5 }
+[[schedule]]
+name = "warm"
+kind = "warmup"
+warmup_steps = 5
+then = { kind = "constant", lr = { sweep = [0.001, 0.002, 0.004], axis = "peak_lr" } }
+[[schedule]]
+name = "step"
+kind = "step"
+lr = { sweep = [0.001, 0.002, 0.004], axis = "peak_lr" }
+step_size = 20
+gamma = 0.5
+[[schedule]]
+name = "plain"
+kind = "warmup"
+warmup_steps = 0
+then = { kind = "cosine", lr = { sweep = [0.001, 0.002, 0.004], axis = "peak_lr" }, total_steps = 40 }
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("s.toml"), src).unwrap();
+    let o = valley(&["sweep", "s.toml", "--out", "res", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = valley(
+        &[
+            "compare",
+            "res",
+            "--by",
+            "schedule",
+            "--baseline",
+            "step",
+            "--format",
+            "csv",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = csv_rows(&text(&o.stdout));
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Two candidates x three peak lrs, four pairs each.
+    assert_eq!(rows.len(), 1 + 2 * 3, "{rows:?}");
+    let runs = read(&tmp.path().join("res/runs.parquet"));
+    let strings = |c: &str| -> Vec<String> {
+        let c = runs.column(c).unwrap().cast(&DataType::String).unwrap();
+        c.str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap_or("").to_string())
+            .collect()
+    };
+    let (sched, lr) = (strings("schedule"), strings("schedule.peak_lr"));
+    let loss: Vec<f64> = runs
+        .column("final_loss")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    let median = |s: &str, l: &str| {
+        let mut v: Vec<f64> = (0..loss.len())
+            .filter(|&i| sched[i] == s && lr[i].parse::<f64>() == l.parse::<f64>())
+            .map(|i| loss[i])
+            .collect();
+        assert_eq!(v.len(), 4, "{s} {l}");
+        v.sort_by(f64::total_cmp);
+        (v[1] + v[2]) / 2.0
+    };
+    let mut seen = Vec::new();
+    for r in &rows[1..] {
+        assert_eq!(r[col("n_pairs")], "4", "{r:?}");
+        let (cand, l) = (&r[col("candidate")], &r[col("schedule.peak_lr")]);
+        seen.push(format!("{cand} {l}"));
+        let got = |name: &str| -> f64 { r[col(name)].parse().unwrap() };
+        assert_eq!(got("median_candidate"), median(cand, l), "{r:?}");
+        assert_eq!(got("median_baseline"), median("step", l), "{r:?}");
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "plain 0.001",
+            "plain 0.002",
+            "plain 0.004",
+            "warm 0.001",
+            "warm 0.002",
+            "warm 0.004"
+        ]
+    );
+
+    // --where keeps one peak lr before pairing, so Holm adjusts over the
+    // two rows printed: p_holm = Holm's step-down over those p-values.
+    let o = valley(
+        &[
+            "compare",
+            "res",
+            "--baseline",
+            "step",
+            "--where",
+            "schedule.peak_lr=2e-3",
+            "--format",
+            "csv",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = csv_rows(&text(&o.stdout));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let p: Vec<f64> = rows[1..]
+        .iter()
+        .map(|r| r[col("p_value")].parse().unwrap())
+        .collect();
+    let holm: Vec<f64> = rows[1..]
+        .iter()
+        .map(|r| r[col("p_holm")].parse().unwrap())
+        .collect();
+    let (lo, hi) = if p[0] <= p[1] { (0, 1) } else { (1, 0) };
+    let first = (2.0 * p[lo]).min(1.0);
+    assert!((holm[lo] - first).abs() < 1e-12, "{p:?} {holm:?}");
+    assert!(
+        (holm[hi] - p[hi].max(first).min(1.0)).abs() < 1e-12,
+        "{p:?} {holm:?}"
+    );
+    for r in &rows[1..] {
+        assert_eq!(r[col("schedule.peak_lr")].parse::<f64>().unwrap(), 0.002);
+    }
+    for (bad, says) in [
+        ("schedule.peak_lr=0.5", "its levels are 0.001, 0.002, 0.004"),
+        ("nope=1", "no factor `nope`"),
+        ("schedule", "must be FACTOR=LEVEL"),
+    ] {
+        let o = valley(&["compare", "res", "--where", bad], tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains(says), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--where"), "{}", stderr(&o));
+    }
+}
