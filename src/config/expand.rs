@@ -62,17 +62,19 @@ fn walk(v: &Value, path: &str, out: &mut Vec<Axis>) -> Result<(), SpecError> {
             let name = match t.get("axis") {
                 None => None,
                 Some(Value::String(n)) if valid_name(n) => Some(n.clone()),
-                Some(other) => return Err(SpecError::new(
-                    &format!("{path}.axis"),
-                    format!(
+                Some(other) => {
+                    return Err(SpecError::new(
+                        format!("{path}.axis"),
+                        format!(
                         "must be a name of letters, digits and `_` (as \"peak_lr\"), got {other}"
                     ),
-                )),
+                    ))
+                }
             };
             if let Some(n) = &name {
                 if let Some(a) = out.iter().find(|a| a.name.as_ref() == Some(n)) {
                     return Err(SpecError::new(
-                        &format!("{path}.axis"),
+                        format!("{path}.axis"),
                         format!("axis `{n}` is already the axis of {} in this table", a.path),
                     ));
                 }
