@@ -11,7 +11,9 @@
 //! p_holm, NaN counting as largest, the first on ties. Checked rows
 //! ([`Evidence::Checked`], no sampling error): `contradicted` when one
 //! fails, `supported` when none fails and something was checked; the
-//! deciding row has the worst margin.
+//! deciding row has the worst margin. With `min_effect`, a tested row
+//! whose effect is smaller than the margin neither supports nor
+//! contradicts ([`sized`]).
 
 use super::form::{Data, Evidence, GroupRow};
 use super::{Claim, Evaluation, Verdict};
@@ -63,7 +65,7 @@ pub fn evaluate(
     let evidence: Vec<Evidence> = rows
         .iter()
         .zip(&holm)
-        .map(|(r, h)| form.evidence(claim, r, h))
+        .map(|(r, h)| sized(claim, r, form.evidence(claim, r, h)))
         .collect();
     let (verdict, deciding, p_holm) = decide(&evidence);
     let pick = |k: usize| deciding.map_or(f64::NAN, |i| rows[i].effect[k]);
@@ -84,6 +86,9 @@ pub fn evaluate(
         })
         .collect();
     let n_pairs = rows.iter().map(|r| r.n).sum();
+    let (group, group_pairs) = deciding.map_or((String::new(), 0), |i| {
+        (panel_title(&grouping.columns, &rows[i].label), rows[i].n)
+    });
     let (effect, ci_low, ci_high) = (pick(0), pick(1), pick(2));
     // Figure.
     let panels = rows.into_iter().map(|r| r.panel).collect();
@@ -96,9 +101,27 @@ pub fn evaluate(
         ci_low,
         ci_high,
         n_pairs,
+        group,
+        group_pairs,
         p_holm,
         figure: figure(claim, panels),
     })
+}
+
+/// A row's evidence under the claim's `min_effect`: an effect smaller than
+/// the margin (or none) neither supports nor contradicts, whatever its
+/// p-value.
+fn sized(claim: &Claim, row: &GroupRow, e: Evidence) -> Evidence {
+    match (claim.min_effect, e) {
+        (Some(m), Evidence::Tested { agrees, .. }) if !m.reached(row.effect[0], row.baseline) => {
+            Evidence::Tested {
+                p_for: 1.0,
+                agrees,
+                p_against: None,
+            }
+        }
+        _ => e,
+    }
 }
 
 /// Per row, its p-values Holm-adjusted over the rows (the k-th p-value of

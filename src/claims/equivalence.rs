@@ -167,6 +167,7 @@ impl Form for Equivalence {
                 lower: None,
                 check: None,
                 effect: [median_err, ci.0, ci.1],
+                baseline: f64::NAN,
                 panel: panel(data, g, t.tolerance, median_target, &points),
             });
         }

@@ -264,6 +264,7 @@ impl Check {
                 margin: self.worst.as_ref().map(|w| w.0),
             }),
             effect: [worst, f64::NAN, f64::NAN],
+            baseline: f64::NAN,
             panel: self.panel(data, g, tol),
         }
     }

@@ -214,6 +214,9 @@ pub struct GroupRow {
     pub check: Option<Evidence>,
     /// The effect and its interval (NaN where there is none).
     pub effect: [f64; 3],
+    /// The baseline's median the effect is measured against (NaN where a
+    /// form has none): the scale of a relative `min_effect`.
+    pub baseline: f64,
     /// The group's panel of the figure.
     pub panel: Panel,
 }

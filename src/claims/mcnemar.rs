@@ -109,6 +109,7 @@ impl Form for McNemar {
                 lower: (only_c != only_b).then_some(only_c < only_b),
                 check: None,
                 effect: [diff, ci.0, ci.1],
+                baseline: f64::NAN,
                 panel: panel(data, g, [n, dc, db], [only_c, only_b]),
             });
         }

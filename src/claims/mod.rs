@@ -141,6 +141,29 @@ pub struct Claim {
     pub window: Option<Window>,
     /// `Some`: the window's statistic is divided by this one's.
     pub relative_to: Option<Window>,
+    /// The smallest effect that counts (`min_effect`).
+    pub min_effect: Option<MinEffect>,
+}
+
+/// A practical-significance margin: a group's effect (median paired
+/// difference) must reach it to support or contradict a claim.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MinEffect {
+    /// In the metric's units.
+    Absolute(f64),
+    /// A fraction of the group's baseline median (`"5%"` is 0.05).
+    Relative(f64),
+}
+
+impl MinEffect {
+    /// Whether `effect` counts, against a baseline median of `baseline`.
+    pub fn reached(&self, effect: f64, baseline: f64) -> bool {
+        let margin = match *self {
+            MinEffect::Absolute(m) => m,
+            MinEffect::Relative(r) => r * baseline.abs(),
+        };
+        effect.abs() >= margin
+    }
 }
 
 impl Claim {
@@ -208,6 +231,9 @@ pub struct Evaluation {
     pub ci_high: f64,
     /// Pairs (runs for `equivalence`) over all the claim's rows.
     pub n_pairs: usize,
+    /// The deciding row: its group (`factor = level, …`) and its pairs.
+    pub group: String,
+    pub group_pairs: usize,
     /// The deciding row's p_holm (NaN for `every_step`, a check without
     /// sampling error).
     pub p_holm: f64,

@@ -5,7 +5,7 @@
 
 use super::form::{Cx, DefaultWhen, Form, Test};
 use super::metric::{Stat, Window, TRACE_LABELS, TRACE_METRICS};
-use super::{Claim, Expect, Paired, FORMS};
+use super::{Claim, Expect, MinEffect, Paired, FORMS};
 use crate::compare::{self, Factor};
 use crate::config::plan::render_value;
 use crate::config::{Plan, Reporter};
@@ -41,6 +41,8 @@ pub struct RawClaim {
     pub tolerance: Option<f64>,
     #[serde(default)]
     pub equal_every: Option<u64>,
+    #[serde(default)]
+    pub min_effect: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -55,10 +57,11 @@ pub struct RawWindow {
 const COMMON: [&str; 5] = ["id", "statement", "metric", "test", "where"];
 
 /// The optional fields in the order a form's refusals are reported.
-const OPTIONAL: [&str; 9] = [
+const OPTIONAL: [&str; 10] = [
     "target",
     "tolerance",
     "equal_every",
+    "min_effect",
     "window",
     "relative_to",
     "by",
@@ -80,6 +83,7 @@ impl RawClaim {
             "target" => self.target.is_some(),
             "tolerance" => self.tolerance.is_some(),
             "equal_every" => self.equal_every.is_some(),
+            "min_effect" => self.min_effect.is_some(),
             _ => false,
         }
     }
@@ -102,6 +106,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("target", "an expression: numbers, numeric runs.parquet columns and numeric sweep axes (`final_lr`, `optimizer.momentum`), `+ - * / ^` and parentheses", ""),
     ("tolerance", "relative: {notes}", ", "),
     ("equal_every", "k: at the steps t with t mod k = 0 the two levels must agree within the tolerance", ""),
+    ("min_effect", "the smallest effect that counts: a number (the median paired difference must be at least this large, in the metric's units) or a percentage string (`\"5%\"`: of the baseline's median in the group); a group whose effect is smaller neither supports nor contradicts the claim, however small its p-value", ""),
 ];
 
 /// The fields of a `[[claim]]` table: (field, which forms take it,
@@ -224,6 +229,11 @@ fn parse_one(cx: &Cx, factors: &[Factor], raw: RawClaim) -> Result<Claim> {
         None
     };
     let restrict = parse_restrict(cx, factors, &raw, paired.as_ref())?;
+    let min_effect = raw
+        .min_effect
+        .as_ref()
+        .map(|v| parse_min_effect(cx, v))
+        .transpose()?;
     Ok(Claim {
         id: raw.id,
         statement: raw.statement,
@@ -233,7 +243,37 @@ fn parse_one(cx: &Cx, factors: &[Factor], raw: RawClaim) -> Result<Claim> {
         restrict,
         window,
         relative_to,
+        min_effect,
     })
+}
+
+/// `min_effect`: a finite number >= 0, or a percentage string `"p%"`.
+fn parse_min_effect(cx: &Cx, v: &Value) -> Result<MinEffect> {
+    let bad = || {
+        cx.at(
+            "min_effect",
+            format!("must be a number >= 0 (absolute) or a string \"p%\" (relative to the baseline's median), got {v}"),
+        )
+    };
+    let m = match v {
+        Value::Float(x) => MinEffect::Absolute(*x),
+        Value::Integer(i) => MinEffect::Absolute(*i as f64),
+        Value::String(s) => {
+            let p: f64 = s
+                .trim()
+                .strip_suffix('%')
+                .ok_or_else(bad)?
+                .trim()
+                .parse()
+                .map_err(|_| bad())?;
+            MinEffect::Relative(p / 100.0)
+        }
+        _ => return Err(bad()),
+    };
+    match m {
+        MinEffect::Absolute(x) | MinEffect::Relative(x) if x.is_finite() && x >= 0.0 => Ok(m),
+        _ => Err(bad()),
+    }
 }
 
 /// The form named by `test`, or the default one.

@@ -33,6 +33,7 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
         "candidate",
         "baseline",
         "expect",
+        "deciding group",
         "effect",
         "ci",
         "n_pairs",
@@ -41,6 +42,9 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
     .iter()
     .map(|s| s.to_string())
     .collect()];
+    // Per claim, its row (the deciding group's numbers, all of one group),
+    // then one line per group where there are several.
+    let mut groups: Vec<Vec<String>> = Vec::new();
     for (_, e) in evals {
         let c = &e.claim;
         let [candidate, baseline, expect] = c.test.form.summary(c);
@@ -52,17 +56,23 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
             candidate,
             baseline,
             expect,
+            e.group.clone(),
             compare::sig(e.effect),
             format!("[{}, {}]", compare::sig(e.ci_low), compare::sig(e.ci_high)),
-            e.n_pairs.to_string(),
+            e.group_pairs.to_string(),
             compare::p_text(e.p_holm),
         ]);
+        groups.push(if e.table.len() > 1 {
+            group_lines(e)
+        } else {
+            Vec::new()
+        });
     }
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|j| rows.iter().map(|r| r[j].chars().count()).max().unwrap_or(0))
         .collect();
     let mut s = String::new();
-    for r in &rows {
+    for (i, r) in rows.iter().enumerate() {
         let cells: Vec<String> = r
             .iter()
             .zip(&widths)
@@ -70,8 +80,39 @@ pub fn to_table(evals: &[(String, Evaluation)]) -> String {
             .collect();
         s.push_str(cells.join("  ").trim_end());
         s.push('\n');
+        for line in i.checked_sub(1).map_or(&[][..], |k| &groups[k][..]) {
+            s.push_str("    ");
+            s.push_str(line);
+            s.push('\n');
+        }
     }
     s
+}
+
+/// One line per group of a claim's evidence table: `header value, …`.
+fn group_lines(e: &Evaluation) -> Vec<String> {
+    let labels = e
+        .header
+        .len()
+        .saturating_sub(e.claim.test.form.header().len());
+    e.table
+        .iter()
+        .map(|row| {
+            let (group, numbers) = row.split_at(labels.min(row.len()));
+            let group: Vec<String> = e
+                .header
+                .iter()
+                .zip(group)
+                .map(|(h, v)| format!("{h} = {v}"))
+                .collect();
+            let numbers: Vec<String> = e.header[labels..]
+                .iter()
+                .zip(numbers)
+                .map(|(h, v)| format!("{h} {v}"))
+                .collect();
+            format!("{}: {}", group.join(", "), numbers.join(", "))
+        })
+        .collect()
 }
 
 /// A claim's evaluation with the file it comes from and its figure (a PNG

@@ -33,11 +33,12 @@ impl Form for Wilcoxon {
             "expect",
             "window",
             "relative_to",
+            "min_effect",
         ]
     }
 
     fn rule(&self) -> &'static str {
-        "per group, the paired Wilcoxon signed-rank test of `valley compare`, Holm-adjusted over the claim's groups: supported when every group shows the expected direction with p_holm < 0.05, contradicted when a group shows the opposite direction with p_holm < 0.05"
+        "per group, the paired Wilcoxon signed-rank test of `valley compare`, Holm-adjusted over the claim's groups: supported when every group shows the expected direction with p_holm < 0.05, contradicted when a group shows the opposite direction with p_holm < 0.05; with `min_effect`, a group whose median paired difference is smaller than the margin does neither"
     }
 
     fn header(&self) -> &'static [&'static str] {
@@ -93,6 +94,7 @@ impl Form for Wilcoxon {
                 lower: candidate_lower(&s),
                 check: None,
                 effect: [s.median_diff, s.ci_low, s.ci_high],
+                baseline: s.median_baseline,
                 panel: panel(data, g, points, lost),
             });
         }

@@ -606,3 +606,80 @@ fn malformed_new_forms_exit_2_naming_the_field() {
     );
     claim_refused(&c, "claim[0].metric", l);
 }
+
+/// `min_effect`: lr 0.1 against 0.1001 on the stable quadratic of
+/// [`SWEEP`]. The larger lr ends lower in every pair (a faster contraction,
+/// 1 − lr·λ per step), so "the larger lr ends higher" is contradicted with
+/// the smallest exact p; but the difference is a few 1e-4 of the loss, and
+/// with a 5 % margin the same data neither support nor contradict it. An
+/// absolute margin below the effect changes nothing.
+#[test]
+fn min_effect_turns_a_trivial_difference_inconclusive() {
+    let sweep = SWEEP.replace(
+        "name = \"fast_twin\"\nkind = \"constant\"\nlr = 0.1",
+        "name = \"fast_plus\"\nkind = \"constant\"\nlr = 0.1001",
+    );
+    assert!(sweep.contains("fast_plus"));
+    let claims = r#"
+[[claim]]
+id = "SMALL"
+statement = "lr 0.1001 ends higher than lr 0.1 (false by a trivial amount)"
+metric = "final_loss"
+by = "schedule"
+candidate = "fast_plus"
+baseline = "fast"
+expect = "higher"
+
+[[claim]]
+id = "MARGIN"
+statement = "The same with a 5 % margin"
+metric = "final_loss"
+by = "schedule"
+candidate = "fast_plus"
+baseline = "fast"
+expect = "higher"
+min_effect = "5%"
+
+[[claim]]
+id = "ABSOLUTE"
+statement = "lr 0.1 ends lower than lr 0.001 by at least 1e-9"
+metric = "final_loss"
+by = "schedule"
+candidate = "fast"
+baseline = "slow"
+expect = "lower"
+min_effect = 1e-9
+"#;
+    let (tmp, _) = setup("m.toml", &format!("{sweep}{claims}"));
+    let o = valley(
+        &["claims", "m.toml", "--out", "out", "--quiet", "--no-report"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = fs::read_to_string(tmp.path().join("out/verdicts.csv")).unwrap();
+    let rows = csv_rows(&csv);
+    let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
+    let (small, margin) = (row("SMALL"), row("MARGIN"));
+    assert_eq!(small[3], "contradicted", "{csv}");
+    assert_eq!(margin[3], "inconclusive", "{csv}");
+    // Same data: the effect is below 5 % of the baseline's median loss.
+    assert_eq!(small[5], margin[5]);
+    let effect: f64 = small[5].parse().unwrap();
+    assert!(effect < 0.0, "{csv}");
+    assert_eq!(row("ABSOLUTE")[3], "supported", "{csv}");
+    for (bad, says) in [
+        ("\"five\"", "min_effect"),
+        ("-1.0", "min_effect"),
+        ("\"-5%\"", "min_effect"),
+    ] {
+        let src = format!(
+            "{sweep}{}",
+            claims.replace("min_effect = \"5%\"", &format!("min_effect = {bad}"))
+        );
+        let (tmp, _) = setup("b.toml", &src);
+        let o = valley(&["claims", "b.toml", "--out", "out", "--quiet"], tmp.path());
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+        assert!(!tmp.path().join("out").exists());
+    }
+}
