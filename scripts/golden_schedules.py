@@ -411,6 +411,33 @@ def replay_valley_run():
 
 
 replay_valley_run()
+# optax contrib.reduce_on_plateau (jax x64), called before every update t with
+# t % every == 0, t = 0 included; lr[t] = lr * scale after the call.
+def run_optax_plateau(name, schedule, every=1, **kw):
+    import jax.numpy as jnp
+
+    tx = optax.contrib.reduce_on_plateau(**kw)
+    params = jnp.zeros(1)
+    state = tx.init(params)
+    lrs = []
+    for t in range(len(LOSSES)):
+        if t % every == 0:
+            _, state = tx.update(jnp.zeros(1), state, params, value=LOSSES[t])
+        lrs.append(float(schedule["lr"] * state.scale))
+    CASES.append({"name": name, "source": "optax contrib.reduce_on_plateau",
+                  "schedule": dict(kind="plateau", convention="optax", **schedule), "lr": lrs,
+                  "momentum": None, "losses": LOSSES})
+
+
+run_optax_plateau("optax_plateau_defaults", {"lr": 0.1})
+run_optax_plateau("optax_plateau_atol_cooldown_min_lr",
+                  {"lr": 0.1, "factor": 0.5, "patience": 3, "cooldown": 4, "threshold": 1e-3, "atol": 1e-3,
+                   "min_lr": 0.01},
+                  factor=0.5, patience=3, cooldown=4, rtol=1e-3, atol=1e-3, min_scale=0.01 / 0.1)
+run_optax_plateau("optax_plateau_accumulation_every_2",
+                  {"lr": 0.2, "factor": 0.3, "patience": 2, "threshold": 0.0, "atol": 0.02,
+                   "accumulation_size": 5, "every": 2},
+                  every=2, factor=0.3, patience=2, rtol=0.0, atol=0.02, accumulation_size=5)
 run_plateau("plateau_eps_skips", {"lr": 3e-8, "patience": 1, "factor": 0.5, "eps": 1e-8},
             patience=1, factor=0.5, eps=1e-8)
 

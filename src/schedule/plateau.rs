@@ -18,6 +18,16 @@
 //! bad ← 0. So the first cut comes at the (patience + 1)-th call without
 //! improvement. A NaN metric is never better.
 //!
+//! `convention = "optax"`: optax `contrib.reduce_on_plateau` (`threshold`
+//! is its rtol, with `atol` and `accumulation_size`; `min_lr`/`lr` its
+//! min_scale). Called before every update t with t mod every = 0, t = 0
+//! included (an optax loop passes the loss of the current parameters to
+//! each `update`); the reads are averaged over `accumulation_size` calls,
+//! then: improved when avg < (1 − rtol)·best − atol; otherwise the count
+//! of bad decisions grows, and the scale is cut when it reaches `patience`
+//! (PyTorch: when it exceeds it); in cooldown the count is held at 0 (the
+//! best still updates); no `eps`; mode min only.
+//!
 //! The loss read is the trace's: the full-data loss where minibatch noise
 //! is on (computed every step while a plateau schedule runs, as a
 //! validation loss is every epoch). Its lr depends on the run, so
@@ -61,6 +71,16 @@ pub enum ThresholdMode {
     Abs,
 }
 
+/// Whose rule: PyTorch's `ReduceLROnPlateau` or optax's
+/// `contrib.reduce_on_plateau`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Convention {
+    #[default]
+    Pytorch,
+    Optax,
+}
+
 /// PyTorch `ReduceLROnPlateau`, fed the loss at x_t every `every` steps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,11 +104,20 @@ pub struct Plateau {
     pub eps: f64,
     #[serde(default = "one")]
     pub every: u64,
+    /// `optax`: optax's rule (see the module's header).
+    #[serde(default)]
+    pub convention: Convention,
+    /// optax's `atol`, subtracted together with the relative `threshold`.
+    #[serde(default)]
+    pub atol: f64,
+    /// optax's `accumulation_size`: reads averaged per decision.
+    #[serde(default = "one")]
+    pub accumulation_size: u64,
 }
 
 impl crate::registry::Documented for Plateau {
-    const SUMMARY: &'static str = "ReduceLROnPlateau: before update t (t ≥ 1, t mod every = 0) it reads the loss at x_t (the trace's loss; the full-data loss under minibatch noise); after more than `patience` such reads without improvement by `threshold` the lr becomes max(lr·factor, min_lr) (skipped when the cut is ≤ eps), then `cooldown` reads are ignored. Its lr depends on the run: `valley schedule` refuses it.";
-    const CONVENTION: &'static str = "PyTorch `ReduceLROnPlateau` (every field and default); inside `warmup` it counts from the end of the warm-up, in `sequential` from its milestone.";
+    const SUMMARY: &'static str = "ReduceLROnPlateau: before update t (t ≥ 1, t mod every = 0) it reads the loss at x_t (the trace's loss; the full-data loss under minibatch noise); after more than `patience` such reads without improvement by `threshold` the lr becomes max(lr·factor, min_lr) (skipped when the cut is ≤ eps), then `cooldown` reads are ignored. `convention = \"optax\"`: optax's rule (reads from t = 0, averaged over accumulation_size, improvement by threshold (rtol) and atol together, cut when the bad count reaches patience, min_lr/lr the min_scale, no eps). Its lr depends on the run: `valley schedule` refuses it.";
+    const CONVENTION: &'static str = "PyTorch `ReduceLROnPlateau` (every field and default); optax `contrib.reduce_on_plateau` with `convention = \"optax\"`; inside `warmup` it counts from the end of the warm-up, in `sequential` from its milestone.";
     const EXAMPLE: &'static str = "lr = 0.1";
 }
 
@@ -101,6 +130,10 @@ pub struct PlateauState {
     pub best: f64,
     pub num_bad: u64,
     pub cooldown_counter: u64,
+    /// optax: the scale (lr = lr·scale), and the reads averaged so far.
+    pub scale: f64,
+    pub count: u64,
+    pub avg: f64,
 }
 
 impl Default for PlateauState {
@@ -110,6 +143,9 @@ impl Default for PlateauState {
             best: f64::INFINITY,
             num_bad: 0,
             cooldown_counter: 0,
+            scale: 1.0,
+            count: 0,
+            avg: 0.0,
         }
     }
 }
@@ -125,6 +161,9 @@ impl Plateau {
             },
             num_bad: 0,
             cooldown_counter: 0,
+            scale: 1.0,
+            count: 0,
+            avg: 0.0,
         }
     }
 
@@ -164,10 +203,50 @@ impl Plateau {
     pub fn lr_at(&self, t: u64, loss: Option<f64>, s: &mut PlateauState) -> f64 {
         if t == 0 {
             *s = self.start();
-        } else if t.is_multiple_of(self.every) {
-            self.step(s, loss.unwrap_or(f64::NAN));
+        }
+        let metric = loss.unwrap_or(f64::NAN);
+        match self.convention {
+            Convention::Pytorch if t >= 1 && t.is_multiple_of(self.every) => self.step(s, metric),
+            Convention::Optax if t.is_multiple_of(self.every) => self.optax_update(s, metric),
+            _ => {}
         }
         s.lr
+    }
+
+    /// optax `contrib.reduce_on_plateau`'s `update(value = metric)`: the
+    /// reads are averaged over `accumulation_size` calls; then improved
+    /// when avg < (1 − threshold)·best − atol; the cut (scale·factor,
+    /// floored at min_lr/lr) comes when the count of reads without
+    /// improvement reaches `patience`; in cooldown the count stays 0.
+    fn optax_update(&self, s: &mut PlateauState, metric: f64) {
+        let count = s.count;
+        s.count += 1;
+        s.avg = (count as f64 * s.avg + metric) / s.count as f64;
+        if s.count != self.accumulation_size {
+            return;
+        }
+        let improved = s.avg < (1.0 - self.threshold) * s.best - self.atol;
+        if improved {
+            s.best = s.avg;
+        }
+        let plateau = if improved { 0 } else { s.num_bad + 1 };
+        if s.cooldown_counter > 0 {
+            s.num_bad = 0;
+            s.cooldown_counter -= 1;
+        } else {
+            let cut = plateau == self.patience;
+            s.num_bad = if cut { 0 } else { plateau };
+            let min_scale = if self.lr > 0.0 {
+                self.min_lr / self.lr
+            } else {
+                0.0
+            };
+            s.scale = (if cut { s.scale * self.factor } else { s.scale }).max(min_scale);
+            s.cooldown_counter = if cut { self.cooldown } else { 0 };
+        }
+        s.lr = self.lr * s.scale;
+        s.count = 0;
+        s.avg = 0.0;
     }
 }
 
@@ -186,7 +265,52 @@ impl ScheduleFn for Plateau {
         check::non_negative("threshold", self.threshold)?;
         check::non_negative("min_lr", self.min_lr)?;
         check::non_negative("eps", self.eps)?;
-        check::at_least("every", self.every, 1)
+        check::at_least("every", self.every, 1)?;
+        check::non_negative("atol", self.atol)?;
+        check::at_least("accumulation_size", self.accumulation_size, 1)?;
+        if self.convention == Convention::Pytorch {
+            if self.atol != 0.0 || self.accumulation_size != 1 {
+                return Err(SpecError::new(
+                    if self.atol != 0.0 {
+                        "atol"
+                    } else {
+                        "accumulation_size"
+                    },
+                    "is optax's: give it with convention = \"optax\"",
+                ));
+            }
+            return Ok(());
+        }
+        // optax's constructor checks.
+        if self.factor <= 0.0 {
+            return Err(SpecError::new(
+                "factor",
+                format!(
+                    "must be in (0, 1) with convention = \"optax\", got {}",
+                    self.factor
+                ),
+            ));
+        }
+        if self.mode != Mode::Min || self.threshold_mode != ThresholdMode::Rel {
+            return Err(SpecError::new(
+                if self.mode != Mode::Min {
+                    "mode"
+                } else {
+                    "threshold_mode"
+                },
+                "optax's rule is mode \"min\" with a relative threshold (rtol) and atol",
+            ));
+        }
+        if self.threshold > 1.0 || (self.threshold == 0.0 && self.atol == 0.0) {
+            return Err(SpecError::new(
+                "threshold",
+                format!(
+                    "optax's rtol must be in [0, 1], and rtol or atol > 0, got {} and atol {}",
+                    self.threshold, self.atol
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Without a run: the starting lr.
@@ -299,6 +423,23 @@ mod tests {
         let e = l.validate("std").unwrap_err();
         assert_eq!(e.field, "std.kind");
         assert!(e.message.contains("plateau"), "{}", e.message);
+    }
+
+    #[test]
+    fn optax_cuts_at_patience_and_pytorch_after_it() {
+        // Flat reads, patience 2: optax reads from t = 0 (improves on ∞),
+        // then bad 1, 2 = patience: cut at t = 2; PyTorch at t = 4.
+        let src = "lr = 1.0\npatience = 2\nfactor = 0.5\n";
+        let torch = plateau(src);
+        let optax = plateau(&format!("{src}convention = \"optax\"\n"));
+        let (mut a, mut b) = (PlateauState::default(), PlateauState::default());
+        let lr_t: Vec<f64> = (0..6).map(|t| torch.lr_at(t, Some(1.0), &mut a)).collect();
+        let lr_o: Vec<f64> = (0..6).map(|t| optax.lr_at(t, Some(1.0), &mut b)).collect();
+        assert_eq!(lr_t, [1.0, 1.0, 1.0, 1.0, 0.5, 0.5]);
+        assert_eq!(lr_o, [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]);
+        // optax's own fields are refused under PyTorch's rule.
+        let p: Plateau = toml::from_str("lr = 1.0\natol = 0.1\n").unwrap();
+        assert_eq!(p.validate().unwrap_err().field, "atol");
     }
 
     #[test]

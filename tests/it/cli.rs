@@ -634,7 +634,7 @@ fn schedule_command_reproduces_the_reference_libraries() {
             }
         }
     }
-    assert_eq!(cases.len(), 58);
+    assert_eq!(cases.len(), 61);
 }
 
 /// `valley inspect` agrees with independent computations to 1e-9 relative:
