@@ -32,6 +32,8 @@ pub struct Update<'a> {
     lr0: f64,
     /// The optimizer's own momentum (asked once, not every step).
     own_momentum: Option<f64>,
+    /// Whether the schedule reads the loss (asked once, not every step).
+    reads_loss: bool,
     /// The groups' segments in coordinate order (empty without groups).
     segments: Vec<Segment<'a>>,
     /// For explicit group k, the index of its segment.
@@ -62,6 +64,7 @@ impl<'a> Update<'a> {
             weight_decay_mode: resolved.weight_decay_mode,
             lr0: schedule.lr(0),
             own_momentum: resolved.kind.spec().momentum(),
+            reads_loss: schedule.reads_loss(),
             segments,
             group_segment,
         }
@@ -87,7 +90,7 @@ impl<'a> Update<'a> {
     /// Whether the schedule reads the run's loss (plateau): then the lr of
     /// update t comes from [`Self::at_in_run`], after the loss at x_t.
     pub fn reads_loss(&self) -> bool {
-        self.schedule.reads_loss()
+        self.reads_loss
     }
 
     /// The hyperparameters of update `t`. With `weight_decay_mode =
