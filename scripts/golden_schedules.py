@@ -271,6 +271,176 @@ run_torch("sequential_restarts_child",
                                        L.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2, eta_min=0.001)],
                                    milestones=[25]), 0.1, N)
 
+# ---- warmup-stable-decay (HF get_wsd_schedule: LambdaLR, lambda x lr) -----
+def hf_wsd(name, schedule, steps, **kw):
+    run_torch(name, dict(kind="wsd", **schedule),
+              lambda o: transformers.get_wsd_schedule(o, **kw), schedule["lr"], steps)
+
+
+hf_wsd("hf_wsd_linear_cosine", {"lr": 0.1, "warmup_steps": 20, "decay_steps": 60, "total_steps": 250},
+       N, num_warmup_steps=20, num_decay_steps=60, num_training_steps=250)
+hf_wsd("hf_wsd_cosine_linear_min", {"lr": 0.2, "warmup_steps": 30, "stable_steps": 150, "decay_steps": 80,
+                                    "warmup_type": "cosine", "decay_type": "linear", "min_lr_ratio": 0.1},
+       N, num_warmup_steps=30, num_stable_steps=150, num_decay_steps=80,
+       warmup_type="cosine", decay_type="linear", min_lr_ratio=0.1)
+hf_wsd("hf_wsd_1sqrt_1sqrt", {"lr": 0.05, "warmup_steps": 25, "decay_steps": 100, "total_steps": 250,
+                              "warmup_type": "1-sqrt", "decay_type": "1-sqrt", "min_lr_ratio": 0.05},
+       N, num_warmup_steps=25, num_decay_steps=100, num_training_steps=250,
+       warmup_type="1-sqrt", decay_type="1-sqrt", min_lr_ratio=0.05)
+hf_wsd("hf_wsd_cosine_cycles", {"lr": 0.1, "stable_steps": 100, "decay_steps": 120, "num_cycles": 0.8,
+                                "min_lr_ratio": 0.02},
+       N, num_warmup_steps=0, num_stable_steps=100, num_decay_steps=120, num_cycles=0.8, min_lr_ratio=0.02)
+hf_wsd("hf_wsd_1sqrt_warmup_linear_decay", {"lr": 1.0, "warmup_steps": 7, "decay_steps": 41, "total_steps": 101,
+                                            "warmup_type": "1-sqrt", "decay_type": "linear"},
+       N, num_warmup_steps=7, num_decay_steps=41, num_training_steps=101,
+       warmup_type="1-sqrt", decay_type="linear")
+hf_wsd("hf_wsd_cosine_warmup_1sqrt_decay", {"lr": 0.3, "warmup_steps": 40, "stable_steps": 0, "decay_steps": 200,
+                                            "warmup_type": "cosine", "decay_type": "1-sqrt", "min_lr_ratio": 0.25},
+       N, num_warmup_steps=40, num_stable_steps=0, num_decay_steps=200,
+       warmup_type="cosine", decay_type="1-sqrt", min_lr_ratio=0.25)
+
+
+# The EPFL code's wsd_schedule (epfml/schedules-and-scaling, src/optim/utils.py,
+# not a package): its formula for the decay shapes HF lacks, no warm-up
+# (n_warmup = 0), n_hold = N - int(fract_decay * N), floor final_lr_factor.
+def epfl_wsd(n_iterations, final, fract_decay, decay_type):
+    n_anneal = int(fract_decay * n_iterations)
+    n_hold = n_iterations - n_anneal
+
+    def f(step):
+        if step < n_hold:
+            return 1.0
+        if step >= n_iterations:
+            return final
+        p = (step - n_hold) / n_anneal
+        cos = final + (1 - final) * (1 + math.cos(math.pi * (step - n_hold) / n_anneal)) * 0.5
+        lin = final + (1 - final) * (1 - p)
+        return {"exp": final ** p,
+                "square": final + (1 - final) * (1 - p ** 2),
+                "mirror_cosine": lin * 2 - cos}[decay_type]
+    return f
+
+
+for shape, final in (("exp", 0.01), ("square", 0.0), ("mirror_cosine", 0.1)):
+    g = epfl_wsd(250, final, 0.2, shape)
+    run_fn(f"epfl_wsd_{shape}", "EPFL wsd_schedule formula",
+           {"kind": "wsd", "lr": 0.1, "decay_steps": 50, "total_steps": 250, "decay_type": shape,
+            "min_lr_ratio": final},
+           lambda t, g=g: 0.1 * g(t), N)
+
+
+# Schaipp et al. 2025 (fabian-sp/lr-scheduling, ScheduleBase._construct_cooldown,
+# not a package): the cooldown of D steps reaches its floor at its last step.
+def schaipp_wsd(steps, cooldown_len, final, decay_type):
+    d = int(cooldown_len * steps)
+    last = 1.0
+    if decay_type == "linear":
+        cool = [last - (t + 1) * (last - final) / d for t in range(d)]
+    else:
+        cool = [final + (last - final) * (1.0 - math.sqrt((t + 1) / d)) for t in range(d)]
+    return [1.0] * (steps - d) + cool
+
+
+for shape, final in (("linear", 0.0), ("1-sqrt", 0.1)):
+    sched = schaipp_wsd(300, 0.2, final, "linear" if shape == "linear" else "sqrt")
+    run_fn(f"schaipp_wsd_{shape}", "Schaipp et al. WSDSchedule formula",
+           {"kind": "wsd", "lr": 0.5, "decay_steps": 60, "total_steps": 300, "decay_type": shape,
+            "min_lr_ratio": final, "convention": "schaipp"},
+           lambda t, s=sched: 0.5 * s[t], 300)
+
+
+# ---- ReduceLROnPlateau, driven by a committed loss sequence --------------
+# losses[t] is the loss at x_t; before update t (t >= 1, t % every == 0) the
+# scheduler is stepped with it, and lr[t] is the lr it leaves.
+def plateau_losses(n):
+    import numpy as np
+
+    rng = np.random.default_rng(20261122)
+    t = np.arange(n)
+    # Falls, stalls on plateaus, falls again; noise of 1 %.
+    base = 1.0 / (1.0 + 0.03 * t) + 0.3 * (t < 120) + 0.15 * (t < 220)
+    return [round(float(v), 9) for v in base * (1.0 + 0.01 * rng.standard_normal(n))]
+
+
+LOSSES = plateau_losses(N)
+
+
+def run_plateau(name, schedule, every=1, **kw):
+    opt = optimizer(schedule["lr"])
+    sched = L.ReduceLROnPlateau(opt, **kw)
+    lrs = []
+    for t in range(len(LOSSES)):
+        if t >= 1 and t % every == 0:
+            sched.step(LOSSES[t])
+        lrs.append(float(opt.param_groups[0]["lr"]))
+        opt.zero_grad()
+        opt.step()
+    CASES.append({"name": name, "source": "torch ReduceLROnPlateau",
+                  "schedule": dict(kind="plateau", **schedule), "lr": lrs, "momentum": None,
+                  "losses": LOSSES})
+
+
+run_plateau("plateau_defaults", {"lr": 0.1})
+run_plateau("plateau_patience_cooldown_min_lr",
+            {"lr": 0.1, "factor": 0.5, "patience": 3, "cooldown": 5, "threshold": 1e-2, "min_lr": 0.01},
+            factor=0.5, patience=3, cooldown=5, threshold=1e-2, min_lr=0.01)
+run_plateau("plateau_abs_every_4",
+            {"lr": 0.2, "factor": 0.3, "patience": 2, "threshold": 5e-3, "threshold_mode": "abs", "every": 4},
+            every=4, factor=0.3, patience=2, threshold=5e-3, threshold_mode="abs")
+run_plateau("plateau_max_mode", {"lr": 0.1, "mode": "max", "patience": 4, "factor": 0.5},
+            mode="max", patience=4, factor=0.5)
+# A real valley run (tests/fixtures/schedules/plateau_run.toml): its own losses
+# (plateau_run_losses.csv, from scripts/plateau_run_losses.py) replayed through
+# torch; src/schedule/golden_tests.rs checks that the run gives these lrs.
+def valley_run_losses():
+    import csv
+
+    path = os.path.join(os.path.dirname(OUT), "plateau_run_losses.csv")
+    with open(path) as f:
+        return [float(row["loss"]) for row in csv.DictReader(f)]
+
+
+def replay_valley_run():
+    global LOSSES
+    saved, LOSSES = LOSSES, valley_run_losses()
+    run_plateau("plateau_replay_of_a_valley_run",
+                {"lr": 0.4, "factor": 0.5, "patience": 8, "threshold": 0.01, "cooldown": 3, "min_lr": 0.01,
+                 "every": 2},
+                every=2, factor=0.5, patience=8, threshold=0.01, cooldown=3, min_lr=0.01)
+    LOSSES = saved
+
+
+replay_valley_run()
+# optax contrib.reduce_on_plateau (jax x64), called before every update t with
+# t % every == 0, t = 0 included; lr[t] = lr * scale after the call.
+def run_optax_plateau(name, schedule, every=1, **kw):
+    import jax.numpy as jnp
+
+    tx = optax.contrib.reduce_on_plateau(**kw)
+    params = jnp.zeros(1)
+    state = tx.init(params)
+    lrs = []
+    for t in range(len(LOSSES)):
+        if t % every == 0:
+            _, state = tx.update(jnp.zeros(1), state, params, value=LOSSES[t])
+        lrs.append(float(schedule["lr"] * state.scale))
+    CASES.append({"name": name, "source": "optax contrib.reduce_on_plateau",
+                  "schedule": dict(kind="plateau", convention="optax", **schedule), "lr": lrs,
+                  "momentum": None, "losses": LOSSES})
+
+
+run_optax_plateau("optax_plateau_defaults", {"lr": 0.1})
+run_optax_plateau("optax_plateau_atol_cooldown_min_lr",
+                  {"lr": 0.1, "factor": 0.5, "patience": 3, "cooldown": 4, "threshold": 1e-3, "atol": 1e-3,
+                   "min_lr": 0.01},
+                  factor=0.5, patience=3, cooldown=4, rtol=1e-3, atol=1e-3, min_scale=0.01 / 0.1)
+run_optax_plateau("optax_plateau_accumulation_every_2",
+                  {"lr": 0.2, "factor": 0.3, "patience": 2, "threshold": 0.0, "atol": 0.02,
+                   "accumulation_size": 5, "every": 2},
+                  every=2, factor=0.3, patience=2, rtol=0.0, atol=0.02, accumulation_size=5)
+run_plateau("plateau_eps_skips", {"lr": 3e-8, "patience": 1, "factor": 0.5, "eps": 1e-8},
+            patience=1, factor=0.5, eps=1e-8)
+
 VERSIONS = versions("torch", "jax", "optax", "transformers")
 for case in CASES:
     case["versions"] = VERSIONS

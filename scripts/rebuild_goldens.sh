@@ -27,6 +27,7 @@ scripts=(
     scripts/ab_fixtures.py
     scripts/golden_optimizers.py
     scripts/golden_schedules.py
+    scripts/golden_schedulefree.py
     scripts/golden_clipping.py
     scripts/golden_precision.py
     scripts/golden_compare.py

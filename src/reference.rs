@@ -77,6 +77,7 @@ pub fn render() -> Result<String, String> {
         "[[schedule]]",
         |_| Ok(None),
     )?;
+    out.push_str(crate::schedule::wsd::CONVENTIONS);
     family(
         &mut out,
         "Landscapes",
@@ -109,6 +110,7 @@ pub fn render() -> Result<String, String> {
         "[[optimizer]]",
         |_| Ok(None),
     )?;
+    out.push_str(crate::optimizer::schedulefree::NOTES);
     family(
         &mut out,
         "Noise models",

@@ -29,6 +29,14 @@ pub fn load(file: &std::path::Path, name: Option<&str>) -> Result<(String, Sched
     };
     let schedule: Schedule = rep.parse(&prefix, toml::Value::Table(table))?;
     schedule.validate().map_err(|e| rep.spec(&prefix, e))?;
+    if schedule.reads_loss() {
+        return Err(rep.at(
+            &format!("{prefix}.kind"),
+            "this schedule holds a `plateau`, whose lr depends on the run's losses: \
+             it has no table without a run. Run it with `valley sweep` and read the \
+             trace's `lr` column",
+        ));
+    }
     let label = if label.is_empty() {
         schedule.kind_name().to_string()
     } else {

@@ -553,7 +553,8 @@ fn resolve_groups(
                 let lr_scale = take(rep, &mut g, &gp, "lr_scale")?.unwrap_or(1.0);
                 let schedule: Option<Schedule> = take(rep, &mut g, &gp, "schedule")?;
                 if let Some(s) = &schedule {
-                    s.validate()
+                    s.check_pure("a group's schedule")
+                        .and_then(|()| s.validate())
                         .map_err(|e| rep.spec(&format!("{gp}.schedule"), e))?;
                 }
                 if g.contains_key("kind") {

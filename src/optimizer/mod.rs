@@ -16,10 +16,13 @@ pub mod groups;
 pub mod noise;
 pub mod precision;
 pub mod rmsprop;
+pub mod schedulefree;
 pub mod sgd;
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod schedulefree_golden;
 
 use crate::error::SpecError;
 
@@ -57,6 +60,9 @@ pub struct OptState {
     /// Whether each slot has been written yet (PyTorch creates the momentum
     /// buffer lazily, as a copy of the first gradient it sees).
     pub started: Vec<bool>,
+    /// Running scalars, named by each optimizer (schedule-free: the sum of
+    /// the averaging weights and the largest lr so far).
+    pub scalars: [f64; 2],
 }
 
 impl OptState {
@@ -65,6 +71,7 @@ impl OptState {
             step: 0,
             slots: vec![vec![0.0; dim]; slots],
             started: vec![false; slots],
+            scalars: [0.0; 2],
         }
     }
 }
@@ -90,6 +97,19 @@ pub trait Optimizer: Send + Sync {
     fn decoupled_shrink(&self, _p: &StepParams) -> Option<f64> {
         None
     }
+
+    /// Where the model is evaluated, where that is not the parameters the
+    /// gradient is taken at: schedule-free's x, the point `optimizer.eval()`
+    /// gives, held in `state`; `None` before the first step and for every
+    /// other optimizer.
+    fn eval_point<'a>(&self, _state: &'a OptState) -> Option<&'a [f64]> {
+        None
+    }
+
+    /// Whether [`Optimizer::eval_point`] is ever `Some`.
+    fn has_eval_point(&self) -> bool {
+        false
+    }
 }
 
 crate::kinds! {
@@ -101,6 +121,8 @@ crate::kinds! {
         Adam(adam::AdamSpec) = "adam",
         AdamW(adam::AdamWSpec) = "adamw",
         Rmsprop(rmsprop::RmspropSpec) = "rmsprop",
+        SgdScheduleFree(schedulefree::SgdScheduleFree) = "sgd_schedulefree",
+        AdamWScheduleFree(schedulefree::AdamWScheduleFree) = "adamw_schedulefree",
     }
 }
 

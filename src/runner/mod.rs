@@ -27,7 +27,11 @@
 pub mod gradient;
 pub mod observe;
 #[cfg(test)]
+mod plateau_tests;
+#[cfg(test)]
 mod precision_tests;
+#[cfg(test)]
+mod schedulefree_tests;
 pub mod storage;
 pub mod trace;
 pub mod update;
@@ -41,6 +45,7 @@ use crate::optimizer::noise::NoiseStep;
 use crate::optimizer::precision::Dtype;
 use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
+use crate::schedule::plateau::LossFeed;
 use gradient::{GradStep, GradientTransforms};
 use observe::Observer;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -148,6 +153,11 @@ pub struct RunState {
     /// Coordinates of this update that rounded away in storage (`None` in
     /// f64 or on a skipped step).
     pub underflow: Option<usize>,
+    /// The loss at x_t and the state of a schedule that reads it (plateau).
+    pub loss_feed: LossFeed,
+    /// Where the optimizer evaluates the model at a point of its own
+    /// (schedule-free's x): that point (empty otherwise).
+    pub x_model: Vec<f64>,
 }
 
 impl RunState {
@@ -182,6 +192,40 @@ impl RunState {
             rng_noise: rng_for(seed, &replicate, Stream::Noise),
             grad_step: GradStep::default(),
             underflow: None,
+            loss_feed: LossFeed::default(),
+            x_model: if update.has_eval_point() {
+                vec![0.0; dim]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// For an optimizer that evaluates the model at a point of its own
+    /// (schedule-free's x, as `optimizer.eval()`): the loss there in place
+    /// of `loss` (the loss at the parameters, where the gradient was
+    /// taken); `None` stays `None` (no loss asked for this step).
+    fn model_loss(&mut self, f: &dyn Landscape, update: &Update, loss: Option<f64>) -> Option<f64> {
+        if self.x_model.is_empty() || loss.is_none() {
+            return loss;
+        }
+        if update.eval_point_into(&self.optimizer, &self.group_states, &mut self.x_model) {
+            // `value_and_gradient`, not `value`: the step loop's oracle,
+            // which never allocates (a rotated quadratic's `value` does).
+            Some(f.value_and_gradient(&self.x_model, &mut self.scratch))
+        } else {
+            loss
+        }
+    }
+
+    /// At the end of a run, moves the parameters to the optimizer's
+    /// evaluation point (schedule-free's x), so that the final loss,
+    /// position and curvature are the model's.
+    fn move_to_model(&mut self, update: &Update) {
+        if !self.x_model.is_empty()
+            && update.eval_point_into(&self.optimizer, &self.group_states, &mut self.x_model)
+        {
+            self.x.copy_from_slice(&self.x_model);
         }
     }
 
@@ -248,15 +292,24 @@ pub fn run_one_streamed(
         if observer.failed() {
             break;
         }
-        let hyper = update.at(t);
-        let at = NoiseStep {
+        // A schedule that reads the loss (plateau) sets update t's lr after
+        // the loss at x_t; the oracle does not read the lr.
+        let reads_loss = update.reads_loss();
+        let mut hyper = update.at(t);
+        let mut at = NoiseStep {
             t,
             lr: hyper.params.lr,
             lr0,
         };
         let loss = run.evaluate(f, compute, &mut transforms, at, |batch_loss, g| {
-            observer.wants_loss(t, batch_loss, g)
+            reads_loss || observer.wants_loss(t, batch_loss, g)
         });
+        let loss = run.model_loss(f, &update, loss);
+        if reads_loss {
+            run.loss_feed.loss = loss;
+            hyper = update.at_in_run(t, &mut run.loss_feed);
+            at.lr = hyper.params.lr;
+        }
         if observer.diverged(t, loss, &hyper, &update, &run) {
             break;
         }
@@ -291,6 +344,7 @@ pub fn run_one_streamed(
         std::mem::swap(&mut run.g, &mut run.g_prev);
     }
 
+    run.move_to_model(&update);
     observer.finish(f, &mut run, spec)
 }
 

@@ -13,6 +13,7 @@ use crate::config::plan::WeightDecayMode;
 use crate::config::{Plan, RunSpec};
 use crate::optimizer::groups::Segment;
 use crate::optimizer::{OptState, Optimizer, StepParams};
+use crate::schedule::plateau::LossFeed;
 use crate::schedule::Schedule;
 
 /// What update t uses, and what the trace reports of it.
@@ -31,6 +32,8 @@ pub struct Update<'a> {
     lr0: f64,
     /// The optimizer's own momentum (asked once, not every step).
     own_momentum: Option<f64>,
+    /// Whether the schedule reads the loss (asked once, not every step).
+    reads_loss: bool,
     /// The groups' segments in coordinate order (empty without groups).
     segments: Vec<Segment<'a>>,
     /// For explicit group k, the index of its segment.
@@ -61,6 +64,7 @@ impl<'a> Update<'a> {
             weight_decay_mode: resolved.weight_decay_mode,
             lr0: schedule.lr(0),
             own_momentum: resolved.kind.spec().momentum(),
+            reads_loss: schedule.reads_loss(),
             segments,
             group_segment,
         }
@@ -83,10 +87,28 @@ impl<'a> Update<'a> {
         }
     }
 
+    /// Whether the schedule reads the run's loss (plateau): then the lr of
+    /// update t comes from [`Self::at_in_run`], after the loss at x_t.
+    pub fn reads_loss(&self) -> bool {
+        self.reads_loss
+    }
+
     /// The hyperparameters of update `t`. With `weight_decay_mode =
-    /// "lr_compensated"` the weight decay scales by lr(0)/lr(t).
+    /// "lr_compensated"` the weight decay scales by lr(0)/lr(t). For a
+    /// schedule that reads the loss this is its lr before any loss is read;
+    /// a run uses [`Self::at_in_run`].
     pub fn at(&self, t: u64) -> Hyper {
-        let lr = self.schedule.lr(t);
+        self.with_lr(t, self.schedule.lr(t))
+    }
+
+    /// [`Self::at`] inside a run: `feed.loss` is the loss at x_t, and
+    /// `feed` keeps what a schedule that reads the loss remembers. Called
+    /// for every update in order.
+    pub fn at_in_run(&self, t: u64, feed: &mut LossFeed) -> Hyper {
+        self.with_lr(t, self.schedule.lr_in_run(t, feed))
+    }
+
+    fn with_lr(&self, t: u64, lr: f64) -> Hyper {
         let scheduled = self.schedule.momentum(t);
         Hyper {
             params: StepParams {
@@ -125,6 +147,39 @@ impl<'a> Update<'a> {
         for &i in &self.group_segment {
             out.push(self.segment_params(&self.segments[i], t, hyper).lr);
         }
+    }
+
+    /// Whether the optimizer evaluates the model at a point of its own
+    /// (schedule-free's x) rather than at the parameters.
+    pub fn has_eval_point(&self) -> bool {
+        self.optimizer.has_eval_point()
+    }
+
+    /// Copies the optimizer's evaluation point (schedule-free's x, per
+    /// group segment where there are groups) into `out`; `false` where it
+    /// has none yet (before the first update: x is the parameters then).
+    pub fn eval_point_into(
+        &self,
+        state: &OptState,
+        group_states: &[OptState],
+        out: &mut [f64],
+    ) -> bool {
+        if self.segments.is_empty() {
+            return match self.optimizer.eval_point(state) {
+                Some(x) => {
+                    out.copy_from_slice(x);
+                    true
+                }
+                None => false,
+            };
+        }
+        for (s, st) in self.segments.iter().zip(group_states) {
+            match s.optimizer.unwrap_or(self.optimizer).eval_point(st) {
+                Some(x) => out[s.range()].copy_from_slice(x),
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Fresh optimizer state for `dim` coordinates.

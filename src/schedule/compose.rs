@@ -75,6 +75,19 @@ impl ScheduleFn for Warmup {
     fn sets_momentum(&self) -> bool {
         self.then.sets_momentum()
     }
+
+    fn reads_loss(&self) -> bool {
+        self.then.reads_loss()
+    }
+
+    /// A plateau in `then` starts counting at the end of the warm-up.
+    fn lr_in_run(&self, t: u64, feed: &mut super::plateau::LossFeed) -> f64 {
+        if t < self.warmup_steps {
+            self.then.lr(0) * self.factor(t)
+        } else {
+            self.then.lr_in_run(t - self.warmup_steps, feed)
+        }
+    }
 }
 
 /// PyTorch `SequentialLR`: child i runs from milestone i on, counting its
@@ -146,5 +159,15 @@ impl ScheduleFn for Sequential {
 
     fn sets_momentum(&self) -> bool {
         self.schedules.iter().any(Schedule::sets_momentum)
+    }
+
+    fn reads_loss(&self) -> bool {
+        self.schedules.iter().any(Schedule::reads_loss)
+    }
+
+    /// A plateau stage starts afresh, at its own lr, at its milestone.
+    fn lr_in_run(&self, t: u64, feed: &mut super::plateau::LossFeed) -> f64 {
+        let (s, local) = self.locate(t);
+        s.lr_in_run(local, feed)
     }
 }

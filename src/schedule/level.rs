@@ -43,7 +43,10 @@ impl Level {
     pub fn validate(&self, field: &str) -> Result<(), SpecError> {
         match self {
             Self::Constant(v) => check::non_negative(field, *v),
-            Self::Scheduled(s) => s.validate().map_err(|e| e.within(field)),
+            Self::Scheduled(s) => {
+                s.check_pure("a level").map_err(|e| e.within(field))?;
+                s.validate().map_err(|e| e.within(field))
+            }
             Self::WithLr => Ok(()),
         }
     }

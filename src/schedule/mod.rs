@@ -10,7 +10,8 @@
 //! Families and their references: [`decay`] (constant, step, multistep,
 //! exponential, polynomial, linear, inverse-time, inverse-sqrt), [`cosine`]
 //! (cosine, warm restarts), [`cyclic`] (CyclicLR, OneCycleLR) and
-//! [`compose`] (warm-up, sequential). Golden values from PyTorch, optax and
+//! [`compose`] (warm-up, sequential), [`wsd`] (warmup–stable–decay) and
+//! [`plateau`] (ReduceLROnPlateau, the one kind that reads the run's loss). Golden values from PyTorch, optax and
 //! HF transformers: `scripts/golden_schedules.py` →
 //! `tests/fixtures/schedules/golden.json`, checked to 1e-12 relative.
 //!
@@ -47,6 +48,8 @@ pub mod cosine;
 pub mod cyclic;
 pub mod decay;
 pub mod level;
+pub mod plateau;
+pub mod wsd;
 
 #[cfg(test)]
 mod golden_tests;
@@ -76,6 +79,20 @@ pub trait ScheduleFn {
     fn sets_momentum(&self) -> bool {
         false
     }
+
+    /// Whether the lr depends on the run's losses (plateau, or a
+    /// composition holding one): then [`ScheduleFn::lr`] is only the lr
+    /// before any loss is read, and a run asks [`ScheduleFn::lr_in_run`].
+    fn reads_loss(&self) -> bool {
+        false
+    }
+
+    /// The lr of update `t` inside a run, `feed` holding the loss at x_t
+    /// and the state the run keeps for the schedule. Called for every step
+    /// in order. Pure schedules ignore `feed`.
+    fn lr_in_run(&self, t: u64, _feed: &mut plateau::LossFeed) -> f64 {
+        self.lr(t)
+    }
 }
 
 crate::kinds! {
@@ -95,6 +112,8 @@ crate::kinds! {
         Onecycle(cyclic::OneCycle) = "onecycle",
         Warmup(compose::Warmup) = "warmup",
         Sequential(compose::Sequential) = "sequential",
+        Wsd(wsd::Wsd) = "wsd",
+        Plateau(plateau::Plateau) = "plateau",
     }
     static dispatch {
         /// The learning rate of update `t`.
@@ -111,6 +130,29 @@ impl Schedule {
 
     pub fn sets_momentum(&self) -> bool {
         self.spec().sets_momentum()
+    }
+
+    pub fn reads_loss(&self) -> bool {
+        self.spec().reads_loss()
+    }
+
+    pub fn lr_in_run(&self, t: u64, feed: &mut plateau::LossFeed) -> f64 {
+        self.spec().lr_in_run(t, feed)
+    }
+
+    /// Refuses a schedule that reads the loss where no loss is at hand
+    /// (a group's own schedule, a noise level); `what` says where it is.
+    pub fn check_pure(&self, what: &str) -> Result<(), SpecError> {
+        if self.reads_loss() {
+            return Err(SpecError::new(
+                "kind",
+                format!(
+                    "a schedule that reads the run's loss (plateau) cannot be {what}; \
+                     only the run's own [[schedule]] (or a warmup or sequential there) can hold it"
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

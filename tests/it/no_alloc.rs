@@ -3,7 +3,9 @@
 //! (everything a run needs is allocated before its first step), for every
 //! landscape, optimizer, noise model (every one on every landscape that
 //! takes it), composed schedule, low precision and parameter groups, with
-//! every step traced, positions and their nearest minimum included.
+//! every step traced, positions and their nearest minimum included; the
+//! schedules that read the loss (plateau, alone, after a warm-up and as a
+//! stage) and the schedule-free optimizers among them.
 //! Sharpness rows (`hessian_every`) are left out: the dense eigen-solver and
 //! Lanczos allocate their own workspace.
 //!
@@ -135,6 +137,8 @@ const OPTIMIZERS: &[&str] = &[
     "kind = \"rmsprop\"\nmomentum = 0.5\ncentered = true",
     "kind = \"sgd\"\nmomentum = 0.9\nparam_dtype = \"bf16\"\nstochastic_rounding = true\ncompute_dtype = \"f16\"\ngrad_dtype = \"f16\"\nloss_scale = { growth_interval = 5 }\ngroups = [{ coords = [0, 1], lr_scale = 0.5, momentum = 0.5 }]",
     "kind = \"adam\"\nparam_dtype = \"f32\"\ngroups = { blocks = 2, lr_decay = 2.6 }\nclip_grad_norm = 1.0",
+    "kind = \"sgd_schedulefree\"\nwarmup_steps = 5\nr = 1.0\nweight_decay = 0.01\nnoise = { kind = \"gaussian\", std = 0.01 }",
+    "kind = \"adamw_schedulefree\"\nweight_decay = 0.01\ngroups = { blocks = 2, lr_decay = 2.6 }",
 ];
 
 const SCHEDULES: &[&str] = &[
@@ -142,6 +146,10 @@ const SCHEDULES: &[&str] = &[
     "kind = \"warmup\"\nwarmup_steps = 10\nthen = { kind = \"cosine\", lr = 0.0001, total_steps = 100 }",
     "kind = \"sequential\"\nmilestones = [50]\nschedules = [{ kind = \"constant\", lr = 0.0001 }, { kind = \"cosine_restarts\", lr = 0.0001, T_0 = 20, T_mult = 2 }]",
     "kind = \"cyclic\"\nbase_lr = 0.00001\nmax_lr = 0.0001\nstep_size_up = 20",
+    "kind = \"wsd\"\nlr = 0.0001\nwarmup_steps = 10\ndecay_steps = 40\ntotal_steps = 150\ndecay_type = \"1-sqrt\"",
+    "kind = \"plateau\"\nlr = 0.0001\npatience = 2\nfactor = 0.5\ncooldown = 3",
+    "kind = \"warmup\"\nwarmup_steps = 10\nthen = { kind = \"plateau\", lr = 0.0001, patience = 1 }",
+    "kind = \"sequential\"\nmilestones = [30]\nschedules = [{ kind = \"wsd\", lr = 0.0001, decay_steps = 10, stable_steps = 10 }, { kind = \"plateau\", lr = 0.0001, patience = 0, every = 3 }]",
 ];
 
 /// The counter sees an allocation of this thread, and a loop that
@@ -243,10 +251,11 @@ fn data_landscapes_and_minibatch_noise_do_not_allocate() {
     ];
     let mut checked = 0;
     for landscape in landscapes().iter().filter(|l| has_samples(l)) {
-        for noise in noises {
+        for (i, noise) in noises.iter().enumerate() {
+            // The plateau schedule reads the full-data loss every step.
+            let schedule = if i == 1 { SCHEDULES[5] } else { SCHEDULES[1] };
             let body = format!(
-                "[[landscape]]\n{landscape}\n[[optimizer]]\nkind = \"sgd\"\nmomentum = 0.9\nnoise = {noise}\n[[schedule]]\n{}\n",
-                SCHEDULES[1]
+                "[[landscape]]\n{landscape}\n[[optimizer]]\nkind = \"sgd\"\nmomentum = 0.9\nnoise = {noise}\n[[schedule]]\n{schedule}\n"
             );
             assert_eq!(
                 step_loop_allocations(&body, 100),
