@@ -20,7 +20,7 @@ fn a_run_gives_the_lrs_torch_gives_for_its_own_losses() {
     let path = std::path::PathBuf::from(format!("{DIR}/plateau_run.toml"));
     let plan = Plan::from_source(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
     let prepared = Prepared::new(&plan);
-    let r = run_one(&plan, &prepared, &plan.runs[0]);
+    let r = run_one(&plan, &prepared, &plan.run(0));
     let golden: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{DIR}/golden.json")).unwrap())
             .unwrap();

@@ -74,7 +74,7 @@ fn a_run_reports_the_loss_at_x() {
         let plan = Plan::from_source(std::path::Path::new("sf.toml"), &src)
             .unwrap_or_else(|e| panic!("{}: {e}\n{src}", c.name));
         let prepared = Prepared::new(&plan);
-        let r = run_one(&plan, &prepared, &plan.runs[0]);
+        let r = run_one(&plan, &prepared, &plan.run(0));
         assert!(!r.row.diverged, "{}", c.name);
         for (t, &lr) in r.trace.lr.iter().enumerate() {
             assert!(close(lr, c.lr[t]), "{} lr({t})", c.name);
