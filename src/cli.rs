@@ -49,8 +49,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
     /// Sweep files with `[[claim]]` tables (default:
-    /// experiments/claims/*.toml).
+    /// experiments/claims/*.toml, and with --all experiments/claims/slow/*.toml).
     pub files: Vec<PathBuf>,
+    /// With no FILES: also the slow studies of experiments/claims/slow/
+    /// (the Edge of Stability sweep, about a minute on 2 cores).
+    #[arg(long)]
+    pub all: bool,
     /// Output folder: one results folder per file, and the verdicts.
     #[arg(long, default_value = "results/claims")]
     pub out: PathBuf,

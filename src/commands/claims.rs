@@ -15,15 +15,25 @@ use crate::results::Existing;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// The default claim files: `experiments/claims/*.toml`, sorted.
-fn default_files() -> Result<Vec<PathBuf>> {
-    let dir = Path::new("experiments/claims");
+/// The default claim files: `experiments/claims/*.toml`, sorted; with
+/// `all`, then `experiments/claims/slow/*.toml` (studies that take minutes,
+/// opt-in so that the suite stays quick).
+fn default_files(all: bool) -> Result<Vec<PathBuf>> {
+    let mut files = toml_files(Path::new("experiments/claims"))?;
+    if all {
+        files.extend(toml_files(Path::new("experiments/claims/slow"))?);
+    }
+    Ok(files)
+}
+
+/// The `.toml` files of `dir`, sorted.
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ValleyError::invalid(dir, None, "", format!("cannot list the claim files: {e}"))
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
     Ok(files)
@@ -88,7 +98,7 @@ pub fn print_claims(dir: &Path, plan: &Plan) -> Result<()> {
 
 pub fn run(args: ClaimsArgs) -> Result<()> {
     let files = if args.files.is_empty() {
-        default_files()?
+        default_files(args.all)?
     } else {
         args.files.clone()
     };

@@ -479,7 +479,27 @@ impl Plan {
             st.diverge_factor,
             st.seed
         );
-        let list = |v: Vec<&str>| v.join(", ");
+        // A table with axes has one variant per point of them, all with its
+        // label: `sgd ×2`, not `sgd, sgd`.
+        let list = |v: Vec<&str>| {
+            let mut out: Vec<(&str, usize)> = Vec::new();
+            for l in v {
+                match out.iter_mut().find(|(x, _)| *x == l) {
+                    Some((_, n)) => *n += 1,
+                    None => out.push((l, 1)),
+                }
+            }
+            out.iter()
+                .map(|(l, n)| {
+                    if *n > 1 {
+                        format!("{l} ×{n}")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let _ = writeln!(
             s,
             "  landscapes ({}): {}",

@@ -460,6 +460,14 @@ lr = { sweep = [0.1, 0.01, 0.001] }
         )
         .unwrap();
         assert_eq!(plan.run_count(), 2 * 2 * 3 * 3);
+        // The dry run names a table's variants once, with their count.
+        let text = plan.describe();
+        assert!(text.contains("optimizers (2): sgd ×2\n"), "{text}");
+        assert!(text.contains("schedules (3): constant ×3\n"), "{text}");
+        assert!(
+            text.contains("landscapes (2): quadratic, rastrigin\n"),
+            "{text}"
+        );
         let mut seen = std::collections::HashSet::new();
         for i in 0..plan.run_count() {
             let r = plan.run(i);
