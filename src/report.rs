@@ -423,7 +423,7 @@ pub fn claim_figure_stem(id: &str) -> String {
 /// Writes each claim's figure to `DIR/figures/claim_<id>.png` and `.svg`.
 pub fn write_claim_figures(dir: &Path, evals: &[Evaluation]) -> Result<()> {
     let out = dir.join(crate::plot::FIGURES_DIR);
-    std::fs::create_dir_all(&out)?;
+    std::fs::create_dir_all(&out).map_err(|e| crate::results::io_at(&out, e))?;
     for e in evals {
         for ext in ["png", "svg"] {
             let path = out.join(format!("{}.{ext}", claim_figure_stem(&e.claim.id)));

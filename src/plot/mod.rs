@@ -64,7 +64,7 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let (plan, _) = crate::results::recorded_plan(dir)?;
     let out = dir.join(FIGURES_DIR);
-    std::fs::create_dir_all(&out)?;
+    std::fs::create_dir_all(&out).map_err(|e| crate::results::io_at(&out, e))?;
     let mut written = Vec::new();
     save_both(&out, "lr", &figures::lr(&res), &mut written)?;
     save_both(

@@ -41,10 +41,38 @@ pub fn color(i: usize) -> RGBColor {
 #[derive(Debug)]
 pub struct DrawError(pub String);
 
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+impl<E: std::error::Error + Send + Sync + 'static> From<DrawingAreaErrorKind<E>> for DrawError {
+    /// The innermost cause, as text: plotters prints its back-end errors in
+    /// Rust's debug form (`ImageError(IoError(Os { code: 21, … }))`).
     fn from(e: DrawingAreaErrorKind<E>) -> Self {
-        DrawError(e.to_string())
+        let root = |first: &(dyn std::error::Error + 'static)| {
+            let mut cause = first;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            readable(&cause.to_string())
+        };
+        DrawError(match &e {
+            DrawingAreaErrorKind::BackendError(
+                plotters_backend::DrawingErrorKind::DrawingError(inner),
+            ) => root(inner),
+            DrawingAreaErrorKind::BackendError(plotters_backend::DrawingErrorKind::FontError(
+                inner,
+            )) => {
+                format!("font: {}", root(inner.as_ref()))
+            }
+            other => other.to_string(),
+        })
     }
+}
+
+/// The message of an I/O error that the bitmap back-end prints in Rust's
+/// debug form (`ImageError(IoError(Os { …, message: "Is a directory" }))`),
+/// else `text` itself.
+fn readable(text: &str) -> String {
+    text.split_once("message: \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| text.to_string(), |(message, _)| message.to_string())
 }
 
 type DrawResult = Result<(), DrawError>;
@@ -607,4 +635,15 @@ where
         draw_legend(&mut chart, p.legend)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod readable_tests {
+    #[test]
+    fn debug_form_io_errors_read_as_their_message() {
+        let debug =
+            "ImageError(IoError(Os { code: 21, kind: IsADirectory, message: \"Is a directory\" }))";
+        assert_eq!(super::readable(debug), "Is a directory");
+        assert_eq!(super::readable("font not found"), "font not found");
+    }
 }

@@ -789,3 +789,28 @@ fn every_written_column_is_documented() {
         }
     }
 }
+
+/// Drawing into a place that cannot be written: the message names the path
+/// and says what the operating system said, never Rust's debug form.
+#[test]
+fn plot_errors_name_the_path_in_plain_words() {
+    let (tmp, _) = setup("tiny.toml", TINY);
+    let o = valley(&["sweep", "tiny.toml", "--out", "r", "-q"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let figures = tmp.path().join("r/figures");
+    fs::write(&figures, "not a folder").unwrap();
+    let o = valley(&["plot", "r"], tmp.path());
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("r/figures:") && err.contains("File exists"),
+        "{err}"
+    );
+    fs::remove_file(&figures).unwrap();
+    fs::create_dir_all(figures.join("loss.png")).unwrap();
+    let o = valley(&["plot", "r"], tmp.path());
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("figures/loss.png: Is a directory"), "{err}");
+    assert!(!err.contains("Os {") && !err.contains("IoError("), "{err}");
+}
