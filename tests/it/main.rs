@@ -13,6 +13,7 @@ mod data_landscapes;
 mod data_sweeps;
 mod faults;
 mod fuzz;
+mod fuzz_inputs;
 mod guards;
 mod hostile;
 mod no_alloc;
