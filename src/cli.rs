@@ -77,7 +77,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Start over in a results folder valley made: removes only what valley
     /// wrote there (a folder valley did not make is refused).
@@ -87,7 +87,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub resume: bool,
     /// Run a deterministic 1/N of the plan: K/N, 1 <= K <= N.
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
     pub shard: Option<String>,
     /// Print the resolved plan and exit without running or writing.
     #[arg(long)]
@@ -102,16 +102,16 @@ pub struct SweepArgs {
     #[arg(long, short)]
     pub quiet: bool,
     /// Refuse a plan of more runs than this.
-    #[arg(long, value_name = "N", default_value_t = crate::config::count::DEFAULT_MAX_RUNS)]
+    #[arg(long, value_name = "N", default_value_t = crate::config::count::DEFAULT_MAX_RUNS, allow_negative_numbers = true)]
     pub max_runs: u64,
     /// Refuse a sweep whose estimated memory peak is above this size
     /// (512M, 12G, 1.5GiB; default: half of the machine's memory).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub max_memory: Option<String>,
     /// Refuse a sweep whose estimated output (twice trace.parquet and
     /// runs.parquet while parts are consolidated) is above this size
     /// (default: the free space of the output folder's file system).
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub max_output: Option<String>,
 }
 

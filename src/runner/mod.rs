@@ -376,16 +376,6 @@ impl RunSource for [RunSpec] {
     }
 }
 
-impl RunSource for Vec<RunSpec> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn spec(&self, _: &Plan, k: usize) -> RunSpec {
-        self[k].clone()
-    }
-}
-
 /// A worker hands its finished runs over when it holds this many, or
 /// [`BATCH_TRACE_ROWS`] trace rows in memory...
 pub const BATCH_RUNS: usize = 256;
