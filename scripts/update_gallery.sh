@@ -26,6 +26,11 @@ cp "$out/edge_of_stability/figures/edge_of_stability.png" docs/figures/
 cargo run --release --quiet -- sweep experiments/protein/fib13_2d.toml --out "$out/protein_fib13_2d" --quiet
 cargo run --release --quiet -- plot "$out/protein_fib13_2d"
 cp "$out/protein_fib13_2d/figures/fold_fib13_2d.png" docs/figures/
+# The 2-D test functions (issue 26): contours with Adam's trajectories.
+cargo run --release --quiet -- sweep experiments/gallery/test_functions.toml --out "$out/test_functions" --quiet
+cargo run --release --quiet -- plot "$out/test_functions"
+mkdir -p docs/figures/test_functions
+cp "$out"/test_functions/figures/contour_*.png docs/figures/test_functions/
 # docs/figures/protein_budget.png comes from a Python script (matplotlib):
 # python3 benches/peers/protein_budget.py, see its header.
 rm -rf "$out"

@@ -25,6 +25,7 @@ use crate::optimizer::groups::{Group, Groups};
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::precision::Precision;
 use crate::optimizer::OptimizerKind;
+use crate::rng::{rng_for, Stream};
 use crate::schedule::Schedule;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -416,7 +417,35 @@ impl Plan {
                 format!("two runs of the plan are identical ({dup}): remove the duplicate table or axis value"),
             ));
         }
+        plan.check_starts(&rep)?;
         Ok(plan)
+    }
+
+    /// Seeds whose starts [`Plan::check_starts`] checks, per landscape.
+    pub const STARTS_CHECKED: usize = 1000;
+
+    /// Refuses a plan whose landscape is not finite (value or gradient) at
+    /// the start of one of its first [`Self::STARTS_CHECKED`] seeds: an
+    /// expression outside its domain would otherwise "diverge" at step 0.
+    fn check_starts(&self, rep: &Reporter) -> Result<()> {
+        for (li, l) in self.landscapes.iter().enumerate() {
+            let spec = l.kind.spec();
+            let Some(check) = spec.start_check() else {
+                continue;
+            };
+            let mut x = vec![0.0; spec.dim()];
+            for s in self.seeds.iter().take(Self::STARTS_CHECKED) {
+                let mut rng = rng_for(self.settings.seed, &self.replicate_key(li, s), Stream::Init);
+                l.init.start(s, &mut rng, &mut x);
+                if let Err(why) = check(&x) {
+                    return Err(rep.at(
+                        &format!("{}.init", l.table),
+                        format!("the run of seed {s} starts at x = {x:?}, where f is not finite: {why}; choose an init inside f's domain"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Key of landscape `li`'s random structure (see [`landscape_key`]).

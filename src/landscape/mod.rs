@@ -11,6 +11,8 @@
 
 pub mod descent;
 pub mod dual;
+pub mod expression;
+pub mod functions;
 pub mod muller_brown;
 // Data-defined landscapes (issue 15).
 pub mod data;
@@ -548,6 +550,16 @@ pub trait LandscapeSpec {
     fn samples(&self) -> Option<usize> {
         None
     }
+
+    /// Checked before a sweep writes anything, at the start of each of its
+    /// first runs: why the landscape cannot start at a point (its value or
+    /// gradient is not finite there), as a sentence. `None` (the default)
+    /// where every start is fine (a built-in kind is finite wherever it is
+    /// defined), so the plan does not draw the starts.
+    #[allow(clippy::type_complexity)]
+    fn start_check(&self) -> Option<Box<dyn Fn(&[f64]) -> Result<(), String> + '_>> {
+        None
+    }
 }
 
 crate::kinds! {
@@ -564,6 +576,17 @@ crate::kinds! {
         MatrixFactorization(matrix_factorization::MatrixFactorizationSpec) = "matrix_factorization",
         Mlp(mlp::MlpSpec) = "mlp",
         Transfer(transfer::TransferSpec) = "transfer",
+        Expression(expression::ExpressionSpec) = "expression",
+        Rosenbrock(functions::rosenbrock::RosenbrockSpec) = "rosenbrock",
+        Himmelblau(functions::himmelblau::HimmelblauSpec) = "himmelblau",
+        Beale(functions::beale::BealeSpec) = "beale",
+        Booth(functions::booth::BoothSpec) = "booth",
+        Ackley(functions::ackley::AckleySpec) = "ackley",
+        StyblinskiTang(functions::styblinski_tang::StyblinskiTangSpec) = "styblinski_tang",
+        SixHumpCamel(functions::six_hump_camel::SixHumpCamelSpec) = "six_hump_camel",
+        GoldsteinPrice(functions::goldstein_price::GoldsteinPriceSpec) = "goldstein_price",
+        Levy(functions::levy::LevySpec) = "levy",
+        Griewank(functions::griewank::GriewankSpec) = "griewank",
     }
 }
 

@@ -3,7 +3,8 @@
 //! The landscape is rebuilt from the plan recorded in `sweep.json`, with the
 //! generator the sweep used for its random structure, and evaluated on a
 //! regular grid over its `view_box()`. The colour is sqrt((f - f_min) /
-//! (f_max - f_min)) on the grid (the square root spreads the low values);
+//! (f_max - f_min)) on the grid (the square root spreads the low values), or
+//! a logarithm of it where the range dwarfs the typical height ([`shade`]);
 //! iso-lines are drawn at ten equally spaced levels of that quantity by
 //! marching squares with linear interpolation along cell edges (Lorensen &
 //! Cline 1987, in two dimensions). The first few seeds of each schedule are
@@ -194,6 +195,36 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
     out
 }
 
+/// Above this ratio of the grid's range to its median height over the
+/// minimum, the shading is logarithmic (Goldstein–Price spans 10⁶ on its
+/// box, with all its structure in the lowest 10⁻³ of it).
+pub const LOG_SHADING_RATIO: f64 = 100.0;
+
+/// Each node's shade in [0, 1]: sqrt((v − min)/(max − min)), or, where the
+/// range exceeds [`LOG_SHADING_RATIO`] times the median height m over the
+/// minimum, log(1 + (v − min)/δ)/log(1 + (max − min)/δ) with δ = m/10.
+fn shade(z: &[f64], zmin: f64, zmax: f64) -> Vec<f64> {
+    let span = (zmax - zmin).max(1e-300);
+    let mut heights: Vec<f64> = z
+        .iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v - zmin)
+        .collect();
+    heights.sort_by(f64::total_cmp);
+    let median = heights.get(heights.len() / 2).copied().unwrap_or(0.0);
+    if median > 0.0 && span > LOG_SHADING_RATIO * median {
+        let delta = median / 10.0;
+        let top = (span / delta).ln_1p();
+        z.iter()
+            .map(|v| (((v - zmin) / delta).max(0.0).ln_1p() / top).min(1.0))
+            .collect()
+    } else {
+        z.iter()
+            .map(|v| ((v - zmin) / span).max(0.0).sqrt())
+            .collect()
+    }
+}
+
 /// The landscape's background on the view box: the grid's levels (a
 /// square root of the normalised value, so that low regions show detail)
 /// and the iso-lines between them.
@@ -205,11 +236,7 @@ fn background(f: &dyn Landscape, bx: [[f64; 2]; 2]) -> (Vec<f64>, Vec<(f64, f64)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-    let span = (zmax - zmin).max(1e-300);
-    let level: Vec<f64> = z
-        .iter()
-        .map(|v| ((v - zmin) / span).max(0.0).sqrt())
-        .collect();
+    let level = shade(&z, zmin, zmax);
     let (dx, dy) = (
         (bx[0][1] - bx[0][0]) / GRID as f64,
         (bx[1][1] - bx[1][0]) / GRID as f64,

@@ -1,6 +1,7 @@
 //! Fuzzing the other inputs of a sweep (issue 23): the data file of a data
-//! landscape, mutated byte by byte and cell by cell, and the command line's
-//! flags with hostile values. The invariant is the one of `fuzz.rs`: exit 0
+//! landscape, mutated byte by byte and cell by cell, the command line's
+//! flags with hostile values, and the formulas of expression landscapes
+//! (issue 26). The invariant is the one of `fuzz.rs`: exit 0
 //! or exit 2 with a message naming the file (or the flag), no panic, no
 //! hang, and nothing written by a refused run. Fixed seeds, a few dozen
 //! cases each (CI); `VALLEY_FUZZ_CASES` runs more.
@@ -133,13 +134,18 @@ fn apply(csv: &[u8], m: &Mutation) -> Vec<u8> {
 /// or 2 with a message that names one of `named` (the file or the flag at
 /// fault), without a panic; a refusal writes nothing.
 fn check(data: &[u8], args: &[&str], named: &[&str]) -> Result<(), String> {
+    check_sweep(SWEEP, data, args, named)
+}
+
+/// [`check`] with the sweep file `sweep`.
+fn check_sweep(sweep: &str, data: &[u8], args: &[&str], named: &[&str]) -> Result<(), String> {
     let tmp = tempfile::tempdir().unwrap();
-    fs::write(tmp.path().join("sweep.toml"), SWEEP).unwrap();
+    fs::write(tmp.path().join("sweep.toml"), sweep).unwrap();
     fs::write(tmp.path().join("data.csv"), data).unwrap();
     let (code, err) = run(tmp.path(), args);
     let fail = |what: String| {
         Err(format!(
-            "{what}\n--- args {args:?}\n--- data.csv ---\n{}\n--- stderr ---\n{err}",
+            "{what}\n--- args {args:?}\n--- sweep.toml ---\n{sweep}\n--- data.csv ---\n{}\n--- stderr ---\n{err}",
             String::from_utf8_lossy(data)
         ))
     };
@@ -234,6 +240,92 @@ fn hostile_flags_never_crash() {
         }
         let named: Vec<&str> = picks.iter().map(|(f, _)| flags[*f]).collect();
         check(&csv, &args, &named).map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Formulas the expression fuzz starts from (issue 26).
+const FORMULAS: [&str; 4] = [
+    "sum(i, 0, d-1, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)",
+    "exp(-x0^2/2) * log(1 + x1^2) + tanh(x0*x1) - sqrt(1 + abs(x0))",
+    "max(x0, x1)^2 + min(cos(x0), 0.5) + a*x0*x1",
+    "prod(i, 0, d, 1 + x[i]^2/10) - 2^x0 / (1 + x1^2)",
+];
+
+/// Pieces an edit inserts: tokens of the language, and hostile ones.
+const PIECES: [&str; 24] = [
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "^",
+    "**",
+    "-",
+    "/0",
+    "x9",
+    "x[",
+    "i",
+    "sum(",
+    "log(",
+    "sqrt(-1)",
+    "1e999",
+    "1e-320",
+    "max(",
+    "d",
+    "a",
+    "\\",
+    "\"",
+    "💥",
+    "sum(i, 0, 100000000000, x0)",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize),
+    Insert(usize, usize),
+    Replace(usize, usize),
+}
+
+/// One expression case: the sweep (dry run and real) exits 0, or 2 naming
+/// sweep.toml (the field and column are in the message), nothing written.
+#[test]
+fn mutated_expressions_never_crash() {
+    let edit = prop_oneof![
+        any::<usize>().prop_map(Edit::Delete),
+        (any::<usize>(), 0..PIECES.len()).prop_map(|(a, b)| Edit::Insert(a, b)),
+        (any::<usize>(), 0..PIECES.len()).prop_map(|(a, b)| Edit::Replace(a, b)),
+    ];
+    let strategy = (0..FORMULAS.len(), prop::collection::vec(edit, 1..4));
+    let result = runner(20261209).run(&strategy, |(k, edits)| {
+        let mut f: Vec<char> = FORMULAS[*k].chars().collect();
+        for e in edits {
+            match *e {
+                Edit::Delete(at) if !f.is_empty() => {
+                    f.remove(at % f.len());
+                }
+                Edit::Insert(at, p) => {
+                    let at = at % (f.len() + 1);
+                    f.splice(at..at, PIECES[p].chars());
+                }
+                Edit::Replace(at, p) if !f.is_empty() => {
+                    let at = at % f.len();
+                    f.splice(at..at + 1, PIECES[p].chars());
+                }
+                _ => {}
+            }
+        }
+        let f: String = f.into_iter().collect();
+        let sweep = format!(
+            "name = \"e\"\nsteps = 20\nseeds = 2\nhessian = false\n[[landscape]]\nkind = \"expression\"\ndim = 2\nparams = {{ a = 0.5 }}\nf = \"{f}\"\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.001\n"
+        );
+        let named = ["sweep.toml"];
+        check_sweep(&sweep, b"", &["sweep", "sweep.toml", "--dry-run"], &named)
+            .map_err(TestCaseError::fail)?;
+        check_sweep(&sweep, b"", &["sweep", "sweep.toml", "--out", "r", "-q"], &named)
+            .map_err(TestCaseError::fail)
     });
     if let Err(e) = result {
         panic!("{e}");

@@ -91,6 +91,7 @@ const TABLES: &[(&str, &str)] = &[
     ("logistic", "data = { n = 50, d = 4 }"),
     ("mlp", "width = 3\ndata = { n = 50, d = 3 }"),
     ("matrix_factorization", "rows = 4\ncols = 3"),
+    ("expression", "dim = 3\nf = \"sum(i, 0, d, a*x[i]^2 + abs(x[i]) * tanh(x[i])) + max(x0, x1) - log(2 + cos(x2))\"\nparams = { a = 0.5 }"),
 ];
 
 /// One table or more per registered landscape kind: those of [`TABLES`],
