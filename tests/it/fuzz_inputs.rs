@@ -300,9 +300,9 @@ fn mutated_expressions_never_crash() {
     ];
     let strategy = (0..FORMULAS.len(), prop::collection::vec(edit, 1..4));
     let result = runner(20261209).run(&strategy, |(k, edits)| {
-        let mut f: Vec<char> = FORMULAS[*k].chars().collect();
+        let mut f: Vec<char> = FORMULAS[k].chars().collect();
         for e in edits {
-            match *e {
+            match e {
                 Edit::Delete(at) if !f.is_empty() => {
                     f.remove(at % f.len());
                 }
