@@ -85,6 +85,13 @@ pub enum Style {
     Dashed {
         width: u32,
     },
+    /// A line that lies on an earlier one ([`Figure::prepared`] gives it
+    /// this style): dashed, its dash length set by `k` (the k-th line on the
+    /// same points), so each line shows through the other's gaps.
+    Coincident {
+        width: u32,
+        k: u32,
+    },
     /// A filled band between `points` (upper) and `lower`.
     Band,
     /// Filled circles of this radius.
@@ -242,7 +249,9 @@ impl Panel {
         let (lo, hi) =
             finite_range(self.values(y), log).unwrap_or(if log { (0.1, 10.0) } else { (0.0, 1.0) });
         if log {
-            let (l, h) = (lo.log10(), hi.log10());
+            // A log axis shows its labels at powers of ten: one that holds
+            // none (values within a decade) reaches down to the one below.
+            let (l, h) = (lo.log10().min(hi.log10().floor()), hi.log10());
             let pad = ((h - l) * 0.04).max(0.05);
             (10f64.powf(l - pad), 10f64.powf(h + pad))
         } else if hi > lo {
@@ -327,10 +336,118 @@ impl Figure {
         let (top, body) = root.split_vertically(48);
         top.titled(&self.title, (FONT, 30).into_font().style(FontStyle::Bold))?;
         let areas = body.split_evenly((self.rows, self.cols));
-        for (area, panel) in areas.iter().zip(&self.panels) {
+        for (area, panel) in areas.iter().zip(&self.prepared()) {
             draw_panel(area, panel)?;
         }
         Ok(())
+    }
+
+    /// The panels as drawn, so that no figure hides data:
+    /// - panels with the same axis label share its scale (log where one of
+    ///   them chose log and every value of the group is positive, else
+    ///   linear), so neighbours do not mix linear and log;
+    /// - a legend of more than [`MAX_INSIDE_LEGEND`] entries moves to a
+    ///   column of its own, clear of the data;
+    /// - a line whose points equal an earlier line's (within 1e-9 of the
+    ///   panel's range) is drawn [`Style::Coincident`], so both show.
+    pub fn prepared(&self) -> Vec<Panel> {
+        let mut panels = self.panels.clone();
+        for y in [false, true] {
+            let label = |p: &Panel| {
+                if y {
+                    p.y_label.clone()
+                } else {
+                    p.x_label.clone()
+                }
+            };
+            let labels: Vec<String> = panels.iter().map(label).collect();
+            for l in &labels {
+                let group: Vec<usize> = (0..panels.len()).filter(|&i| &labels[i] == l).collect();
+                let any_log = group
+                    .iter()
+                    .any(|&i| if y { panels[i].y_log } else { panels[i].x_log });
+                let positive = group.iter().all(|&i| {
+                    finite_range(panels[i].values(y), false).is_none_or(|(lo, _)| lo > 0.0)
+                });
+                for &i in &group {
+                    let log = any_log && positive;
+                    if y {
+                        panels[i].y_log = log;
+                    } else {
+                        panels[i].x_log = log;
+                    }
+                }
+            }
+        }
+        for p in &mut panels {
+            let labelled = p.series.iter().filter(|s| s.label.is_some()).count();
+            if labelled > MAX_INSIDE_LEGEND {
+                p.legend = Legend::Outside;
+            }
+            separate_coincident(p);
+        }
+        panels
+    }
+}
+
+/// The outline of a [`Style::Band`]: its upper edge left to right, its
+/// lower edge back, each point through `clamp` (points not shown on a log
+/// axis go to its lower end).
+fn band_polygon(s: &Series, clamp: impl Fn((f64, f64)) -> (f64, f64)) -> Vec<(f64, f64)> {
+    let finite = |q: &(f64, f64)| q.0.is_finite() && q.1.is_finite();
+    let mut poly: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .copied()
+        .filter(finite)
+        .map(&clamp)
+        .collect();
+    poly.extend(s.lower.iter().rev().copied().filter(finite).map(&clamp));
+    poly
+}
+
+/// Labelled series beyond which a legend inside the plot would cover data.
+pub const MAX_INSIDE_LEGEND: usize = 6;
+
+/// Dash and gap lengths (pixels) of the k-th line on the same points.
+fn coincident_dash(k: u32) -> (u32, u32) {
+    match k % 3 {
+        1 => (12, 12),
+        2 => (4, 10),
+        _ => (20, 8),
+    }
+}
+
+/// Restyles each line of `p` that lies on an earlier line.
+fn separate_coincident(p: &mut Panel) {
+    let values = p.values(true);
+    let scale = finite_range(values, false).map_or(1.0, |(lo, hi)| (hi - lo).abs().max(1e-300));
+    let is_line = |s: &Series| matches!(s.style, Style::Line { .. } | Style::Dashed { .. });
+    for j in 1..p.series.len() {
+        if !is_line(&p.series[j]) {
+            continue;
+        }
+        let k = (0..j)
+            .filter(|&i| {
+                is_line(&p.series[i]) || matches!(p.series[i].style, Style::Coincident { .. })
+            })
+            .filter(|&i| {
+                let (a, b) = (&p.series[i].points, &p.series[j].points);
+                a.len() == b.len()
+                    && !a.is_empty()
+                    && a.iter().zip(b).all(|(u, v)| {
+                        u.0 == v.0
+                            && ((u.1 - v.1).abs() <= 1e-9 * scale || (u.1.is_nan() && v.1.is_nan()))
+                    })
+            })
+            .count() as u32;
+        if k > 0 {
+            let width = match p.series[j].style {
+                Style::Line { width } | Style::Dashed { width } => width,
+                _ => 2,
+            };
+            p.series[j].style = Style::Coincident { width, k };
+        }
     }
 }
 
@@ -389,10 +506,13 @@ where
         let Some(label) = &s.label else { continue };
         let c = s.color;
         match s.style {
-            Style::Points { radius } | Style::Rings { radius } => {
+            Style::Points { radius } => {
                 area.draw(&Circle::new((18, y), radius.max(4), c.filled()))?;
             }
-            Style::Dashed { .. } => {
+            Style::Rings { radius } => {
+                area.draw(&Circle::new((18, y), radius.clamp(4, 8), c.stroke_width(2)))?;
+            }
+            Style::Dashed { .. } | Style::Coincident { .. } => {
                 area.draw(&PathElement::new(vec![(4, y), (14, y)], c.stroke_width(3)))?;
                 area.draw(&PathElement::new(vec![(20, y), (30, y)], c.stroke_width(3)))?;
             }
@@ -441,15 +561,20 @@ fn legend_entry<DB: DrawingBackend>(
 ) {
     let solid = s.color;
     match s.style {
-        Style::Points { radius } | Style::Rings { radius } => {
+        Style::Points { radius } => {
             anno.label(label)
                 .legend(move |(x, y)| Circle::new((x + 10, y), radius.max(4), solid.filled()));
+        }
+        Style::Rings { radius } => {
+            anno.label(label).legend(move |(x, y)| {
+                Circle::new((x + 10, y), radius.clamp(4, 8), solid.stroke_width(2))
+            });
         }
         Style::Crosses { size } => {
             anno.label(label)
                 .legend(move |(x, y)| Cross::new((x + 10, y), size, solid.stroke_width(3)));
         }
-        Style::Dashed { .. } => {
+        Style::Dashed { .. } | Style::Coincident { .. } => {
             anno.label(label).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 9, y)], solid.stroke_width(3))
             });
@@ -578,24 +703,17 @@ where
             Style::Dashed { width } => {
                 Some(chart.draw_series(DashedLineSeries::new(pts, 10, 6, c.stroke_width(width)))?)
             }
+            Style::Coincident { width, k } => {
+                let (dash, gap) = coincident_dash(k);
+                Some(chart.draw_series(DashedLineSeries::new(
+                    pts,
+                    dash,
+                    gap,
+                    c.stroke_width(width),
+                ))?)
+            }
             Style::Band => {
-                // Upper edge left to right, lower edge back; points not shown on
-                // a log axis are clamped to its lower end.
-                let mut poly: Vec<(f64, f64)> = s
-                    .points
-                    .iter()
-                    .copied()
-                    .filter(|q| q.0.is_finite() && q.1.is_finite())
-                    .map(clamp)
-                    .collect();
-                poly.extend(
-                    s.lower
-                        .iter()
-                        .rev()
-                        .copied()
-                        .filter(|q| q.0.is_finite() && q.1.is_finite())
-                        .map(clamp),
-                );
+                let poly = band_polygon(s, clamp);
                 if poly.len() >= 3 {
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.filled())))?;
                 }

@@ -9,7 +9,7 @@
 //! on the bowl (with momentum 0.9 the bound is 2(1 + 0.9) = 3.8, stable).
 
 use super::data::Results;
-use super::render::{Panel, Series, Style};
+use super::render::{color, Legend, Panel, Series, Style, MAX_INSIDE_LEGEND};
 use super::*;
 
 const SWEEP: &str = r#"
@@ -421,4 +421,101 @@ fn tick_labels_have_the_decimals_their_spacing_needs() {
     assert_eq!(distinct.len(), 9, "{labels:?}");
     // A wide axis keeps the compact labels.
     assert_eq!(ticks_for(0.0, 2500.0, false)(&0.05), "0.05");
+}
+
+/// Pixels of exactly `c` in a rendered figure.
+fn pixels_of(fig: &Figure, c: plotters::style::RGBColor) -> usize {
+    fig.rgb()
+        .chunks_exact(3)
+        .filter(|p| p[0] == c.0 && p[1] == c.1 && p[2] == c.2)
+        .count()
+}
+
+fn line(label: &str, i: usize, points: Vec<(f64, f64)>) -> Series {
+    Series::new(
+        Some(label.into()),
+        color(i),
+        Style::Line { width: 3 },
+        points,
+    )
+}
+
+/// Issue 24: two lines on the same points both show (the later one dashed,
+/// so the first shows through its gaps), where before the second hid the
+/// first.
+#[test]
+fn coincident_lines_both_show() {
+    let pts: Vec<(f64, f64)> = (0..50).map(|i| (i as f64, (i as f64).sqrt())).collect();
+    let mut p = Panel::new("same", "step", "loss");
+    p.series = vec![line("a", 0, pts.clone()), line("b", 1, pts.clone())];
+    let fig = Figure::grid("coincident", 1, vec![p]);
+    let drawn = fig.prepared();
+    assert_eq!(drawn[0].series[0].style, Style::Line { width: 3 });
+    assert_eq!(
+        drawn[0].series[1].style,
+        Style::Coincident { width: 3, k: 1 }
+    );
+    // Both colours reach the image, and the first much more than its
+    // legend swatch alone would give.
+    let (a, b) = (pixels_of(&fig, color(0)), pixels_of(&fig, color(1)));
+    assert!(a > 500 && b > 500, "{a} {b}");
+    // A line that differs is left alone.
+    let mut p = Panel::new("apart", "step", "loss");
+    let other: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x, y + 0.5)).collect();
+    p.series = vec![line("a", 0, pts), line("b", 1, other)];
+    let drawn = Figure::grid("apart", 1, vec![p]).prepared();
+    assert_eq!(drawn[0].series[1].style, Style::Line { width: 3 });
+}
+
+/// Panels that plot the same quantity share its scale: log when one chose
+/// log and every value is positive, linear when a value is not.
+#[test]
+fn panels_of_one_quantity_share_the_scale() {
+    let decade: Vec<(f64, f64)> = (1..50)
+        .map(|i| (i as f64, 10f64.powf(-(i as f64) / 10.0)))
+        .collect();
+    let narrow: Vec<(f64, f64)> = (1..50)
+        .map(|i| (i as f64, 1.0 + i as f64 / 100.0))
+        .collect();
+    let mut a = Panel::new("a", "step", "loss");
+    a.series = vec![line("x", 0, decade.clone())];
+    a.auto_log_y();
+    let mut b = Panel::new("b", "step", "loss");
+    b.series = vec![line("x", 0, narrow.clone())];
+    b.auto_log_y();
+    let mut c = Panel::new("c", "step", "lr");
+    c.series = vec![line("x", 0, narrow)];
+    assert!(a.y_log && !b.y_log);
+    let drawn = Figure::grid("scales", 3, vec![a.clone(), b.clone(), c]).prepared();
+    assert_eq!(
+        (drawn[0].y_log, drawn[1].y_log, drawn[2].y_log),
+        (true, true, false)
+    );
+    let mut z = b;
+    z.series[0].points[0].1 = 0.0;
+    let drawn = Figure::grid("scales", 2, vec![a, z]).prepared();
+    assert_eq!((drawn[0].y_log, drawn[1].y_log), (false, false));
+}
+
+/// More than six entries: the legend leaves the plot area.
+#[test]
+fn many_series_put_the_legend_outside() {
+    let mut p = Panel::new("many", "step", "loss");
+    for i in 0..MAX_INSIDE_LEGEND {
+        p.series.push(line(
+            &format!("s{i}"),
+            i,
+            vec![(0.0, i as f64), (1.0, i as f64 + 1.0)],
+        ));
+    }
+    assert_eq!(
+        Figure::grid("f", 1, vec![p.clone()]).prepared()[0].legend,
+        Legend::UpperRight
+    );
+    p.series
+        .push(line("one more", 9, vec![(0.0, -1.0), (1.0, 0.0)]));
+    assert_eq!(
+        Figure::grid("f", 1, vec![p]).prepared()[0].legend,
+        Legend::Outside
+    );
 }
