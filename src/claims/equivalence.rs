@@ -168,7 +168,7 @@ impl Form for Equivalence {
                 check: None,
                 effect: [median_err, ci.0, ci.1],
                 baseline: f64::NAN,
-                panel: panel(data, g, t.tolerance, median_target, &points),
+                panel: panel(data, g, t.tolerance, ("target", "formula"), median_target, &points),
             });
         }
         Ok(rows)
@@ -224,19 +224,30 @@ fn targets(data: &Data, expr: &Expr) -> Result<Vec<Option<f64>>> {
         .collect())
 }
 
-/// The relative error of each run (in plan order) with the tolerance band;
-/// `points` are (target, metric).
-fn panel(data: &Data, g: &Group, tol: f64, median_target: f64, points: &[(f64, f64)]) -> Panel {
+/// The relative error of each run or pair (in plan order) with the
+/// tolerance band; `points` are (reference, metric); `names` are what the
+/// reference is called in the title and in the legend (`target`,
+/// `formula`, or the baseline's level twice).
+pub(super) fn panel(
+    data: &Data,
+    g: &Group,
+    tol: f64,
+    names: (&str, &str),
+    median_reference: f64,
+    points: &[(f64, f64)],
+) -> Panel {
     let mut panel = Panel::new(
         format!(
-            "{}: median target {}",
+            "{}: median {} {}",
             data.panel_title(&g.label),
-            compare::sig(median_target)
+            names.0,
+            compare::sig(median_reference)
         ),
         "run (in plan order)",
         format!(
-            "relative error of {} to the target",
-            data.claim.metric_label()
+            "relative error of {} to the {}",
+            data.claim.metric_label(),
+            names.0
         ),
     );
     panel.legend = Legend::UpperLeft;
@@ -259,7 +270,7 @@ fn panel(data: &Data, g: &Group, tol: f64, median_target: f64, points: &[(f64, f
     panel.y_range = Some((-spread, spread));
     panel.series = vec![
         Series::new(
-            Some("formula".into()),
+            Some(names.1.into()),
             color(7),
             Style::Dashed { width: 1 },
             vec![(0.5, 0.0), (right, 0.0)],

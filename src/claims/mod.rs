@@ -71,6 +71,7 @@ forms! {
     wilcoxon => Wilcoxon,
     mcnemar => McNemar,
     equivalence => Equivalence,
+    paired_equivalence => PairedEquivalence,
     every_step => EveryStep,
 }
 

@@ -367,6 +367,8 @@ fn parse_paired(cx: &Cx, factors: &[Factor], form: &dyn Form, raw: &RawClaim) ->
                 format!("must be \"lower\" or \"higher\", got \"{other}\""),
             ))
         }
+        // A form without a direction (paired_equivalence) takes no expect.
+        None if !form.takes().contains(&"expect") => Expect::Lower,
         None => return Err(missing("expect")),
     };
     Ok(Paired {

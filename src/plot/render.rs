@@ -349,7 +349,8 @@ impl Figure {
     /// - a legend of more than [`MAX_INSIDE_LEGEND`] entries moves to a
     ///   column of its own, clear of the data;
     /// - a line whose points equal an earlier line's (within 1e-9 of the
-    ///   panel's range) is drawn [`Style::Coincident`], so both show.
+    ///   panel's range) is drawn [`Style::Coincident`], so both show (for
+    ///   lines the legend lists).
     pub fn prepared(&self) -> Vec<Panel> {
         let mut panels = self.panels.clone();
         for y in [false, true] {
@@ -424,7 +425,9 @@ fn separate_coincident(p: &mut Panel) {
     let scale = finite_range(values, false).map_or(1.0, |(lo, hi)| (hi - lo).abs().max(1e-300));
     let is_line = |s: &Series| matches!(s.style, Style::Line { .. } | Style::Dashed { .. });
     for j in 1..p.series.len() {
-        if !is_line(&p.series[j]) {
+        // Only a line the legend lists can be missed; unlabelled repeats
+        // (one line per pair of runs) stay as they are.
+        if !is_line(&p.series[j]) || p.series[j].label.is_none() {
             continue;
         }
         let k = (0..j)

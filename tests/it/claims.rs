@@ -441,6 +441,26 @@ tolerance = 1e-9
 where = { schedule = "step" }
 
 [[claim]]
+id = "PE_TRUE"
+statement = "Two identical schedules end at the same lr pair by pair"
+metric = "final_lr"
+test = "paired_equivalence"
+by = "schedule"
+candidate = "fast_twin"
+baseline = "fast"
+tolerance = 0.01
+
+[[claim]]
+id = "PE_FALSE"
+statement = "Step decay ends at constant's lr (deliberately false)"
+metric = "final_lr"
+test = "paired_equivalence"
+by = "schedule"
+candidate = "step"
+baseline = "fast"
+tolerance = 0.1
+
+[[claim]]
 id = "CHANGES"
 statement = "The step schedule's lr changes 3 times in 40 steps, a constant one never"
 metric = "lr"
@@ -513,6 +533,19 @@ fn new_tests_give_the_verdicts_their_construction_implies() {
     // Errors exactly 0 against a zero tolerance: every difference is a tie,
     // no test has a sample, no evidence either way.
     assert_eq!(verdict("EQ_ZERO"), "inconclusive", "{csv}");
+
+    // paired_equivalence: identical twins differ by exactly 0 in all 20
+    // pairs (two noise groups of 10): within ±0.01 with p = 1/2^10 per
+    // group, Holm 2/2^10. Step decay ends at 0.1·0.5³ = 0.0125, a relative
+    // difference of −0.875 to the constant 0.1 in every pair: beyond ±0.1.
+    assert_eq!(verdict("PE_TRUE"), "supported", "{csv}");
+    assert!(
+        (num(&row("PE_TRUE"), 9) - 2.0 / 1024.0).abs() < 1e-12,
+        "{csv}"
+    );
+    assert_eq!(row("PE_TRUE")[8], "20");
+    assert_eq!(verdict("PE_FALSE"), "contradicted", "{csv}");
+    assert!((num(&row("PE_FALSE"), 5) + 0.875).abs() < 1e-12, "{csv}");
 
     // relative_to: (0.025·10 + 0.0125·10)/20 / 0.1 = 0.1875.
     assert_eq!(verdict("REL"), "supported", "{csv}");
@@ -592,6 +625,16 @@ fn malformed_new_forms_exit_2_naming_the_field() {
         &eq("target = \"final_lr\"\ntolerance = -0.1"),
         "claim[0].tolerance",
         "tolerance = ",
+    );
+    // paired_equivalence: a tolerance is required, and it has no direction.
+    let pe = |extra: &str| {
+        format!("\n[[claim]]\nid = \"P\"\nstatement = \"s\"\nmetric = \"final_loss\"\ntest = \"paired_equivalence\"\nby = \"schedule\"\ncandidate = \"fast_twin\"\nbaseline = \"fast\"\n{extra}\n")
+    };
+    refused_at(&pe(""), "claim[0].tolerance", "[[claim]]");
+    refused_at(
+        &pe("tolerance = 0.05\nexpect = \"lower\""),
+        "claim[0].expect",
+        "expect = ",
     );
     // relative_to without a window; `changes` is the only statistic of a
     // label column.
