@@ -27,6 +27,8 @@
 //! t. Every buffer of a run is allocated before its first step.
 
 pub mod game;
+#[cfg(test)]
+mod game_tests;
 pub mod gradient;
 pub mod observe;
 #[cfg(test)]
