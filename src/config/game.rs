@@ -15,9 +15,8 @@ pub fn check(o: &ResolvedOptimizer, l: &ResolvedLandscape) -> Result<(), SpecErr
     let players = spec.players();
     let with = || format!("with {} ({})", l.table, l.kind.kind_name());
     if let Some(game) = &o.game {
-        game.check_players(players).map_err(|e| {
-            SpecError::new(e.field, format!("{} {}", e.message, with())).within("game")
-        })?;
+        game.check_players(players, &format!("{} ({})", l.table, l.kind.kind_name()))
+            .map_err(|e| e.within("game"))?;
     }
     if players.is_none() && o.game.is_none() {
         return Ok(());

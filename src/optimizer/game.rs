@@ -78,13 +78,13 @@ pub struct Game {
 pub const GAME_DOC: &str = "two players (game landscapes; see docs/studies/games.md): `{ update = \"simultaneous\" | \"alternating\", method = \"gda\" | \"extragradient\" | \"optimistic\" }`, defaults simultaneous and gda. The optimizer follows F = (∇ₓf, −∇ᵧf). `alternating` steps x, then y from F at the new x. `extragradient` steps from F at the look-ahead x + u(F(x)), the look-ahead taken from a copy of the optimizer's state (with momentum or Adam the buffers see only look-ahead fields), its field with its own noise draw; a step counts once. `optimistic` steps by −lr_t·(2d_t − d_(t−1)), d_(−1) = d_0, d_t the optimizer's direction at lr 1: with SGD, optax's optimistic_gradient_descent (α = β = 1, d = g); with Adam, Optimistic Adam (Daskalakis et al. 2018, d = m̂/(√v̂ + ε)). A game landscape needs an optimizer whose gradient is taken at its parameters (not schedule-free); with `groups`, every group lies within one player and every coordinate is in a group; `alternating` needs two players. Noise: each player draws from its own stream. Not with `compute_dtype`, `grad_dtype` or curvature noise";
 
 impl Game {
-    /// Checks the field against a landscape with `players` (the first
-    /// player's coordinates; `None`: one player).
-    pub fn check_players(&self, players: Option<usize>) -> Result<(), SpecError> {
+    /// Checks the field against `landscape` (named in the message) with
+    /// `players` (the first player's coordinates; `None`: one player).
+    pub fn check_players(&self, players: Option<usize>, landscape: &str) -> Result<(), SpecError> {
         if self.update == GameUpdate::Alternating && players.is_none() {
             return Err(SpecError::new(
                 "update",
-                "is \"alternating\", which steps two players in turn; this landscape has one player (use a game landscape, or \"simultaneous\")",
+                format!("is \"alternating\", which steps two players in turn, and {landscape} has one player (use a game landscape, or \"simultaneous\")"),
             ));
         }
         Ok(())
@@ -149,7 +149,7 @@ pub fn one_step_map(
 ) -> DMatrix<f64> {
     let n = j.nrows();
     let blocks: Vec<Range<usize>> = match game.update {
-        GameUpdate::Simultaneous => vec![0..n],
+        GameUpdate::Simultaneous => std::iter::once(0..n).collect(),
         GameUpdate::Alternating => players.to_vec(),
     };
     let optimistic = game.method == GameMethod::Optimistic;
@@ -246,13 +246,15 @@ mod tests {
     fn groups_must_cover_the_players() {
         assert!(check_groups_cover(&[0..1, 1..2], 1, 2).is_ok());
         assert_eq!(
-            check_groups_cover(&[0..2], 1, 2).unwrap_err().field,
+            check_groups_cover(std::slice::from_ref(&(0..2)), 1, 2)
+                .unwrap_err()
+                .field,
             "[0].coords"
         );
-        let e = check_groups_cover(&[0..1], 1, 2).unwrap_err();
+        let e = check_groups_cover(std::slice::from_ref(&(0..1)), 1, 2).unwrap_err();
         assert!(e.message.contains("coordinate 1 (player y)"), "{e}");
         assert!(game(GameUpdate::Alternating, GameMethod::Gda)
-            .check_players(None)
+            .check_players(None, "quadratic")
             .is_err());
     }
 }

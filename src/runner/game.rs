@@ -67,7 +67,7 @@ pub fn players_of(plan: &Plan, spec: &RunSpec, f: &dyn Landscape) -> Option<Vec<
     let dim = f.dim();
     match (f.players(), plan.optimizers[spec.optimizer].game) {
         (Some(k), _) => Some(vec![0..k, k..dim]),
-        (None, Some(_)) => Some(vec![0..dim]),
+        (None, Some(_)) => Some(std::iter::once(0..dim).collect()),
         (None, None) => None,
     }
 }
@@ -103,7 +103,7 @@ impl GameRule {
             })
             .collect();
         let blocks = match game.update {
-            GameUpdate::Simultaneous => vec![0..dim],
+            GameUpdate::Simultaneous => std::iter::once(0..dim).collect(),
             GameUpdate::Alternating => players.clone(),
         };
         Self {
@@ -162,6 +162,7 @@ impl GameRule {
 
     /// Update `t` of the run: `run.g` holds the oracle's field at `run.x`;
     /// moves `run.x` to x_(t+1). Does not allocate.
+    #[allow(clippy::too_many_arguments)]
     pub fn step(
         &mut self,
         t: u64,

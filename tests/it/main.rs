@@ -14,6 +14,7 @@ mod data_sweeps;
 mod faults;
 mod fuzz;
 mod fuzz_inputs;
+mod games;
 mod guards;
 mod hostile;
 mod no_alloc;
