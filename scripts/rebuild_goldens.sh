@@ -32,6 +32,7 @@ scripts=(
     scripts/golden_precision.py
     scripts/golden_compare.py
     scripts/golden_claims.py
+    scripts/golden_games.py
     tests/fixtures/plots/make_fixtures.py
 )
 
