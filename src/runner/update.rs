@@ -289,10 +289,10 @@ impl<'a> Update<'a> {
         }
     }
 
-    /// The momentum in force for each segment at update `t` is zero or
-    /// unset, and no segment's optimizer differs from plain SGD in a way
-    /// `is_plain` rejects: used to decide whether the linearised map of
-    /// plain SGD describes the run.
+    /// Whether no segment steps with a momentum set by a schedule at update
+    /// `t` (zero counts as none): with the optimizer's own fields checked
+    /// elsewhere, whether the linearised map of plain SGD describes update
+    /// `t` ([`super::game::linearisation`]).
     pub fn momentum_free_at(&self, t: u64, hyper: &Hyper) -> bool {
         let zero = |m: Option<f64>| m.is_none_or(|m| m == 0.0);
         if self.segments.is_empty() {
