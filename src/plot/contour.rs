@@ -125,11 +125,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         let Some(bx) = f.view_box().filter(|_| f.dim() == 2) else {
             continue;
         };
-        let runs: Vec<_> = res
-            .runs
-            .iter()
-            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
-            .collect();
+        let runs = res.of_landscape(plan, li);
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();
         let (level, iso) = background(f.as_ref(), bx);

@@ -18,12 +18,9 @@ pub fn distances(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         let (Some(_), Some(eq)) = (f.players(), f.minima().into_iter().next()) else {
             continue;
         };
-        let runs: Vec<_> = res
-            .runs
-            .iter()
-            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
-            .collect();
-        let Some(first) = runs.first() else { continue };
+        let Some(first) = res.of_landscape(plan, li).first().copied() else {
+            continue;
+        };
         let label = first.landscape.clone();
         let mut p = Panel::new(
             format!("{label}: distance to the equilibrium"),

@@ -121,14 +121,19 @@ fn landscapes() -> Vec<String> {
         .collect()
 }
 
-/// Whether the landscape `table` is data-defined (has samples to draw
-/// minibatches from).
-fn has_samples(table: &str) -> bool {
+/// The landscape `table` built (under plain SGD), to ask what it is.
+fn built(table: &str) -> Box<dyn valley::landscape::Landscape> {
     let src = format!(
         "name = \"a\"\nsteps = 1\n[[landscape]]\n{table}\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n"
     );
     let plan = Plan::from_source(Path::new("alloc.toml"), &src).unwrap();
-    Prepared::new(&plan).landscapes[0].samples().is_some()
+    Prepared::new(&plan).landscapes.swap_remove(0)
+}
+
+/// Whether the landscape `table` is data-defined (has samples to draw
+/// minibatches from).
+fn has_samples(table: &str) -> bool {
+    built(table).samples().is_some()
 }
 
 const OPTIMIZERS: &[&str] = &[
@@ -216,11 +221,7 @@ fn the_step_loop_does_not_allocate() {
 
 /// Whether the landscape `table` is a two-player game.
 fn is_game(table: &str) -> bool {
-    let src = format!(
-        "name = \"a\"\nsteps = 1\n[[landscape]]\n{table}\n[[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n"
-    );
-    let plan = Plan::from_source(Path::new("alloc.toml"), &src).unwrap();
-    Prepared::new(&plan).landscapes[0].players().is_some()
+    built(table).players().is_some()
 }
 
 /// Two players: every update order and method, with SGD (momentum,
