@@ -97,7 +97,7 @@ pub mod runs {
         (CLIPPED_STEPS, "int", "updates whose gradient was clipped; null without clipping"),
         (SKIPPED_STEPS, "int", "updates skipped for a non-finite low-precision gradient (loss scaling); null without `grad_dtype`"),
         (STALLED_AT, "int", "the first update from which every update rounded away in storage, to the end of the run; null if none or with f64 parameters"),
-        (SPECTRAL_RADIUS, "float", "games (two players) stepped by plain SGD: the spectral radius of the one-step update map linearised at the equilibrium (exact Jacobian of F; exact on a bilinear game), at the lrs of update 0; below 1: locally convergent. Null otherwise (other optimizers, momentum, weight decay, a schedule that reads the loss)"),
+        (SPECTRAL_RADIUS, "float", "games (two players) stepped by SGD (PyTorch's momentum form; momentum, dampening, Nesterov and a fixed weight decay included): the spectral radius of the one-step update map linearised at the equilibrium (exact Jacobian of F; exact on a bilinear game), at the lrs and momenta of update 0; below 1: locally convergent. Null otherwise (Adam, RMSprop, classic momentum, lr-compensated weight decay, a schedule that reads the loss)"),
         (CYCLE_SPECTRAL_RADIUS, "float", "as `spectral_radius`, of the product of the update maps over one full cycle of periodic lrs (the lcm of the players' schedule periods: constant 1, triangular cyclic its cycle); below 1: stable over a cycle. Null where an lr is not periodic"),
     ];
 }

@@ -25,6 +25,8 @@
 //!   x ← x − lr_t·F(x − lr_t·F(x)); with momentum the buffer accumulates
 //!   F(x'); with Adam the moments do (Gidel et al.'s Extra-Adam updates
 //!   them at both points; valley keeps one moment update per step).
+//!   Coupled weight decay acts at the parameters being updated (x in the
+//!   step, x' nowhere), as Gidel et al.'s ExtraSGD restores them first.
 //! - `"optimistic"` (Popov 1980; Daskalakis et al. 2018): with d_t the
 //!   optimizer's direction at lr 1 (SGD: g_t, with momentum: the buffer,
 //!   Adam: m̂_t/(√v̂_t + ε)), x ← x − lr_t·(2d_t − d_(t−1)), d_(−1) = d_0.
@@ -34,11 +36,11 @@
 //!
 //! The linearisation ([`one_step_map`]): at the equilibrium z*, with
 //! J = ∂F(z*) exact (the landscape's Hessian with the y rows negated) and
-//! Λ_t the diagonal of the coordinates' lrs at update t, plain SGD's update
-//! is linear in the deviation; its matrix M_t has spectral radius ρ(M_t)
-//! (< 1: locally convergent, exactly so on a bilinear game). With
-//! periodic lrs (period T), the product M_(T−1)···M_0 decides stability
-//! over a cycle.
+//! the coordinates' lrs, momenta and weight decays at update t, SGD's
+//! update (PyTorch's momentum form) is linear in the deviation and the
+//! optimizer's buffers; its matrix M_t has spectral radius ρ(M_t) (< 1:
+//! locally convergent, exactly so on a bilinear game). With periodic lrs
+//! (period T), the product M_(T−1)···M_0 decides stability over a cycle.
 
 use crate::error::SpecError;
 use nalgebra::DMatrix;
@@ -75,7 +77,7 @@ pub struct Game {
 }
 
 /// The reference's text for the field.
-pub const GAME_DOC: &str = "two players (game landscapes; see docs/studies/games.md): `{ update = \"simultaneous\" | \"alternating\", method = \"gda\" | \"extragradient\" | \"optimistic\" }`, defaults simultaneous and gda. The optimizer follows F = (∇ₓf, −∇ᵧf). `alternating` steps x, then y from F at the new x. `extragradient` steps from F at the look-ahead x + u(F(x)), the look-ahead taken from a copy of the optimizer's state (with momentum or Adam the buffers see only look-ahead fields), its field with its own noise draw; a step counts once. `optimistic` steps by −lr_t·(2d_t − d_(t−1)), d_(−1) = d_0, d_t the optimizer's direction at lr 1: with SGD, optax's optimistic_gradient_descent (α = β = 1, d = g); with Adam, Optimistic Adam (Daskalakis et al. 2018, d = m̂/(√v̂ + ε)). A game landscape needs an optimizer whose gradient is taken at its parameters (not schedule-free); with `groups`, every group lies within one player and every coordinate is in a group; `alternating` needs two players. Noise: each player draws from its own stream. Not with `compute_dtype`, `grad_dtype` or curvature noise";
+pub const GAME_DOC: &str = "two players (game landscapes; see docs/studies/games.md): `{ update = \"simultaneous\" | \"alternating\", method = \"gda\" | \"extragradient\" | \"optimistic\" }`, defaults simultaneous and gda. The optimizer follows F = (∇ₓf, −∇ᵧf). `alternating` steps x, then y from F at the new x. `extragradient` steps from F at the look-ahead x + u(F(x)), the look-ahead taken from a copy of the optimizer's state (with momentum or Adam the buffers see only look-ahead fields; weight decay acts at x), its field with its own noise draw; a step counts once. `optimistic` steps by −lr_t·(2d_t − d_(t−1)), d_(−1) = d_0, d_t the optimizer's direction at lr 1: with SGD, optax's optimistic_gradient_descent (α = β = 1, d = g); with Adam, Optimistic Adam (Daskalakis et al. 2018, d = m̂/(√v̂ + ε)). Runs on a game report `spectral_radius` (and `cycle_spectral_radius`) where every player steps by SGD. A game landscape needs an optimizer whose gradient is taken at its parameters (not schedule-free); with `groups`, every group lies within one player and every coordinate is in a group; `alternating` needs two players. Noise: each player draws from its own stream. Not with `compute_dtype`, `grad_dtype` or curvature noise";
 
 impl Game {
     /// Checks the field against `landscape` (named in the message) with
@@ -136,14 +138,103 @@ pub fn field_jacobian(hessian: &DMatrix<f64>, split: usize) -> DMatrix<f64> {
     j
 }
 
-/// The matrix of one update of plain SGD (no momentum, no weight decay) on
-/// the linear field F(z) = J·z, in the state (z, h): h is the last field
-/// each coordinate's player saw (used by `optimistic` only; the state is
-/// (z) alone otherwise, and the matrix n × n). `lrs` holds each
-/// coordinate's lr, `players` the players' coordinate ranges in order.
+/// SGD's fields for one coordinate, at one update, as the linearised map
+/// sees them (PyTorch's form: b ← μ·b + (1 − τ)·g, the step along b, or
+/// along g + μ·b with Nesterov; g ← g + wd·x first).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LinearSgd {
+    pub lr: f64,
+    pub momentum: f64,
+    pub dampening: f64,
+    pub nesterov: bool,
+    pub weight_decay: f64,
+}
+
+impl LinearSgd {
+    /// Plain SGD at `lr`.
+    pub fn plain(lr: f64) -> Self {
+        Self {
+            lr,
+            ..Self::default()
+        }
+    }
+}
+
+/// One update of `game` with SGD (`sgd`, per coordinate) on the linear
+/// field F(z) = J·z, applied to the state s = (z, b, h) of length 3n: b the
+/// momentum buffers, h the last direction of each coordinate (read by
+/// `optimistic` only; zero after the update otherwise). Linear in s; the
+/// momentum buffer starts as zeros (PyTorch's first buffer, the first
+/// gradient, is the same up to dampening at the first step, which does not
+/// change the asymptotic rate).
+fn linear_step(
+    j: &DMatrix<f64>,
+    sgd: &[LinearSgd],
+    blocks: &[Range<usize>],
+    method: GameMethod,
+    s: &[f64],
+) -> Vec<f64> {
+    let n = j.nrows();
+    let (mut z, mut b, mut h) = (s[..n].to_vec(), s[n..2 * n].to_vec(), s[2 * n..].to_vec());
+    // The field at `at` plus the weight decay of the parameters `x` being
+    // updated (extragradient: the field at the look-ahead point, the decay
+    // at the iterate, as Gidel et al.'s ExtraSGD restores the parameters
+    // before the step).
+    let grad = |at: &[f64], x: &[f64], i: usize| -> f64 {
+        (0..n).map(|k| j[(i, k)] * at[k]).sum::<f64>() + sgd[i].weight_decay * x[i]
+    };
+    // The direction from buffer `b` and gradient `g`; updates the buffer.
+    let direction = |p: &LinearSgd, b: &mut f64, g: f64| -> f64 {
+        *b = p.momentum * *b + (1.0 - p.dampening) * g;
+        if p.nesterov {
+            g + p.momentum * *b
+        } else {
+            *b
+        }
+    };
+    for block in blocks {
+        let g: Vec<f64> = block.clone().map(|i| grad(&z, &z, i)).collect();
+        match method {
+            GameMethod::Gda => {
+                for (i, g) in block.clone().zip(g) {
+                    z[i] -= sgd[i].lr * direction(&sgd[i], &mut b[i], g);
+                }
+            }
+            GameMethod::Extragradient => {
+                let mut look = z.clone();
+                for (i, &g) in block.clone().zip(&g) {
+                    let mut copy = b[i];
+                    look[i] -= sgd[i].lr * direction(&sgd[i], &mut copy, g);
+                }
+                for i in block.clone() {
+                    let g2 = grad(&look, &z, i);
+                    z[i] -= sgd[i].lr * direction(&sgd[i], &mut b[i], g2);
+                }
+            }
+            GameMethod::Optimistic => {
+                for (i, g) in block.clone().zip(g) {
+                    let d = direction(&sgd[i], &mut b[i], g);
+                    z[i] -= sgd[i].lr * (2.0 * d - h[i]);
+                    h[i] = d;
+                }
+            }
+        }
+    }
+    if method != GameMethod::Optimistic {
+        h.fill(0.0);
+    }
+    z.extend(b);
+    z.extend(h);
+    z
+}
+
+/// The matrix of one update of `game` with SGD (fields per coordinate in
+/// `sgd`) on the linear field F(z) = J·z, in the state (z, b, h) of
+/// [`linear_step`]: its columns are the images of the unit vectors.
+/// `players` are the players' coordinate ranges in order.
 pub fn one_step_map(
     j: &DMatrix<f64>,
-    lrs: &[f64],
+    sgd: &[LinearSgd],
     players: &[Range<usize>],
     game: Game,
 ) -> DMatrix<f64> {
@@ -152,40 +243,17 @@ pub fn one_step_map(
         GameUpdate::Simultaneous => std::iter::once(0..n).collect(),
         GameUpdate::Alternating => players.to_vec(),
     };
-    let optimistic = game.method == GameMethod::Optimistic;
-    let size = if optimistic { 2 * n } else { n };
-    let mut m = DMatrix::identity(size, size);
-    for b in blocks {
-        // P: the block's coordinates; L = Λ·P.
-        let mut lp = DMatrix::zeros(n, n);
-        for i in b.clone() {
-            lp[(i, i)] = lrs[i];
+    let mut m = DMatrix::zeros(3 * n, 3 * n);
+    let mut e = vec![0.0; 3 * n];
+    for c in 0..3 * n {
+        e[c] = 1.0;
+        for (r, v) in linear_step(j, sgd, &blocks, game.method, &e)
+            .into_iter()
+            .enumerate()
+        {
+            m[(r, c)] = v;
         }
-        let eye = DMatrix::<f64>::identity(n, n);
-        let step = match game.method {
-            GameMethod::Gda => &eye - &lp * j,
-            GameMethod::Extragradient => &eye - &lp * j * (&eye - &lp * j),
-            GameMethod::Optimistic => {
-                // z' = z − L(2Jz − h); h'_b = (Jz)_b, h' = h elsewhere.
-                let mut p = DMatrix::zeros(n, n);
-                for i in b.clone() {
-                    p[(i, i)] = 1.0;
-                }
-                let mut s = DMatrix::zeros(2 * n, 2 * n);
-                let top = &eye - &lp * j * 2.0;
-                let pj = &p * j;
-                for r in 0..n {
-                    for c in 0..n {
-                        s[(r, c)] = top[(r, c)];
-                        s[(r, n + c)] = lp[(r, c)];
-                        s[(n + r, c)] = pj[(r, c)];
-                        s[(n + r, n + c)] = eye[(r, c)] - p[(r, c)];
-                    }
-                }
-                s
-            }
-        };
-        m = step * m;
+        e[c] = 0.0;
     }
     m
 }
@@ -221,8 +289,8 @@ mod tests {
     fn closed_forms_on_x_times_y() {
         let players = [0..1, 1..2];
         for eta in [0.05, 0.1, 0.3] {
-            let lrs = [eta, eta];
-            let r = |u, m| spectral_radius(&one_step_map(&xy(), &lrs, &players, game(u, m)));
+            let sgd = [LinearSgd::plain(eta); 2];
+            let r = |u, m| spectral_radius(&one_step_map(&xy(), &sgd, &players, game(u, m)));
             use GameMethod::*;
             use GameUpdate::*;
             assert!((r(Simultaneous, Gda) - (1.0 + eta * eta).sqrt()).abs() < 1e-14);
@@ -240,6 +308,47 @@ mod tests {
             let root = ((b + disc) / 2.0).norm();
             assert!((og - root).abs() < 1e-12, "{og} vs {root}");
         }
+    }
+
+    /// Heavy-ball momentum μ (PyTorch form, no dampening) under
+    /// simultaneous GDA on a linear field: b' = μb + Jz, z' = z − ηb', the
+    /// map [[I − ηJ, −ημI], [J, μI]] on (z, b), whose eigenvalues λ
+    /// solve λ² − (1 + μ − ηκ)λ + μ = 0 for each eigenvalue κ of J. On
+    /// x·y (κ = ±i) the root of largest modulus is the spectral radius.
+    /// Weight decay wd adds wd to κ: GDA on x·y with wd has
+    /// ρ = |1 − η(wd ± i)| = √((1 − η·wd)² + η²).
+    #[test]
+    fn momentum_and_weight_decay_by_hand() {
+        let players = [0..1, 1..2];
+        let (eta, mu) = (0.1, 0.5);
+        let sgd = [LinearSgd {
+            momentum: mu,
+            ..LinearSgd::plain(eta)
+        }; 2];
+        let rho = spectral_radius(&one_step_map(
+            &xy(),
+            &sgd,
+            &players,
+            game(GameUpdate::Simultaneous, GameMethod::Gda),
+        ));
+        let k = nalgebra::Complex::new(0.0, 1.0);
+        let bq = nalgebra::Complex::new(1.0 + mu, 0.0) - k * eta;
+        let disc = (bq * bq - nalgebra::Complex::new(4.0 * mu, 0.0)).sqrt();
+        let root = ((bq + disc) / 2.0).norm().max(((bq - disc) / 2.0).norm());
+        assert!((rho - root).abs() < 1e-12, "{rho} vs {root}");
+        let wd = 0.2;
+        let sgd = [LinearSgd {
+            weight_decay: wd,
+            ..LinearSgd::plain(eta)
+        }; 2];
+        let rho = spectral_radius(&one_step_map(
+            &xy(),
+            &sgd,
+            &players,
+            game(GameUpdate::Simultaneous, GameMethod::Gda),
+        ));
+        let want = ((1.0 - eta * wd).powi(2) + eta * eta).sqrt();
+        assert!((rho - want).abs() < 1e-12, "{rho} vs {want}");
     }
 
     #[test]

@@ -23,13 +23,16 @@
 use super::gradient::{GradStep, GradientTransforms};
 use super::update::{Hyper, Update};
 use super::RunState;
+use crate::config::plan::WeightDecayMode;
 use crate::config::{Plan, RunSpec};
 use crate::landscape::Landscape;
 use crate::optimizer::clip::Clipped;
 use crate::optimizer::game::{
-    field_jacobian, one_step_map, spectral_radius, Game, GameMethod, GameUpdate,
+    field_jacobian, one_step_map, spectral_radius, Game, GameMethod, GameUpdate, LinearSgd,
 };
+use crate::optimizer::groups::Groups;
 use crate::optimizer::noise::NoiseStep;
+use crate::optimizer::sgd::MomentumForm;
 use crate::optimizer::{OptState, OptimizerKind};
 use crate::rng::{rng_for, RunRng, Stream};
 use nalgebra::DMatrix;
@@ -291,21 +294,51 @@ impl GameRule {
     }
 }
 
-/// Whether `kind` is SGD without momentum or weight decay (the update the
-/// linearised map describes).
-fn plain_sgd(kind: &OptimizerKind) -> bool {
-    matches!(kind, OptimizerKind::Sgd(s) if s.momentum == 0.0 && s.weight_decay == 0.0)
+/// SGD's fields the linearised map reads (momentum, dampening, Nesterov,
+/// weight decay), where `kind` is SGD in PyTorch's momentum form.
+fn linear_sgd(kind: &OptimizerKind) -> Option<LinearSgd> {
+    match kind {
+        OptimizerKind::Sgd(s) if s.momentum_form == MomentumForm::Pytorch => Some(LinearSgd {
+            lr: 0.0,
+            momentum: s.momentum,
+            dampening: s.dampening,
+            nesterov: s.nesterov,
+            weight_decay: s.weight_decay,
+        }),
+        _ => None,
+    }
 }
 
 /// Updates at most this long are multiplied out for the cycle's map.
 pub const MAX_CYCLE: u64 = 100_000;
 
+/// Each coordinate's SGD fields (its group's optimizer, else the table's);
+/// `None` unless every coordinate steps by SGD in PyTorch's form with a
+/// fixed weight decay.
+fn coordinate_sgd(plan: &Plan, spec: &RunSpec, dim: usize) -> Option<Vec<LinearSgd>> {
+    let resolved = &plan.optimizers[spec.optimizer];
+    if resolved.weight_decay_mode != WeightDecayMode::Fixed {
+        return None;
+    }
+    let mut out = vec![linear_sgd(&resolved.kind)?; dim];
+    if let Some(Groups::List(list)) = &resolved.groups {
+        for g in list {
+            if let Some(kind) = &g.optimizer {
+                out[g.coords[0]..g.coords[1]].fill(linear_sgd(kind)?);
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The spectral radius of the update map linearised at the equilibrium, at
-/// the lrs of update 0, and of the product of the maps over one cycle
-/// where every lr is periodic (the lcm of the schedules' periods, at most
-/// [`MAX_CYCLE`]). `(None, None)` unless the landscape is a game with a
-/// known equilibrium and every player steps by plain SGD (no momentum from
-/// the optimizer or the schedule, no weight decay).
+/// the lrs and momenta of update 0, and of the product of the maps over one
+/// cycle where every lr is periodic (the lcm of the schedules' periods, at
+/// most [`MAX_CYCLE`]). `(None, None)` unless the landscape is a game with a
+/// known equilibrium and every player steps by SGD in PyTorch's momentum
+/// form with a fixed weight decay (momentum, dampening, Nesterov and
+/// weight decay included; a schedule's momentum overrides the optimizer's,
+/// as in a run), under a schedule that does not read the loss.
 pub fn linearisation(
     plan: &Plan,
     spec: &RunSpec,
@@ -317,33 +350,32 @@ pub fn linearisation(
     let (Some(split), Some(eq)) = (f.players(), f.minima().into_iter().next()) else {
         return (None, None);
     };
-    let groups = match &resolved.groups {
-        Some(crate::optimizer::groups::Groups::List(list)) => list.as_slice(),
-        _ => &[],
-    };
-    let plain = plain_sgd(&resolved.kind)
-        && groups
-            .iter()
-            .all(|g| g.optimizer.as_ref().is_none_or(plain_sgd));
-    if !plain || update.reads_loss() {
+    let n = f.dim();
+    let Some(base) = coordinate_sgd(plan, spec, n).filter(|_| !update.reads_loss()) else {
         return (None, None);
-    }
+    };
     let game = resolved.game.unwrap_or_default();
     let j = field_jacobian(&f.hessian(&eq.x), split);
-    let n = j.nrows();
-    let mut lrs = vec![0.0; n];
-    let map_at = |t: u64, lrs: &mut [f64]| -> Option<DMatrix<f64>> {
+    let (mut lrs, mut momenta) = (vec![0.0; n], vec![None; n]);
+    let mut map_at = |t: u64| -> DMatrix<f64> {
         let hyper = update.at(t);
-        if !update.momentum_free_at(t, &hyper) {
-            return None;
-        }
-        update.coord_lrs(t, &hyper, lrs);
-        Some(one_step_map(&j, lrs, players, game))
+        update.coord_lrs(t, &hyper, &mut lrs);
+        update.coord_momenta(t, &hyper, &mut momenta);
+        let sgd: Vec<LinearSgd> = (0..n)
+            .map(|i| LinearSgd {
+                lr: lrs[i],
+                momentum: momenta[i].unwrap_or(base[i].momentum),
+                ..base[i]
+            })
+            .collect();
+        one_step_map(&j, &sgd, players, game)
     };
-    let Some(first) = map_at(0, &mut lrs) else {
-        return (None, None);
-    };
+    let first = map_at(0);
     let one = spectral_radius(&first);
+    let groups = match &resolved.groups {
+        Some(Groups::List(list)) => list.as_slice(),
+        _ => &[],
+    };
     // The run's schedule counts where a coordinate follows it.
     let own_everywhere = !groups.is_empty() && groups.iter().all(|g| g.schedule.is_some());
     let mut period = if own_everywhere {
@@ -354,12 +386,12 @@ pub fn linearisation(
     for s in groups.iter().filter_map(|g| g.schedule.as_ref()) {
         period = period.zip(s.spec().period()).map(|(a, b)| lcm(a, b));
     }
-    let cycle = period.filter(|&p| p <= MAX_CYCLE).and_then(|p| {
+    let cycle = period.filter(|&p| p <= MAX_CYCLE).map(|p| {
         let mut m = first;
         for t in 1..p {
-            m = map_at(t, &mut lrs)? * m;
+            m = map_at(t) * m;
         }
-        Some(spectral_radius(&m))
+        spectral_radius(&m)
     });
     (Some(one), cycle)
 }

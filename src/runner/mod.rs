@@ -95,7 +95,7 @@ pub struct RunRow {
     /// (none skipped), to the end of the run; `None` if there is none or the
     /// parameters are stored in f64.
     pub stalled_at: Option<u64>,
-    /// Games under plain SGD: the spectral radius of the update map
+    /// Games under SGD: the spectral radius of the update map
     /// linearised at the equilibrium, at the lrs of update 0, and of the
     /// product of the maps over one cycle of periodic lrs
     /// ([`game::linearisation`]).

@@ -289,17 +289,15 @@ impl<'a> Update<'a> {
         }
     }
 
-    /// Whether no segment steps with a momentum set by a schedule at update
-    /// `t` (zero counts as none): with the optimizer's own fields checked
-    /// elsewhere, whether the linearised map of plain SGD describes update
-    /// `t` ([`super::game::linearisation`]).
-    pub fn momentum_free_at(&self, t: u64, hyper: &Hyper) -> bool {
-        let zero = |m: Option<f64>| m.is_none_or(|m| m == 0.0);
+    /// Writes the momentum a schedule sets for every coordinate at update
+    /// `t` into `out` (`None`: the optimizer's own).
+    pub fn coord_momenta(&self, t: u64, hyper: &Hyper, out: &mut [Option<f64>]) {
         if self.segments.is_empty() {
-            return zero(hyper.params.momentum);
+            out.fill(hyper.params.momentum);
+            return;
         }
-        self.segments
-            .iter()
-            .all(|s| zero(self.segment_params(s, t, hyper).momentum))
+        for s in &self.segments {
+            out[s.range()].fill(self.segment_params(s, t, hyper).momentum);
+        }
     }
 }
