@@ -33,6 +33,7 @@ scripts=(
     scripts/golden_compare.py
     scripts/golden_claims.py
     scripts/golden_expressions.py
+    scripts/golden_games.py
     tests/fixtures/plots/make_fixtures.py
 )
 

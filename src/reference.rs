@@ -399,7 +399,8 @@ fn sweep_file(out: &mut String) -> Result<(), String> {
          | `[[optimizer]]` | `compute_dtype` | optional (the master) | the gradient is evaluated at the master parameters rounded to this type (mixed precision) |\n\
          | `[[optimizer]]` | `grad_dtype` | optional (f64) | the gradient times the loss scale is rounded to this type (overflow gives inf) and unscaled; a non-finite gradient skips the update |\n\
          | `[[optimizer]]` | `loss_scale` | 1 (static) with `grad_dtype` | a number (static) or a table with torch.amp.GradScaler's fields and defaults (`init_scale` 2^16, `growth_factor` 2, `backoff_factor` 0.5, `growth_interval` 2000) |\n\
-         | `[[optimizer]]` | `groups` | optional (one group) | PyTorch param_groups: a list of `{{ coords = [lo, hi), lr_scale, schedule, momentum, weight_decay, betas }}`, or `{{ blocks, lr_decay }}` for ULMFiT's layer-wise decay (see docs/precision.md) |\n",
+         | `[[optimizer]]` | `groups` | optional (one group) | PyTorch param_groups: a list of `{{ coords = [lo, hi), lr_scale, schedule, momentum, weight_decay, betas }}`, or `{{ blocks, lr_decay }}` for ULMFiT's layer-wise decay (see docs/precision.md); with a game, a player is a group |\n\
+         | `[[optimizer]]` | `game` | optional (simultaneous gda on a game landscape) | {} |\n",
         serde_json::to_value(crate::config::plan::WeightDecayMode::default())
             .ok()
             .as_ref()
@@ -409,7 +410,8 @@ fn sweep_file(out: &mut String) -> Result<(), String> {
             .iter()
             .map(|m| format!("`\"{m}\"`"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        cell(crate::optimizer::game::GAME_DOC)
     );
     Ok(())
 }

@@ -54,6 +54,10 @@ pub mod runs {
     /// The first update from which every update rounded away in storage, to
     /// the end of the run (null if none, or with f64 parameters).
     pub const STALLED_AT: &str = "stalled_at";
+    /// Games: the spectral radius of the linearised one-step update map.
+    pub const SPECTRAL_RADIUS: &str = "spectral_radius";
+    /// Games: the spectral radius of the product map over one lr cycle.
+    pub const CYCLE_SPECTRAL_RADIUS: &str = "cycle_spectral_radius";
 
     /// Every column with its type and unit, and its meaning (printed by
     /// `valley reference`). Sweep-axis columns, named by their path, come on
@@ -93,6 +97,8 @@ pub mod runs {
         (CLIPPED_STEPS, "int", "updates whose gradient was clipped; null without clipping"),
         (SKIPPED_STEPS, "int", "updates skipped for a non-finite low-precision gradient (loss scaling); null without `grad_dtype`"),
         (STALLED_AT, "int", "the first update from which every update rounded away in storage, to the end of the run; null if none or with f64 parameters"),
+        (SPECTRAL_RADIUS, "float", "games (two players) stepped by SGD (PyTorch's momentum form; momentum, dampening, Nesterov and a fixed weight decay included): the spectral radius of the one-step update map linearised at the equilibrium (exact Jacobian of F; exact on a bilinear game), at the lrs and momenta of update 0; below 1: locally convergent. Null otherwise (Adam, RMSprop, classic momentum, lr-compensated weight decay, a schedule that reads the loss)"),
+        (CYCLE_SPECTRAL_RADIUS, "float", "as `spectral_radius`, of the product of the update maps over one full cycle of periodic lrs (the lcm of the players' schedule periods: constant 1, triangular cyclic its cycle); below 1: stable over a cycle. Null where an lr is not periodic"),
     ];
 }
 

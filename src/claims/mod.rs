@@ -76,7 +76,7 @@ forms! {
 }
 
 /// The numeric columns of runs.parquet a claim may name as its metric.
-pub const METRICS: [&str; 18] = [
+pub const METRICS: [&str; 20] = [
     rc::INITIAL_LOSS,
     rc::FINAL_LOSS,
     rc::MIN_LOSS,
@@ -95,6 +95,8 @@ pub const METRICS: [&str; 18] = [
     rc::SKIPPED_STEPS,
     rc::STALLED_AT,
     rc::HESSIAN_TRACE_STDERR,
+    rc::SPECTRAL_RADIUS,
+    rc::CYCLE_SPECTRAL_RADIUS,
 ];
 
 /// The rule of each test form, printed by `valley reference`.

@@ -12,6 +12,7 @@
 pub mod count;
 pub mod expand;
 pub mod file;
+pub mod game;
 pub mod locate;
 pub mod plan;
 pub mod runs;

@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::landscape::{InitSpec, LandscapeKind};
 use crate::memory::fmt_bytes;
 use crate::optimizer::clip::Clip;
+use crate::optimizer::game::Game;
 use crate::optimizer::groups::{Group, Groups};
 use crate::optimizer::noise::NoiseSpec;
 use crate::optimizer::precision::Precision;
@@ -72,6 +73,9 @@ pub struct ResolvedOptimizer {
     /// Parameter groups (absent from run ids when none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Groups>,
+    /// Two players' update rule (absent from run ids when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub game: Option<Game>,
     #[serde(skip)]
     pub axis_values: AxisValues,
 }
@@ -350,6 +354,7 @@ impl Plan {
                 o.noise
                     .check_samples(l.kind.spec().samples())
                     .map_err(|e| rep.spec(&format!("{table}.noise"), e))?;
+                super::game::check(o, l).map_err(|e| rep.spec(table, e))?;
             }
         }
         // A grid init starts the run of seed k at grid point k.
@@ -766,6 +771,7 @@ fn resolve_optimizer(
     };
     precision.validate().map_err(|e| rep.spec(p, e))?;
     let groups = t.remove("groups");
+    let game: Option<Game> = take(rep, &mut t, p, "game")?;
     let base = t.clone();
     let kind: OptimizerKind = rep.parse(p, Value::Table(t))?;
     kind.spec().validate().map_err(|e| rep.spec(p, e))?;
@@ -783,6 +789,7 @@ fn resolve_optimizer(
             clip,
             precision,
             groups,
+            game,
             axis_values: vec![],
         },
     ))

@@ -109,7 +109,12 @@ impl Shape<'_> {
                 per_run: a.per_run,
             });
         }
-        let vectors = 5 + self.slots;
+        // A two-player update rule keeps a look-ahead point, a second field,
+        // the last directions and the lrs, a copy of the optimizer state and
+        // one state per player.
+        let game = l.kind.spec().players().is_some()
+            || self.plan.optimizers.iter().any(|o| o.game.is_some());
+        let vectors = 5 + self.slots + if game { 4 + 2 * self.slots } else { 0 };
         let buffers = f64s(d.saturating_mul(vectors));
         t.items.push(Item {
             field: dim_field.clone(),

@@ -9,7 +9,9 @@
 //! (serde, `deny_unknown_fields`) that implements [`LandscapeSpec`], then add
 //! its `mod` line and its line in [`LandscapeKind`]. See CONTRIBUTING.md.
 
+pub mod bilinear_game;
 pub mod descent;
+pub mod dirac_gan;
 pub mod dual;
 pub mod expression;
 pub mod functions;
@@ -63,6 +65,27 @@ pub trait Landscape: Send + Sync {
     /// Writes the gradient into `grad` and returns the value. Must not allocate:
     /// it is called once per optimizer step.
     fn value_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> f64;
+
+    /// For a two-player game, the number of coordinates of the first player
+    /// x (the minimising one); the rest are the second player's, y (the
+    /// maximising one). `None` (the default): not a game.
+    fn players(&self) -> Option<usize> {
+        None
+    }
+
+    /// The oracle's direction, written into `out`; returns the value. The
+    /// gradient, except for a game ([`Self::players`]), whose field is
+    /// F = (∇ₓf, −∇ᵧf): descent along F is descent–ascent. Must not
+    /// allocate.
+    fn field(&self, x: &[f64], out: &mut [f64]) -> f64 {
+        let v = self.value_and_gradient(x, out);
+        if let Some(k) = self.players() {
+            for o in &mut out[k..] {
+                *o = -*o;
+            }
+        }
+        v
+    }
 
     /// Dense Hessian. Default: central differences of the analytic gradient,
     /// symmetrised (error O(h^2), h = 1e-5·max(1, |x_i|)).
@@ -560,6 +583,12 @@ pub trait LandscapeSpec {
     fn start_check(&self) -> Option<Box<dyn Fn(&[f64]) -> Result<(), String> + '_>> {
         None
     }
+
+    /// For a two-player game, the coordinates of the first player (see
+    /// [`Landscape::players`]); `None`: not a game.
+    fn players(&self) -> Option<usize> {
+        None
+    }
 }
 
 crate::kinds! {
@@ -587,6 +616,8 @@ crate::kinds! {
         GoldsteinPrice(functions::goldstein_price::GoldsteinPriceSpec) = "goldstein_price",
         Levy(functions::levy::LevySpec) = "levy",
         Griewank(functions::griewank::GriewankSpec) = "griewank",
+        BilinearGame(bilinear_game::BilinearGameSpec) = "bilinear_game",
+        DiracGan(dirac_gan::DiracGanSpec) = "dirac_gan",
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod adam;
 pub mod clip;
+pub mod game;
 pub mod groups;
 pub mod noise;
 pub mod precision;

@@ -22,11 +22,7 @@ pub fn basin_maps(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         if l.kind.spec().dim() != 2 {
             continue;
         }
-        let runs: Vec<&Run> = res
-            .runs
-            .iter()
-            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
-            .collect();
+        let runs: Vec<&Run> = res.of_landscape(plan, li);
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();
         let mut basins: Vec<String> = runs.iter().filter_map(|r| r.basin.clone()).collect();

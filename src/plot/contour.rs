@@ -126,11 +126,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         let Some(bx) = f.view_box().filter(|_| f.dim() == 2) else {
             continue;
         };
-        let runs: Vec<_> = res
-            .runs
-            .iter()
-            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
-            .collect();
+        let runs = res.of_landscape(plan, li);
         let Some(first) = runs.first() else { continue };
         let label = first.landscape.clone();
         let (level, iso) = background(f.as_ref(), bx);
@@ -148,7 +144,15 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
         }
         let mut panels = Vec::new();
         for o in &optimizers {
-            let mut p = Panel::new(format!("{label} · {o}"), "x1", "x2");
+            // A game's axes are its players; its known point is the
+            // equilibrium.
+            let game = f.players().is_some();
+            let (xl, yl) = if game {
+                ("x (minimising player)", "y (maximising player)")
+            } else {
+                ("x1", "x2")
+            };
+            let mut p = Panel::new(format!("{label} · {o}"), xl, yl);
             p.x_range = Some((bx[0][0], bx[0][1]));
             p.y_range = Some((bx[1][0], bx[1][1]));
             p.legend = Legend::UpperRight;
@@ -172,7 +176,7 @@ pub fn contours(res: &Results, plan: &Plan) -> Vec<(String, Figure)> {
             trajectories(res, &label, o, &schedules, bx, &mut p);
             if !minima.is_empty() {
                 p.series.push(Series::new(
-                    Some("known minimum".into()),
+                    Some(if game { "equilibrium" } else { "known minimum" }.into()),
                     plotters::style::RGBColor(0, 0, 0),
                     Style::Crosses { size: 8 },
                     minima.clone(),

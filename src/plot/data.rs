@@ -350,6 +350,14 @@ impl Results {
         self.distinct(|r| &r.schedule)
     }
 
+    /// The runs of landscape table variant `li` of `plan`, in file order.
+    pub fn of_landscape(&self, plan: &crate::config::Plan, li: usize) -> Vec<&Run> {
+        self.runs
+            .iter()
+            .filter(|r| plan.landscape_of(r.run_index) == Some(li))
+            .collect()
+    }
+
     /// The runs of one group, in seed order.
     pub fn group(&self, landscape: &str, optimizer: &str, schedule: &str) -> Vec<&Run> {
         let mut g: Vec<&Run> = self

@@ -12,7 +12,8 @@
 //! | `sharpness` | final sharpness vs final loss, with 2(1+β)/lr_final (C3) |
 //! | `sharpness_trace` | sharpness during the run vs 2/lr_t, 2(1+β)/lr_t |
 //! | `edge_of_stability` | constant lr, no momentum: sharpness per lr against 2/lr, one panel per landscape |
-//! | `contour_<landscape>` | 2-D landscapes: contours, trajectories, minima |
+//! | `contour_<landscape>` | 2-D landscapes: contours, trajectories, minima (a game's: the players' plane and the equilibrium) |
+//! | `distance_<landscape>` | games: distance to the equilibrium against step, median and 10–90 % band |
 //! | `fold_<landscape>` | protein_ab: lowest conformation kept, energy against step |
 //!
 //! Statistics are in [`stats`] (numpy-linear quantiles, ECDF), figure
@@ -24,6 +25,7 @@ pub mod contour;
 pub mod data;
 pub mod figures;
 pub mod fold;
+pub mod games;
 pub mod precision;
 pub mod render;
 pub mod stats;
@@ -88,6 +90,9 @@ pub fn plot_files(dir: &Path) -> Result<Vec<PathBuf>> {
         save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in contour::contours(&res, &plan) {
+        save_both(&out, &stem, &f, &mut written)?;
+    }
+    for (stem, f) in games::distances(&res, &plan) {
         save_both(&out, &stem, &f, &mut written)?;
     }
     for (stem, f) in basins::basin_maps(&res, &plan) {

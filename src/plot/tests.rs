@@ -519,3 +519,31 @@ fn many_series_put_the_legend_outside() {
         Legend::Outside
     );
 }
+
+/// A game's distance figure: on f = x·y, simultaneous GDA at lr 0.1 from
+/// (0.8, −0.5) is at distance √0.89·(1 + 0.01)^(t/2) after t steps; the
+/// contour figure names the players and the equilibrium.
+#[test]
+fn game_distance_follows_the_closed_form() {
+    let (_tmp, dir) = run_sweep(
+        "name = \"g\"\nsteps = 50\ntrace_every = 1\nhessian = false\n\
+         [[landscape]]\nname = \"xy\"\nkind = \"bilinear_game\"\ndim = 1\ninit = { kind = \"point\", x = [0.8, -0.5] }\n\
+         [[optimizer]]\nkind = \"sgd\"\n[[schedule]]\nkind = \"constant\"\nlr = 0.1\n",
+    );
+    let res = Results::read(&dir).unwrap();
+    let (plan, _) = crate::results::recorded_plan(&dir).unwrap();
+    let figs = super::games::distances(&res, &plan);
+    assert_eq!(figs.len(), 1);
+    assert_eq!(figs[0].0, "distance_xy");
+    let p = panel(&figs[0].1, "xy: distance to the equilibrium");
+    let med = series(p, "sgd · constant");
+    for t in [0, 10, 49] {
+        let want = 0.89f64.sqrt() * 1.01f64.powf(t as f64 / 2.0);
+        let got = value_at(&med.points, t as f64);
+        assert!((got - want).abs() <= 1e-12 * want, "t={t}: {got} vs {want}");
+    }
+    let contour = super::contour::contours(&res, &plan);
+    let c = &contour[0].1.panels[0];
+    assert_eq!(c.x_label, "x (minimising player)");
+    series(c, "equilibrium");
+}

@@ -372,5 +372,7 @@ fn outcome_columns(rows: &[RunRow]) -> Vec<Column> {
                 .map(|r| r.stalled_at.map(|n| n as i64))
                 .collect::<Vec<_>>(),
         ),
+        f64_col(rc::SPECTRAL_RADIUS, &|r| r.spectral_radius),
+        f64_col(rc::CYCLE_SPECTRAL_RADIUS, &|r| r.cycle_spectral_radius),
     ]
 }

@@ -14,7 +14,9 @@
 //!    scale, noise, clipping); a non-finite low-precision gradient skips
 //!    the update;
 //! 3. [`update`]: the optimizer step, with lr and momentum from the schedule,
-//!    per parameter group where there are groups;
+//!    per parameter group where there are groups; for two players
+//!    ([`game`]) stages 2 and 3 are the game's update rule, which applies
+//!    them per player and calls the oracle again where its method needs;
 //! 4. [`storage`]: how the parameters are stored after the update
 //!    (`param_dtype`);
 //! 5. [`observe`]: the divergence check, the trace row, the run's results.
@@ -24,6 +26,9 @@
 //! ||x_(t+1) − x_t|| and the cosine between the gradients of updates t−1 and
 //! t. Every buffer of a run is allocated before its first step.
 
+pub mod game;
+#[cfg(test)]
+mod game_tests;
 pub mod gradient;
 pub mod observe;
 #[cfg(test)]
@@ -46,6 +51,7 @@ use crate::optimizer::precision::Dtype;
 use crate::optimizer::OptState;
 use crate::rng::{rng_for, RunRng, Stream};
 use crate::schedule::plateau::LossFeed;
+use game::GameRule;
 use gradient::{GradStep, GradientTransforms};
 use observe::Observer;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -89,6 +95,12 @@ pub struct RunRow {
     /// (none skipped), to the end of the run; `None` if there is none or the
     /// parameters are stored in f64.
     pub stalled_at: Option<u64>,
+    /// Games under SGD: the spectral radius of the update map
+    /// linearised at the equilibrium, at the lrs of update 0, and of the
+    /// product of the maps over one cycle of periodic lrs
+    /// ([`game::linearisation`]).
+    pub spectral_radius: Option<f64>,
+    pub cycle_spectral_radius: Option<f64>,
 }
 
 /// One finished run.
@@ -253,7 +265,7 @@ impl RunState {
             }
         };
         match transforms.source_gradient(&mut self.rng_noise, at, f, point, &mut self.g) {
-            None => Some(f.value_and_gradient(point, &mut self.g)),
+            None => Some(f.field(point, &mut self.g)),
             Some(batch_loss) => wants_loss(batch_loss, &self.g).then(|| f.value(point)),
         }
     }
@@ -273,10 +285,14 @@ pub fn run_one_streamed(
 ) -> RunResult {
     let f: &dyn Landscape = prepared.landscapes[spec.landscape].as_ref();
     let resolved = &plan.optimizers[spec.optimizer];
-    let update = Update::new(plan, spec, f.dim());
+    let players = game::players_of(plan, spec, f);
+    let update = Update::new(plan, spec, f.dim(), players.as_deref());
     let mut transforms = GradientTransforms::new(resolved, f);
     let compute = resolved.precision.compute_dtype;
     let mut run = RunState::new(plan, spec, f.dim(), &update, compute);
+    let mut rule = players
+        .clone()
+        .map(|p| GameRule::new(plan, spec, p, f.dim(), &run.group_states));
     // Keyed like the noise by (landscape, seed): runs that differ only in
     // optimizer or schedule draw the same rounding uniforms.
     let replicate = plan.replicate_key(spec.landscape, spec.seed);
@@ -318,26 +334,35 @@ pub fn run_one_streamed(
         } else {
             &run.x_eval
         };
-        run.grad_step = transforms.apply(
-            &mut run.rng_noise,
-            at,
-            f,
-            point,
-            &mut run.g,
-            &mut run.scratch,
-        );
         observer.before_update(t, &run.x);
         run.x_prev.copy_from_slice(&run.x);
         run.underflow = None;
+        match rule.as_mut() {
+            Some(rule) => {
+                run.grad_step = rule.step(t, &hyper, at, &update, &mut transforms, f, &mut run);
+            }
+            None => {
+                run.grad_step = transforms.apply(
+                    &mut run.rng_noise,
+                    at,
+                    f,
+                    point,
+                    &mut run.g,
+                    &mut run.scratch,
+                );
+                if !run.grad_step.skipped {
+                    update.apply(
+                        t,
+                        &hyper,
+                        &mut run.x,
+                        &run.g,
+                        &mut run.optimizer,
+                        &mut run.group_states,
+                    );
+                }
+            }
+        }
         if !run.grad_step.skipped {
-            update.apply(
-                t,
-                &hyper,
-                &mut run.x,
-                &run.g,
-                &mut run.optimizer,
-                &mut run.group_states,
-            );
             run.underflow = storage.store(&mut run.x, &run.x_prev);
         }
         observer.after_update(t, loss, &hyper, &update, f, &run);
@@ -345,7 +370,12 @@ pub fn run_one_streamed(
     }
 
     run.move_to_model(&update);
-    observer.finish(f, &mut run, spec)
+    let mut result = observer.finish(f, &mut run, spec);
+    if let Some(players) = &players {
+        (result.row.spectral_radius, result.row.cycle_spectral_radius) =
+            game::linearisation(plan, spec, f, &update, players);
+    }
+    result
 }
 
 /// A list of runs to execute: some of a plan's runs by index ([`Runs`]),

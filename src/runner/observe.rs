@@ -49,6 +49,9 @@ pub struct Observer<'a> {
     skipped_steps: Option<u64>,
     /// Whether storage rounds (so updates can round away).
     rounds: bool,
+    /// A game's f has no lower bound worth descending to: |f| is checked
+    /// against the threshold.
+    two_sided: bool,
     /// The first update of the current run of updates that all rounded away.
     stall_from: Option<u64>,
 }
@@ -126,7 +129,15 @@ impl<'a> Observer<'a> {
                 .precision
                 .rounds_parameters(),
             stall_from: None,
+            two_sided: f.players().is_some(),
         }
+    }
+
+    /// Whether a loss stays within the divergence threshold (for a game,
+    /// |loss| does).
+    fn within(&self, loss: f64) -> bool {
+        let l = if self.two_sided { loss.abs() } else { loss };
+        l.is_finite() && l <= self.threshold
     }
 
     /// Under minibatch noise, whether update `t` needs the full-data loss,
@@ -163,7 +174,7 @@ impl<'a> Observer<'a> {
             self.min_loss = self.min_loss.min(loss);
             self.see_best(t, loss, &run.x);
         }
-        let loss_ok = loss.is_none_or(|l| l.is_finite() && l <= self.threshold);
+        let loss_ok = loss.is_none_or(|l| self.within(l));
         if loss_ok && all_finite(&run.g) {
             return false;
         }
@@ -321,8 +332,7 @@ impl<'a> Observer<'a> {
             let loss = f.value_and_gradient(&run.x, &mut run.g);
             (loss, norm(&run.g))
         };
-        let diverged =
-            self.diverged_at.is_some() || !(final_loss.is_finite() && final_loss <= self.threshold);
+        let diverged = self.diverged_at.is_some() || !self.within(final_loss);
         if final_loss.is_finite() {
             self.min_loss = self.min_loss.min(final_loss);
             if self.diverged_at.is_none() {
@@ -364,6 +374,8 @@ impl<'a> Observer<'a> {
             clipped_steps: self.clipped_steps,
             skipped_steps: self.skipped_steps,
             stalled_at: self.stall_from,
+            spectral_radius: None,
+            cycle_spectral_radius: None,
         };
         let spilled = match (self.chunks.take(), self.spill_error.take()) {
             (_, Some(e)) => Some(Err(e)),

@@ -15,6 +15,7 @@ use crate::optimizer::groups::Segment;
 use crate::optimizer::{OptState, Optimizer, StepParams};
 use crate::schedule::plateau::LossFeed;
 use crate::schedule::Schedule;
+use std::ops::Range;
 
 /// What update t uses, and what the trace reports of it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,14 +42,33 @@ pub struct Update<'a> {
 }
 
 impl<'a> Update<'a> {
-    pub fn new(plan: &'a Plan, spec: &RunSpec, dim: usize) -> Self {
+    /// `players`: for a run with a two-player update rule, the players'
+    /// coordinate ranges; without groups each player is then a segment of
+    /// its own (with the table's fields and the run's lr), so that a player
+    /// can step alone.
+    pub fn new(
+        plan: &'a Plan,
+        spec: &RunSpec,
+        dim: usize,
+        players: Option<&[Range<usize>]>,
+    ) -> Self {
         let resolved = &plan.optimizers[spec.optimizer];
         let schedule = &plan.schedules[spec.schedule].schedule;
-        let segments = resolved
-            .groups
-            .as_ref()
-            .map(|g| g.segments(dim))
-            .unwrap_or_default();
+        let segments = match (&resolved.groups, players) {
+            (Some(g), _) => g.segments(dim),
+            (None, Some(players)) => players
+                .iter()
+                .map(|r| Segment {
+                    start: r.start,
+                    end: r.end,
+                    group: None,
+                    lr_scale: 1.0,
+                    schedule: None,
+                    optimizer: None,
+                })
+                .collect(),
+            (None, None) => Vec::new(),
+        };
         let groups = resolved.groups.as_ref().map_or(0, |g| g.count());
         let group_segment = (0..groups)
             .map(|k| {
@@ -222,6 +242,62 @@ impl<'a> Update<'a> {
                 &g[s.range()],
                 st,
             );
+        }
+    }
+
+    /// With segments (a run with a two-player rule): updates the
+    /// coordinates of `range` only, one step per segment inside it. With
+    /// `unit_lr` every segment steps with lr 1 (the optimizer's direction,
+    /// for `optimistic`); its state advances as in a real step.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply_in(
+        &self,
+        t: u64,
+        hyper: &Hyper,
+        x: &mut [f64],
+        g: &[f64],
+        group_states: &mut [OptState],
+        range: &Range<usize>,
+        unit_lr: bool,
+    ) {
+        for (s, st) in self.segments.iter().zip(group_states) {
+            if s.start < range.start || s.end > range.end {
+                continue;
+            }
+            let mut params = self.segment_params(s, t, hyper);
+            if unit_lr {
+                params.lr = 1.0;
+            }
+            s.optimizer.unwrap_or(self.optimizer).step(
+                &params,
+                &mut x[s.range()],
+                &g[s.range()],
+                st,
+            );
+        }
+    }
+
+    /// Writes the lr of every coordinate at update `t` into `out` (the
+    /// run's lr without segments).
+    pub fn coord_lrs(&self, t: u64, hyper: &Hyper, out: &mut [f64]) {
+        if self.segments.is_empty() {
+            out.fill(hyper.params.lr);
+            return;
+        }
+        for s in &self.segments {
+            out[s.range()].fill(self.segment_params(s, t, hyper).lr);
+        }
+    }
+
+    /// Writes the momentum a schedule sets for every coordinate at update
+    /// `t` into `out` (`None`: the optimizer's own).
+    pub fn coord_momenta(&self, t: u64, hyper: &Hyper, out: &mut [Option<f64>]) {
+        if self.segments.is_empty() {
+            out.fill(hyper.params.momentum);
+            return;
+        }
+        for s in &self.segments {
+            out[s.range()].fill(self.segment_params(s, t, hyper).momentum);
         }
     }
 }

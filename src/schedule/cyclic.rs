@@ -81,10 +81,19 @@ pub struct Cyclic {
     pub base_momentum: f64,
     #[serde(default = "default_cyclic_max_momentum")]
     pub max_momentum: f64,
+    /// Steps the cycle is advanced by: update t takes PyTorch's values of
+    /// step t + phase (0: PyTorch's start, at base_lr). With step_size_up
+    /// as phase, a second player's cycle runs half a cycle out of phase.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub phase: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl crate::registry::Documented for Cyclic {
-    const SUMMARY: &'static str = "Triangular cycles between base_lr and max_lr (step_size_down defaults to step_size_up); mode triangular, triangular2 or exp_range; momentum cycles inversely between max_momentum and base_momentum when cycle_momentum.";
+    const SUMMARY: &'static str = "Triangular cycles between base_lr and max_lr (step_size_down defaults to step_size_up); mode triangular, triangular2 or exp_range; momentum cycles inversely between max_momentum and base_momentum when cycle_momentum. `phase` (0) advances the cycle: update t takes the values of step t + phase (phase = step_size_up starts at max_lr, half a cycle out of phase with phase 0).";
     const CONVENTION: &'static str = "PyTorch `CyclicLR`, momentum included.";
     const EXAMPLE: &'static str = "base_lr = 0.001\nmax_lr = 0.1";
 }
@@ -101,6 +110,7 @@ impl Cyclic {
     /// (s, scale) at step `t`, shared by lr and momentum. PyTorch multiplies
     /// (amplitude·s)·scale, so the two are kept apart.
     fn parts(&self, t: u64) -> (f64, f64) {
+        let t = t.saturating_add(self.phase);
         let up = self.step_size_up as f64;
         let down = self.step_size_down.unwrap_or(self.step_size_up) as f64;
         let total = up + down;
@@ -161,6 +171,11 @@ impl ScheduleFn for Cyclic {
 
     fn sets_momentum(&self) -> bool {
         self.cycle_momentum
+    }
+
+    fn period(&self) -> Option<u64> {
+        (self.mode == CyclicMode::Triangular)
+            .then(|| self.step_size_up + self.step_size_down.unwrap_or(self.step_size_up))
     }
 }
 
@@ -411,6 +426,7 @@ mod tests {
             cycle_momentum: true,
             base_momentum: 0.8,
             max_momentum: 0.9,
+            phase: 0,
         };
         c.validate().unwrap();
         assert!((c.lr(2) - 0.3).abs() < 1e-15);
@@ -418,6 +434,20 @@ mod tests {
         assert!((c.lr(7) - 0.3).abs() < 1e-15);
         // Second cycle at half amplitude: peak 0.1 + 0.4/2.
         assert!((c.lr(14) - 0.3).abs() < 1e-15);
+        // A phase of 4 starts at the peak: update t takes step t + 4.
+        let shifted = Cyclic {
+            phase: 4,
+            ..c.clone()
+        };
+        assert!((shifted.lr(0) - 0.5).abs() < 1e-15);
+        assert!((shifted.lr(3) - 0.3).abs() < 1e-15);
+        assert_eq!(c.period(), None);
+        let tri = Cyclic {
+            mode: CyclicMode::Triangular,
+            ..c
+        };
+        assert_eq!(tri.period(), Some(10));
+        assert!((tri.lr(12) - tri.lr(2)).abs() < 1e-15);
         assert!((c.momentum(4).unwrap() - 0.8).abs() < 1e-15);
         assert!((c.momentum(14).unwrap() - 0.85).abs() < 1e-15);
         assert!((c.relative_height(14) - 0.5).abs() < 1e-15);

@@ -127,6 +127,10 @@ impl ScheduleFn for Constant {
     fn lr(&self, _t: u64) -> f64 {
         self.lr
     }
+
+    fn period(&self) -> Option<u64> {
+        Some(1)
+    }
 }
 
 /// PyTorch `StepLR`: lr·γ^⌊t/step_size⌋; γ may be given as `half_life`.

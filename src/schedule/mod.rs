@@ -93,6 +93,14 @@ pub trait ScheduleFn {
     fn lr_in_run(&self, t: u64, _feed: &mut plateau::LossFeed) -> f64 {
         self.lr(t)
     }
+
+    /// The smallest T with lr(t + T) = lr(t) and momentum(t + T) =
+    /// momentum(t) for every t, where the schedule is periodic from t = 0
+    /// (constant: 1; triangular cyclic: its cycle); `None` otherwise. Used
+    /// for the spectral radius over one cycle of a game's update map.
+    fn period(&self) -> Option<u64> {
+        None
+    }
 }
 
 crate::kinds! {

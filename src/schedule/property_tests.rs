@@ -135,7 +135,7 @@ proptest! {
         let c = Cyclic {
             base_lr: base, max_lr: base + span, step_size_up: up, step_size_down: Some(down),
             mode: [CyclicMode::Triangular, CyclicMode::Triangular2, CyclicMode::ExpRange][mode],
-            gamma, cycle_momentum: true, base_momentum: 0.8, max_momentum: 0.9,
+            gamma, cycle_momentum: true, base_momentum: 0.8, max_momentum: 0.9, phase: 0,
         };
         c.validate().unwrap();
         for t in 0..400 {

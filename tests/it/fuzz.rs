@@ -200,11 +200,37 @@ fn registered() -> Vec<String> {
             .map(|d| format!("[[{section}]]\nkind = \"{}\"\n{}\n", d.kind, d.example))
             .collect()
     };
+    // Games (two players) take the optimizers with game semantics only:
+    // they are a seed of their own, with an update rule.
+    let is_game = |d: &KindDoc| {
+        let text = format!("kind = \"{}\"\n{}", d.kind, d.example);
+        toml::from_str::<LandscapeKind>(&text).is_ok_and(|k| k.spec().players().is_some())
+    };
+    let (games, others): (Vec<KindDoc>, Vec<KindDoc>) =
+        LandscapeKind::docs().into_iter().partition(is_game);
     let every_kind = format!(
         "name = \"every_kind\"\nsteps = 20\n{}{}{}",
-        tables("landscape", LandscapeKind::docs()),
+        tables("landscape", others),
         tables("optimizer", OptimizerKind::docs()),
         tables("schedule", Schedule::docs()),
+    );
+    let game_optimizers: String = OptimizerKind::docs()
+        .iter()
+        .filter(|d| {
+            let text = format!("kind = \"{}\"\n{}", d.kind, d.example);
+            toml::from_str::<OptimizerKind>(&text).is_ok_and(|k| !k.spec().has_eval_point())
+        })
+        .map(|d| {
+            format!(
+                "[[optimizer]]\nkind = \"{}\"\n{}\ngame = {{ update = \"alternating\", method = \"extragradient\" }}\n",
+                d.kind, d.example
+            )
+        })
+        .collect();
+    assert!(!games.is_empty() && !game_optimizers.is_empty());
+    let every_game = format!(
+        "name = \"every_game\"\nsteps = 20\n{}{game_optimizers}[[schedule]]\nkind = \"constant\"\nlr = 0.01\n",
+        tables("landscape", games),
     );
     let noises: String = NoiseSpec::docs()
         .iter()
@@ -219,7 +245,7 @@ fn registered() -> Vec<String> {
     let every_noise = format!(
         "name = \"every_noise\"\nsteps = 20\n[[landscape]]\nkind = \"least_squares\"\n{noises}[[schedule]]\nkind = \"constant\"\nlr = 0.01\n"
     );
-    vec![every_kind, every_noise]
+    vec![every_kind, every_noise, every_game]
 }
 
 /// One step of a path into a document.

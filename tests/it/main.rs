@@ -15,6 +15,7 @@ mod expressions;
 mod faults;
 mod fuzz;
 mod fuzz_inputs;
+mod games;
 mod guards;
 mod hostile;
 mod no_alloc;
