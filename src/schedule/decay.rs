@@ -235,6 +235,7 @@ impl crate::registry::Documented for Exponential {
     const CONVENTION: &'static str =
         "optax `exponential_decay` (decay_steps = 1 is PyTorch `ExponentialLR`).";
     const EXAMPLE: &'static str = "lr = 0.1\ngamma = 0.99";
+    const ALTERNATIVES: &'static [&'static str] = &["lr = 0.1\nhalf_life = 1000"];
 }
 
 impl Exponential {

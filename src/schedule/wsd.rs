@@ -128,6 +128,8 @@ impl crate::registry::Documented for Wsd {
     const SUMMARY: &'static str = "Warmup–stable–decay: warm-up from min_lr_ratio (linear, cosine or 1-sqrt) over warmup_steps, lr for stable_steps (or up to total_steps − decay_steps), a cooldown over decay_steps (cosine with num_cycles, linear, 1-sqrt; EPFL's exp, square, mirror_cosine) down to lr·min_lr_ratio, held after. Give exactly one of stable_steps and total_steps. `convention = \"schaipp\"` starts the cooldown one step earlier (see WSD conventions below).";
     const CONVENTION: &'static str = "HF transformers `get_wsd_schedule` (lambda × lr); exp, square, mirror_cosine: EPFL `wsd_schedule`; `schaipp`: Schaipp et al. 2025.";
     const EXAMPLE: &'static str = "lr = 0.1\ndecay_steps = 200\ntotal_steps = 1000";
+    const ALTERNATIVES: &'static [&'static str] =
+        &["lr = 0.1\ndecay_steps = 200\nstable_steps = 800"];
 }
 
 impl Wsd {
