@@ -288,6 +288,15 @@ impl crate::registry::Documented for Polynomial {
 }
 
 impl ScheduleFn for Polynomial {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!("end_lr = {}", self.end_lr),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;
@@ -322,6 +331,15 @@ impl crate::registry::Documented for Linear {
 }
 
 impl ScheduleFn for Linear {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!("end_factor·lr = {}", self.end_factor * self.lr),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {

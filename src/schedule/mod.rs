@@ -47,6 +47,7 @@ pub mod compose;
 pub mod cosine;
 pub mod cyclic;
 pub mod decay;
+pub mod horizon;
 pub mod level;
 pub mod plateau;
 pub mod wsd;
@@ -92,6 +93,18 @@ pub trait ScheduleFn {
     /// in order. Pure schedules ignore `feed`.
     fn lr_in_run(&self, t: u64, _feed: &mut plateau::LossFeed) -> f64 {
         self.lr(t)
+    }
+
+    /// Where the schedule reaches its final value, for one with a length
+    /// (see [`horizon`]); `None` for one without (decays, cycles).
+    fn end(&self) -> Option<horizon::End> {
+        None
+    }
+
+    /// The schedules inside this one, with the steps each covers (see
+    /// [`horizon`]); empty for a schedule that holds none.
+    fn parts(&self) -> Vec<horizon::Part<'_>> {
+        Vec::new()
     }
 }
 

@@ -192,6 +192,19 @@ impl Wsd {
 }
 
 impl ScheduleFn for Wsd {
+    fn end(&self) -> Option<super::horizon::End> {
+        let (field, value) = match (self.total_steps, self.stable_steps) {
+            (Some(n), _) => ("total_steps", n),
+            (None, s) => ("stable_steps", s.unwrap_or(0)),
+        };
+        Some(super::horizon::End {
+            field,
+            value,
+            steps: self.decay_start().saturating_add(self.decay_steps),
+            reaches: format!("lr·min_lr_ratio = {}", self.lr * self.min_lr_ratio),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check::non_negative("lr", self.lr)?;
         match (self.stable_steps, self.total_steps) {
