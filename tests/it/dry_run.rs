@@ -1,5 +1,6 @@
 //! What a sweep says before it runs: plan warnings (issue 24: a schedule
-//! length that ends after the run).
+//! length that ends after the run) and the dry run's time estimate for slow
+//! runs.
 
 use crate::common::{setup, stderr, valley};
 
@@ -36,4 +37,24 @@ fn a_cosine_that_ends_after_the_run_is_a_warning_naming_file_line_and_field() {
     let o = valley(&["sweep", file.to_str().unwrap(), "--dry-run"], tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+/// The Edge of Stability's runs (a tanh network, its Hessian every 20
+/// steps) took too long for the fixed calibration (8 runs of 50 and 500
+/// steps within 2 s): "time: not estimated". The calibration now fits its
+/// lengths to its budget.
+#[test]
+fn a_dry_run_of_slow_runs_estimates_the_time() {
+    let src = "name = \"slow\"\nsteps = 4000\nseeds = 2\ntrace_every = 20\nhessian_every = 20\n\n\
+               [[landscape]]\nkind = \"mlp\"\nwidth = 16\ndata = { n = 256, d = 10 }\n\
+               init = { kind = \"uniform\", low = -0.05, high = 0.05 }\n\n\
+               [[optimizer]]\nkind = \"sgd\"\n\n\
+               [[schedule]]\nkind = \"constant\"\nlr = { sweep = [1.5, 2.0] }\n";
+    let (tmp, file) = setup("sweep.toml", src);
+    let o = valley(&["sweep", file.to_str().unwrap(), "--dry-run"], tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out.lines().find(|l| l.contains("time:")).unwrap();
+    assert!(line.contains("time: about"), "{line}");
+    assert!(line.contains("calibration run"), "{line}");
 }
