@@ -39,10 +39,23 @@ pub fn cheap_to_calibrate(e: &Estimate) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unfinished {
     pub steps: u64,
+    /// Whether the landscapes were built (else nothing ran).
+    pub built: bool,
+    /// How long the first run ran.
     pub waited: Duration,
     /// The sweep's least wall time that follows: its runs, `waited` each,
     /// on its threads.
     pub at_least: f64,
+}
+
+/// What the calibration thread reports, as it happens.
+enum Measured {
+    /// The landscapes are built.
+    Built(Instant),
+    /// The first run, of the first length, took this many seconds.
+    Probe(f64),
+    /// A run at both lengths: the second length and the two times.
+    Pair(u64, [f64; 2]),
 }
 
 /// Share of the budget the calibration plans to use (the rest is margin
@@ -68,10 +81,13 @@ pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Result<Timing, 
         .map(|k| plan.run(k * n / 8.min(n)))
         .collect();
     let short = plan.shortened(s0);
-    let (tx, rx) = std::sync::mpsc::channel::<(u64, [f64; 2])>();
+    let (tx, rx) = std::sync::mpsc::channel::<Measured>();
     let started = Instant::now();
     std::thread::spawn(move || {
         let prepared = crate::runner::Prepared::new(&short);
+        if tx.send(Measured::Built(Instant::now())).is_err() {
+            return;
+        }
         let time = |p: &Plan, spec| {
             let clock = Instant::now();
             std::hint::black_box(crate::runner::run_one(p, &prepared, spec));
@@ -79,6 +95,9 @@ pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Result<Timing, 
         };
         let Some(first) = picks.first() else { return };
         let t0 = time(&short, first);
+        if tx.send(Measured::Probe(t0)).is_err() {
+            return;
+        }
         // The second length: what the budget left allows for one run at
         // both lengths, at the first run's cost per step.
         let left = (budget.as_secs_f64() * BUDGET_SHARE - started.elapsed().as_secs_f64()).max(0.0);
@@ -94,7 +113,7 @@ pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Result<Timing, 
         for (k, spec) in picks.iter().enumerate() {
             let a = if k == 0 { t0 } else { time(&short, spec) };
             let b = if s1 == s0 { a } else { time(&long, spec) };
-            if tx.send((s1, [a, b])).is_err() {
+            if tx.send(Measured::Pair(s1, [a, b])).is_err() {
                 return;
             }
             if started.elapsed().as_secs_f64() > budget.as_secs_f64() * BUDGET_SHARE {
@@ -102,11 +121,14 @@ pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Result<Timing, 
             }
         }
     });
+    let (mut built, mut probe) = (None, None);
     let mut per_run: Vec<[f64; 2]> = Vec::new();
     let mut s1 = s0;
     while let Some(wait) = budget.checked_sub(started.elapsed()) {
         match rx.recv_timeout(wait) {
-            Ok((len, t)) => {
+            Ok(Measured::Built(at)) => built = Some(at),
+            Ok(Measured::Probe(t)) => probe = Some(t),
+            Ok(Measured::Pair(len, t)) => {
                 s1 = len;
                 per_run.push(t);
             }
@@ -114,10 +136,16 @@ pub fn calibrate(plan: &Plan, e: &Estimate, budget: Duration) -> Result<Timing, 
         }
     }
     let took = started.elapsed();
+    // The first run alone, where its second length did not finish.
+    if let (true, Some(t0)) = (per_run.is_empty(), probe) {
+        per_run.push([t0, t0]);
+        s1 = s0;
+    }
     if per_run.is_empty() {
-        let waited = took;
+        let waited = built.map_or(Duration::ZERO, |at| at.elapsed());
         return Err(Unfinished {
             steps: s0,
+            built: built.is_some(),
             waited,
             at_least: waited.as_secs_f64() * e.runs as f64 / e.in_flight.max(1) as f64,
         });
@@ -167,6 +195,9 @@ pub fn describe_timing(
                 t.took.as_secs_f64(),
                 fmt_seconds(t.write),
             )
+        }
+        (Some(Err(u)), None) if !u.built => {
+            "  time: not estimated (building the landscapes took longer than the calibration's budget)\n".to_string()
         }
         (Some(Err(u)), None) => format!(
             "  time: more than {} on {} idle cores (a calibration run of {} steps did not finish within {:.1} s, and every run is longer)\n",
@@ -235,8 +266,16 @@ mod tests {
     fn no_finished_run_gives_a_lower_bound_not_an_estimate() {
         let p = plan();
         let e = Estimate::of(&p, 4, 2);
-        let u = calibrate(&p, &e, Duration::ZERO).unwrap_err();
+        let mut u = calibrate(&p, &e, Duration::ZERO).unwrap_err();
         assert_eq!(u.steps, 50);
+        let line = describe_timing(Some(&Err(u.clone())), 2, None);
+        assert!(
+            line.contains("not estimated (building the landscapes"),
+            "{line}"
+        );
+        u.built = true;
+        u.waited = Duration::from_secs(3);
+        u.at_least = 6.0;
         let line = describe_timing(Some(&Err(u)), 2, None);
         assert!(line.starts_with("  time: more than "), "{line}");
         assert!(
