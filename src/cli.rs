@@ -19,7 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Expand the grid of a sweep file and run every run in parallel.
     Sweep(SweepArgs),
-    /// Print the `[schedule]` table of a file as CSV: step,lr,momentum.
+    /// Print the `[schedule]` table of a file as CSV: step,lr,momentum (with
+    /// several `[[schedule]]` tables, every one, a first column `schedule`
+    /// naming it).
     Schedule(ScheduleArgs),
     /// Evaluate the `[landscape]` table of a file at a point (JSON).
     Inspect(InspectArgs),
@@ -48,8 +50,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ClaimsArgs {
-    /// Sweep files with `[[claim]]` tables (default:
-    /// experiments/claims/*.toml, and with --all experiments/claims/slow/*.toml).
+    /// Sweep files with `[[claim]]` tables (optional; default: the quick
+    /// suite, experiments/claims/*.toml, and with --all also
+    /// experiments/claims/slow/*.toml).
+    #[arg(required = false)]
     pub files: Vec<PathBuf>,
     /// With no FILES: also the slow studies of experiments/claims/slow/
     /// (the Edge of Stability sweep, about a minute on 2 cores).
@@ -118,15 +122,16 @@ pub struct SweepArgs {
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
     /// A file with a `[schedule]` table (or a sweep file with `[[schedule]]`
-    /// tables: pick one with --name if there are several).
+    /// tables: every one of them, or the one --name picks).
     pub file: PathBuf,
     /// Number of steps to print: rows 0..N-1.
     #[arg(long)]
     pub steps: u64,
-    /// Which `[[schedule]]` table, by its label.
+    /// Only this `[[schedule]]` table, by its label (default: every table).
     #[arg(long)]
     pub name: Option<String>,
-    /// Also draw the curve(s) into this PNG (or .svg) file.
+    /// Also draw the curves into this PNG (or .svg) file: one per
+    /// schedule, labelled in a legend.
     #[arg(long)]
     pub plot: Option<PathBuf>,
 }

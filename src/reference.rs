@@ -10,7 +10,9 @@
 //!   next to each spec struct). A kind's field list is what serde accepts
 //!   (the "expected one of" list of an unknown-field error); its defaults
 //!   are its `EXAMPLE` parsed, validated and serialized back; a field is
-//!   required when it appears in `EXAMPLE`, "optional" when it has no
+//!   required when it appears in `EXAMPLE` and in each of its
+//!   `ALTERNATIVES` (other minimal examples), "required unless `g` is
+//!   given" when only some of them hold it, "optional" when it has no
 //!   default value (serialized as null or left out);
 //! - noise models and init forms: the same, for the variants of
 //!   [`NoiseSpec`] and [`InitSpec`];
@@ -141,10 +143,7 @@ fn commands(out: &mut String) {
     );
     for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name();
-        let positionals: Vec<String> = sub
-            .get_positionals()
-            .map(|a| format!("<{}>", value_name(a)))
-            .collect();
+        let positionals: Vec<String> = sub.get_positionals().map(positional).collect();
         let _ = writeln!(out, "### `valley {name}`\n");
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {
             let _ = writeln!(out, "{about}\n");
@@ -167,7 +166,7 @@ fn commands(out: &mut String) {
         out.push_str("| argument | default | meaning |\n|---|---|---|\n");
         for a in args {
             let shown = if a.is_positional() {
-                format!("`<{}>`", value_name(a))
+                format!("`{}`", positional(a))
             } else {
                 let mut s = String::new();
                 if let Some(short) = a.get_short() {
@@ -210,12 +209,26 @@ fn commands(out: &mut String) {
             if !values.is_empty() && a.get_action().takes_values() {
                 let _ = write!(help, " One of {}.", values.join(", "));
             }
-            if a.is_required_set() || (a.is_positional() && defaults.is_empty()) {
+            if a.is_required_set() {
                 help.push_str(" Required.");
             }
             let _ = writeln!(out, "| {shown} | {default} | {} |", cell(help.trim()));
         }
         out.push('\n');
+    }
+}
+
+/// A positional argument as clap's usage line writes it: `<FILE>` when
+/// required, `[FILES]...` when optional and repeatable.
+fn positional(a: &clap::Arg) -> String {
+    let name = value_name(a);
+    let many = matches!(a.get_action(), clap::ArgAction::Append)
+        || a.get_num_args().is_some_and(|r| r.max_values() > 1);
+    let dots = if many { "..." } else { "" };
+    if a.is_required_set() {
+        format!("<{name}>{dots}")
+    } else {
+        format!("[{name}]{dots}")
     }
 }
 
@@ -462,30 +475,67 @@ pub fn field_names(doc: &KindDoc) -> Result<Vec<String>, String> {
     }
 }
 
-/// The top-level keys of a kind's example: its required fields.
-pub fn required_fields(doc: &KindDoc) -> Result<Vec<String>, String> {
-    let table: toml::Table = toml::from_str(doc.example)
-        .map_err(|e| format!("`{}`: EXAMPLE is not TOML: {e}", doc.kind))?;
-    Ok(table.keys().cloned().collect())
+/// The top-level keys of each of a kind's minimal examples: `EXAMPLE`,
+/// then its `ALTERNATIVES`.
+pub fn example_fields(doc: &KindDoc) -> Result<Vec<Vec<String>>, String> {
+    std::iter::once(doc.example)
+        .chain(doc.alternatives.iter().copied())
+        .map(|src| {
+            let table: toml::Table = toml::from_str(src)
+                .map_err(|e| format!("`{}`: example {src:?} is not TOML: {e}", doc.kind))?;
+            Ok(table.keys().cloned().collect())
+        })
+        .collect()
 }
 
-/// One row per field: name and default ("required", "optional" or the
-/// value as inline TOML).
+/// A kind's required fields: those every minimal example holds.
+pub fn required_fields(doc: &KindDoc) -> Result<Vec<String>, String> {
+    let examples = example_fields(doc)?;
+    Ok(examples[0]
+        .iter()
+        .filter(|f| examples.iter().all(|e| e.contains(f)))
+        .cloned()
+        .collect())
+}
+
+/// Whether a field is required: "required", "required unless `g`" where
+/// the examples without it give `g` instead, or `None` (not required).
+fn requirement(examples: &[Vec<String>], field: &str) -> Option<String> {
+    let holding: Vec<&Vec<String>> = examples
+        .iter()
+        .filter(|e| e.iter().any(|k| k == field))
+        .collect();
+    if holding.is_empty() {
+        return None;
+    }
+    if holding.len() == examples.len() {
+        return Some("required".to_string());
+    }
+    let mut instead: Vec<String> = Vec::new();
+    for e in examples.iter().filter(|e| !e.iter().any(|k| k == field)) {
+        for k in e {
+            if !holding.iter().all(|h| h.contains(k)) && !instead.contains(k) {
+                instead.push(k.clone());
+            }
+        }
+    }
+    let names: Vec<String> = instead.iter().map(|k| format!("`{k}`")).collect();
+    Some(format!("required unless {} is given", names.join(" or ")))
+}
+
+/// One row per field: name and default ("required", "required unless …",
+/// "optional" or the value as inline TOML).
 pub fn field_rows(doc: &KindDoc) -> Result<Vec<(String, String)>, String> {
     let resolved = (doc.resolve)(doc.kind, doc.example)
         .map_err(|e| format!("`{}`: EXAMPLE does not validate: {e}", doc.kind))?;
-    let required = required_fields(doc)?;
+    let examples = example_fields(doc)?;
     Ok(field_names(doc)?
         .into_iter()
         .map(|f| {
-            let default = if required.contains(&f) {
-                "required".to_string()
-            } else {
-                match resolved.get(&f) {
-                    None | Some(Json::Null) => "optional".to_string(),
-                    Some(v) => format!("`{}`", inline(v)),
-                }
-            };
+            let default = requirement(&examples, &f).unwrap_or_else(|| match resolved.get(&f) {
+                None | Some(Json::Null) => "optional".to_string(),
+                Some(v) => format!("`{}`", inline(v)),
+            });
             (f, default)
         })
         .collect())
@@ -611,11 +661,19 @@ fn family(
         if let Some(line) = extra(d)? {
             let _ = writeln!(out, "{line}\n");
         }
-        let _ = writeln!(out, "```toml\n{header}\nkind = \"{}\"", d.kind);
-        if !d.example.is_empty() {
-            let _ = writeln!(out, "{}", d.example);
+        for (i, example) in std::iter::once(d.example)
+            .chain(d.alternatives.iter().copied())
+            .enumerate()
+        {
+            if i > 0 {
+                out.push_str("or\n\n");
+            }
+            let _ = writeln!(out, "```toml\n{header}\nkind = \"{}\"", d.kind);
+            if !example.is_empty() {
+                let _ = writeln!(out, "{example}");
+            }
+            out.push_str("```\n\n");
         }
-        out.push_str("```\n\n");
     }
     Ok(())
 }
@@ -682,14 +740,42 @@ mod tests {
             let resolved = (d.resolve)(d.kind, d.example)
                 .unwrap_or_else(|e| panic!("`{}`: EXAMPLE does not validate: {e}", d.kind));
             let fields = field_names(d).unwrap();
+            // Every example is minimal: it fails without any of its fields.
+            for example in std::iter::once(d.example).chain(d.alternatives.iter().copied()) {
+                (d.resolve)(d.kind, example)
+                    .unwrap_or_else(|e| panic!("`{}`: {example:?} does not validate: {e}", d.kind));
+                for f in toml::from_str::<toml::Table>(example).unwrap().keys() {
+                    assert!(fields.contains(f), "`{}`: `{f}` is not a field", d.kind);
+                    let rest = without_line(example, f);
+                    assert!(
+                        (d.resolve)(d.kind, &rest).is_err(),
+                        "`{}`: {example:?} works without `{f}`, so `{f}` is not required: drop it",
+                        d.kind
+                    );
+                }
+            }
+            // A field marked required has no stand-in: no other field given
+            // its value makes EXAMPLE without it validate (half_life for
+            // exponential's gamma would; that takes an ALTERNATIVES example).
+            let named: Vec<Vec<String>> = example_fields(d).unwrap();
             for f in required_fields(d).unwrap() {
-                assert!(fields.contains(&f), "`{}`: `{f}` is not a field", d.kind);
-                let rest = without_line(d.example, &f);
-                assert!(
-                    (d.resolve)(d.kind, &rest).is_err(),
-                    "`{}`: EXAMPLE works without `{f}`, so `{f}` is not required: drop it",
-                    d.kind
-                );
+                let value = d
+                    .example
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("{f} =")))
+                    .unwrap_or_else(|| panic!("`{}`: `{f}` is not on a line of its own", d.kind));
+                for g in fields
+                    .iter()
+                    .filter(|g| !named.iter().any(|e| e.contains(g)))
+                {
+                    let swapped = format!("{}{g} ={value}\n", without_line(d.example, &f));
+                    assert!(
+                        (d.resolve)(d.kind, &swapped).is_err(),
+                        "`{}`: `{f}` is marked required, but {swapped:?} validates: \
+                         add it to ALTERNATIVES",
+                        d.kind
+                    );
+                }
             }
             // The derived defaults are the fields the spec serializes.
             if let Some(o) = resolved.as_object() {
@@ -772,6 +858,48 @@ mod tests {
                 ("std".into(), "required".into()),
                 ("mean".into(), "`0.0`".into())
             ]
+        );
+    }
+
+    /// Issue 24: exponential's `gamma` was marked required although
+    /// `half_life` alone works. Checked on the spec itself, not on the
+    /// derivation: each of the two alone parses and validates, neither
+    /// fails, and the rows say "required unless" the other is given.
+    #[test]
+    fn a_field_that_another_can_replace_is_not_plain_required() {
+        use crate::schedule::decay::Exponential;
+        use crate::schedule::ScheduleFn;
+        let parse = |src: &str| {
+            toml::from_str::<Exponential>(src)
+                .map_err(|e| e.to_string())
+                .and_then(|s| s.validate().map_err(|e| e.to_string()))
+        };
+        assert!(parse("lr = 0.1\nhalf_life = 50").is_ok());
+        assert!(parse("lr = 0.1\ngamma = 0.9").is_ok());
+        assert!(parse("lr = 0.1").is_err());
+        let d = Schedule::docs()
+            .into_iter()
+            .find(|d| d.kind == "exponential")
+            .unwrap();
+        let rows = field_rows(&d).unwrap();
+        assert!(rows.contains(&("lr".into(), "required".into())), "{rows:?}");
+        assert!(
+            rows.contains(&(
+                "gamma".into(),
+                "required unless `half_life` is given".into()
+            )),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&(
+                "half_life".into(),
+                "required unless `gamma` is given".into()
+            )),
+            "{rows:?}"
+        );
+        assert!(
+            rows.contains(&("decay_steps".into(), "`1`".into())),
+            "{rows:?}"
         );
     }
 

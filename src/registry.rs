@@ -32,6 +32,12 @@ pub trait Documented {
     const CONVENTION: &'static str;
     /// A TOML table body (without `kind`) holding only the required fields.
     const EXAMPLE: &'static str;
+    /// Other minimal table bodies, for a kind where a field of `EXAMPLE` can
+    /// be replaced by another (exponential's `half_life` instead of
+    /// `gamma`). A field is required only when every example holds it;
+    /// one that some examples hold and others do not is required unless one
+    /// of the fields replacing it is given.
+    const ALTERNATIVES: &'static [&'static str] = &[];
 }
 
 /// The documentation of one kind of a family, as collected by `docs()`.
@@ -41,6 +47,8 @@ pub struct KindDoc {
     pub summary: &'static str,
     pub convention: &'static str,
     pub example: &'static str,
+    /// [`Documented::ALTERNATIVES`].
+    pub alternatives: &'static [&'static str],
     /// Parses a table body of kind `kind` (the body without its `kind`
     /// line), validates it and returns its fields as JSON, every default
     /// filled in.
@@ -58,6 +66,7 @@ impl KindDoc {
             summary: S::SUMMARY,
             convention: S::CONVENTION,
             example: S::EXAMPLE,
+            alternatives: S::ALTERNATIVES,
             resolve,
         }
     }

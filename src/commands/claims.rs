@@ -115,6 +115,7 @@ pub fn run(args: ClaimsArgs) -> Result<()> {
     for f in &files {
         let plan = config::load(f)?;
         claims::of_plan(&plan)?;
+        super::sweep::print_warnings(&plan);
         if let Some((other, _)) = plans.iter().find(|(_, p)| p.name == plan.name) {
             return Err(ValleyError::invalid(
                 f,

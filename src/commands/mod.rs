@@ -27,14 +27,13 @@ pub(crate) fn print_out(text: &str) -> Result<()> {
     }
 }
 
-/// The one table `section` of a small file (`[schedule]`), or the one of its
-/// `[[section]]` tables labelled `name` (or the only one).
-pub(crate) fn single_table(
+/// Every table `section` of a small file: the one `[section]`, or each of
+/// its `[[section]]` tables, with its path (`schedule[1]`).
+pub(crate) fn all_tables(
     file: &Path,
     src: &str,
     section: &str,
-    name: Option<&str>,
-) -> Result<(String, toml::Table)> {
+) -> Result<Vec<(String, toml::Table)>> {
     let doc = crate::config::parse_document(file, src)?;
     let missing = || {
         ValleyError::invalid(
@@ -44,42 +43,62 @@ pub(crate) fn single_table(
             format!("no [{section}] table in the file"),
         )
     };
-    let (prefix, table) = match doc.get(section).ok_or_else(missing)? {
-        toml::Value::Table(t) => (section.to_string(), t.clone()),
+    match doc.get(section).ok_or_else(missing)? {
+        toml::Value::Table(t) => Ok(vec![(section.to_string(), t.clone())]),
         toml::Value::Array(a) => {
-            let tables: Vec<(usize, &toml::Table)> = a
+            let tables: Vec<(String, toml::Table)> = a
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.as_table().map(|t| (i, t)))
+                .filter_map(|(i, v)| Some((format!("{section}[{i}]"), v.as_table()?.clone())))
                 .collect();
-            let label = |t: &toml::Table| {
-                t.get("name")
-                    .or_else(|| t.get("kind"))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let pick = match (name, tables.len()) {
-                (None, 1) => Some(tables[0]),
-                (None, _) => None,
-                (Some(n), _) => tables.iter().copied().find(|(_, t)| label(t) == n),
-            };
-            let Some((i, t)) = pick else {
-                let labels: Vec<String> = tables.iter().map(|(_, t)| label(t)).collect();
-                return Err(ValleyError::invalid(
-                    file,
-                    line_of(src, section),
-                    section,
-                    format!(
-                        "{} [[{section}]] tables ({}): pick one with --name",
-                        tables.len(),
-                        labels.join(", ")
-                    ),
-                ));
-            };
-            (format!("{section}[{i}]"), t.clone())
+            if tables.is_empty() {
+                return Err(missing());
+            }
+            Ok(tables)
         }
-        _ => return Err(missing()),
+        _ => Err(missing()),
+    }
+}
+
+/// A table's label: its `name`, else its `kind`.
+pub(crate) fn table_label(t: &toml::Table) -> String {
+    t.get("name")
+        .or_else(|| t.get("kind"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The one table `section` of a small file (`[schedule]`), or the one of its
+/// `[[section]]` tables labelled `name` (or the only one).
+pub(crate) fn single_table(
+    file: &Path,
+    src: &str,
+    section: &str,
+    name: Option<&str>,
+) -> Result<(String, toml::Table)> {
+    let tables = all_tables(file, src, section)?;
+    let single = tables.len() == 1 && tables[0].0 == section;
+    let pick = match (name, tables.len()) {
+        _ if single => tables.first(),
+        (None, 1) => tables.first(),
+        (None, _) => None,
+        (Some(n), _) => tables.iter().find(|(_, t)| table_label(t) == n),
     };
-    Ok((prefix, table))
+    match pick {
+        Some(found) => Ok(found.clone()),
+        None => {
+            let labels: Vec<String> = tables.iter().map(|(_, t)| table_label(t)).collect();
+            Err(ValleyError::invalid(
+                file,
+                line_of(src, section),
+                section,
+                format!(
+                    "{} [[{section}]] tables ({}): pick one with --name",
+                    tables.len(),
+                    labels.join(", ")
+                ),
+            ))
+        }
+    }
 }

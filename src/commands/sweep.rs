@@ -130,6 +130,14 @@ impl Drop for Interrupts {
     }
 }
 
+/// The plan's warnings on stderr ([`config::Plan::warnings`]): printed
+/// before the sweep runs (and by `--dry-run`), which goes on.
+pub fn print_warnings(plan: &config::Plan) {
+    for w in plan.warnings() {
+        eprintln!("warning: {w}");
+    }
+}
+
 pub fn run(args: SweepArgs) -> Result<()> {
     let limits = Limits::from_flags(
         Some(args.max_runs),
@@ -138,6 +146,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
     )?;
     let plan = config::load_within(&args.file, &limits.plan())?;
     crate::claims::of_plan(&plan)?;
+    print_warnings(&plan);
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     if args.threads == Some(0) {
         return Err(ValleyError::invalid(

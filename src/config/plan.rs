@@ -84,8 +84,31 @@ pub struct ResolvedOptimizer {
 pub struct ResolvedSchedule {
     pub label: String,
     pub schedule: Schedule,
+    /// The table it comes from, e.g. `schedule[1]` (for messages).
+    #[serde(skip)]
+    pub table: String,
     #[serde(skip)]
     pub axis_values: AxisValues,
+}
+
+/// Something a plan runs but was probably not meant: printed as
+/// `warning: FILE:LINE: field `F`: MESSAGE`, and the sweep goes on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanWarning {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PlanWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        write!(f, ": field `{}`: {}", self.field, self.message)
+    }
 }
 
 /// Sweep-level settings that every run shares.
@@ -424,6 +447,29 @@ impl Plan {
         }
         plan.check_starts(&rep)?;
         Ok(plan)
+    }
+
+    /// What the plan runs but was probably not meant, each naming the file,
+    /// line and field: schedule lengths that end after the run (a
+    /// `cosine.total_steps` inside `warmup` counts the steps after the
+    /// warm-up; see [`crate::schedule::horizon`]). Once per distinct message.
+    pub fn warnings(&self) -> Vec<PlanWarning> {
+        let mut out: Vec<PlanWarning> = Vec::new();
+        for s in &self.schedules {
+            for o in crate::schedule::horizon::overruns(&s.schedule, self.settings.steps) {
+                let field = format!("{}.{}", s.table, o.field);
+                let w = PlanWarning {
+                    file: self.file.clone(),
+                    line: super::locate::line_of(&self.source, &field),
+                    field,
+                    message: o.message,
+                };
+                if !out.contains(&w) {
+                    out.push(w);
+                }
+            }
+        }
+        out
     }
 
     /// Seeds whose starts [`Plan::check_starts`] checks, per landscape.
@@ -806,6 +852,7 @@ fn resolve_schedule(rep: &Reporter, p: &str, mut t: Table) -> Result<(String, Re
         ResolvedSchedule {
             label,
             schedule,
+            table: p.to_string(),
             axis_values: vec![],
         },
     ))

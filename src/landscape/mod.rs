@@ -318,6 +318,7 @@ impl InitSpec {
             summary,
             convention,
             example,
+            alternatives: &[],
             resolve: |kind, body| {
                 crate::registry::resolve_tagged::<InitSpec>(kind, body, |s: &InitSpec| {
                     s.validate(match s {

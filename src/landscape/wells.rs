@@ -74,6 +74,9 @@ impl crate::registry::Documented for WellsSpec {
         "valley's own construction (flat and sharp basins of chosen depth).";
     const EXAMPLE: &'static str =
         "dim = 2\nwells = [{ center = [1.0, 0.0], depth = 1.0, width = 0.5 }]";
+    const ALTERNATIVES: &'static [&'static str] = &[
+        "dim = 2\ngenerate = { count = 4, depth = [0.5, 2.0], width = [0.2, 0.8], radius = 2.0 }",
+    ];
 }
 
 fn check_range(field: &str, r: [f64; 2]) -> Result<(), SpecError> {

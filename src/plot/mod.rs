@@ -32,7 +32,7 @@ pub mod stats;
 
 use crate::error::{Result, ValleyError};
 use crate::schedule::Schedule;
-use render::{color, Figure, Panel, Series, Style};
+use render::{color, Figure, Legend, Panel, Series, Style};
 use std::path::{Path, PathBuf};
 
 /// The folder figures go into.
@@ -115,28 +115,54 @@ pub fn plot_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The figure of one schedule: lr against step (log axis where it spans
-/// decades) and, where the schedule sets it, momentum in a second panel.
-pub fn schedule_panels(label: &str, schedule: &Schedule, steps: u64) -> Vec<Panel> {
-    let mut lr = Panel::new(format!("{label}: learning rate"), "step", "lr");
-    lr.series.push(Series::new(
-        Some(label.to_string()),
-        color(0),
-        Style::Line { width: 3 },
-        (0..steps).map(|t| (t as f64, schedule.lr(t))).collect(),
-    ));
+/// The figure of schedules: lr against step (log axis where it spans
+/// decades) and, where one of them sets it, momentum in a second panel. One
+/// schedule is drawn alone; several get one curve each, in the palette's
+/// order, labelled in a legend beside the plot; a curve identical to an
+/// earlier one is dashed so that both stay visible.
+pub fn schedule_panels(schedules: &[(String, Schedule)], steps: u64) -> Vec<Panel> {
+    let one = match schedules {
+        [(label, _)] => Some(label.as_str()),
+        _ => None,
+    };
+    let title = |what: &str| match one {
+        Some(label) => format!("{label}: {what}"),
+        None => what.to_string(),
+    };
+    let mut lr = Panel::new(title("learning rate"), "step", "lr");
+    let mut m = Panel::new(title("momentum"), "step", "momentum");
+    for (i, (label, schedule)) in schedules.iter().enumerate() {
+        let add = |p: &mut Panel, c: usize, points: Vec<(f64, f64)>| {
+            let style = if p.series.iter().any(|s| s.points == points) {
+                Style::Dashed { width: 3 }
+            } else {
+                Style::Line { width: 3 }
+            };
+            p.series
+                .push(Series::new(Some(label.clone()), color(c), style, points));
+        };
+        add(
+            &mut lr,
+            i,
+            (0..steps).map(|t| (t as f64, schedule.lr(t))).collect(),
+        );
+        if schedule.sets_momentum() {
+            add(
+                &mut m,
+                if one.is_some() { 1 } else { i },
+                (0..steps)
+                    .filter_map(|t| Some((t as f64, schedule.momentum(t)?)))
+                    .collect(),
+            );
+        }
+    }
     lr.auto_log_y();
+    if one.is_none() {
+        lr.legend = Legend::Outside;
+        m.legend = Legend::Outside;
+    }
     let mut panels = vec![lr];
-    if schedule.sets_momentum() {
-        let mut m = Panel::new(format!("{label}: momentum"), "step", "momentum");
-        m.series.push(Series::new(
-            Some(label.to_string()),
-            color(1),
-            Style::Line { width: 3 },
-            (0..steps)
-                .filter_map(|t| Some((t as f64, schedule.momentum(t)?)))
-                .collect(),
-        ));
+    if !m.series.is_empty() {
         panels.push(m);
     }
     panels
@@ -161,16 +187,19 @@ pub fn check_figure_path(path: &Path) -> Result<()> {
     }
 }
 
-/// The lr (and momentum) curve of one schedule, PNG or SVG by the extension.
-pub fn schedule_figure(path: &Path, label: &str, schedule: &Schedule, steps: u64) -> Result<()> {
+/// The lr (and momentum) curves of schedules (one or more, with their
+/// labels), PNG or SVG by the extension.
+pub fn schedule_figure(path: &Path, schedules: &[(String, Schedule)], steps: u64) -> Result<()> {
     check_figure_path(path)?;
-    let panels = schedule_panels(label, schedule, steps);
+    let panels = schedule_panels(schedules, steps);
     let n = panels.len();
-    let mut fig = Figure::grid(
-        format!("Schedule {label} ({}), {steps} steps", schedule.kind_name()),
-        1,
-        panels,
-    );
+    let title = match schedules {
+        [(label, schedule)] => {
+            format!("Schedule {label} ({}), {steps} steps", schedule.kind_name())
+        }
+        _ => format!("{} schedules, {steps} steps", schedules.len()),
+    };
+    let mut fig = Figure::grid(title, 1, panels);
     fig.size = (1200, if n == 1 { 760 } else { 1000 });
     fig.save(path).map_err(|e| draw_failed(path, e))
 }

@@ -301,18 +301,59 @@ fn schedule_figure_writes_png_or_svg() {
     let tmp = tempfile::tempdir().unwrap();
     let s: Schedule =
         serde_json::from_str(r#"{"kind":"step","lr":0.1,"step_size":10,"gamma":0.5}"#).unwrap();
+    let one = [("step".to_string(), s.clone())];
     let png = tmp.path().join("s.png");
-    schedule_figure(&png, "step", &s, 50).unwrap();
+    schedule_figure(&png, &one, 50).unwrap();
     assert_eq!(png_size(&std::fs::read(&png).unwrap()), (1200, 760));
     let svg = tmp.path().join("s.svg");
-    schedule_figure(&svg, "step", &s, 50).unwrap();
+    schedule_figure(&svg, &one, 50).unwrap();
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
-    let bad = schedule_figure(&tmp.path().join("s.jpg"), "step", &s, 50).unwrap_err();
+    let bad = schedule_figure(&tmp.path().join("s.jpg"), &one, 50).unwrap_err();
     assert!(bad.is_invalid_input());
     // lr 0.1 -> 0.1·0.5^4 = 0.00625 over 50 steps: more than a decade, log axis.
-    let panels = schedule_panels("step", &s, 50);
+    let panels = schedule_panels(&one, 50);
     assert!(panels[0].y_log);
     assert_eq!(value_at(&panels[0].series[0].points, 49.0), 0.00625);
+}
+
+#[test]
+fn several_schedules_are_one_curve_each_with_a_legend() {
+    let parse = |src: &str| -> Schedule { serde_json::from_str(src).unwrap() };
+    let step = parse(r#"{"kind":"step","lr":0.1,"step_size":10,"gamma":0.5}"#);
+    let flat = parse(r#"{"kind":"constant","lr":0.1}"#);
+    let cyc = parse(r#"{"kind":"onecycle","max_lr":0.1,"total_steps":50}"#);
+    let all = [
+        ("step".to_string(), step.clone()),
+        ("flat".to_string(), flat),
+        ("same as step".to_string(), step),
+        ("onecycle".to_string(), cyc),
+    ];
+    let panels = schedule_panels(&all, 50);
+    let labels: Vec<_> = panels[0]
+        .series
+        .iter()
+        .map(|s| s.label.clone().unwrap())
+        .collect();
+    assert_eq!(labels, ["step", "flat", "same as step", "onecycle"]);
+    assert_eq!(panels[0].legend, super::render::Legend::Outside);
+    // The copy of an earlier curve is dashed, the others solid.
+    let styles: Vec<_> = panels[0].series.iter().map(|s| s.style).collect();
+    assert!(matches!(styles[2], Style::Dashed { .. }), "{styles:?}");
+    assert!(styles
+        .iter()
+        .enumerate()
+        .all(|(i, s)| i == 2 || matches!(s, Style::Line { .. })));
+    // The constant's curve: 0.1 at every step.
+    assert!(panels[0].series[1].points.iter().all(|p| p.1 == 0.1));
+    // Only onecycle sets momentum: one curve in the second panel, its colour
+    // that of its lr curve.
+    assert_eq!(panels.len(), 2);
+    assert_eq!(panels[1].series.len(), 1);
+    assert_eq!(panels[1].series[0].color, panels[0].series[3].color);
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("all.png");
+    schedule_figure(&png, &all, 50).unwrap();
+    assert_eq!(png_size(&std::fs::read(&png).unwrap()), (1200, 1000));
 }
 
 #[test]

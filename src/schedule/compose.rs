@@ -50,6 +50,16 @@ impl Warmup {
 }
 
 impl ScheduleFn for Warmup {
+    fn parts(&self) -> Vec<super::horizon::Part<'_>> {
+        vec![super::horizon::Part {
+            field: "then".to_string(),
+            schedule: &self.then,
+            start: self.warmup_steps,
+            stop: None,
+            counted: format!("after the warm-up (warmup_steps = {})", self.warmup_steps),
+        }]
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         if !(0.0..=1.0).contains(&self.start_factor) {
             return Err(SpecError::new(
@@ -115,6 +125,27 @@ impl Sequential {
 }
 
 impl ScheduleFn for Sequential {
+    fn parts(&self) -> Vec<super::horizon::Part<'_>> {
+        self.schedules
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let start = if i == 0 { 0 } else { self.milestones[i - 1] };
+                super::horizon::Part {
+                    field: format!("schedules[{i}]"),
+                    schedule: s,
+                    start,
+                    stop: self.milestones.get(i).copied(),
+                    counted: if i == 0 {
+                        "from step 0".to_string()
+                    } else {
+                        format!("from its milestone ({start})")
+                    },
+                }
+            })
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         if self.schedules.is_empty() {
             return Err(SpecError::new(

@@ -43,6 +43,15 @@ impl crate::registry::Documented for Cosine {
 }
 
 impl ScheduleFn for Cosine {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!("eta_min = {}", self.eta_min),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check::non_negative("lr", self.lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;

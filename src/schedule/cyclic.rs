@@ -306,6 +306,18 @@ impl OneCycle {
 }
 
 impl ScheduleFn for OneCycle {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!(
+                "its final lr max_lr/(div_factor·final_div_factor) = {}",
+                self.initial_lr() / self.final_div_factor
+            ),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check::positive("max_lr", self.max_lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;

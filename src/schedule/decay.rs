@@ -239,6 +239,7 @@ impl crate::registry::Documented for Exponential {
     const CONVENTION: &'static str =
         "optax `exponential_decay` (decay_steps = 1 is PyTorch `ExponentialLR`).";
     const EXAMPLE: &'static str = "lr = 0.1\ngamma = 0.99";
+    const ALTERNATIVES: &'static [&'static str] = &["lr = 0.1\nhalf_life = 1000"];
 }
 
 impl Exponential {
@@ -291,6 +292,15 @@ impl crate::registry::Documented for Polynomial {
 }
 
 impl ScheduleFn for Polynomial {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!("end_lr = {}", self.end_lr),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         check::at_least("total_steps", self.total_steps, 1)?;
@@ -325,6 +335,15 @@ impl crate::registry::Documented for Linear {
 }
 
 impl ScheduleFn for Linear {
+    fn end(&self) -> Option<super::horizon::End> {
+        Some(super::horizon::End {
+            field: "total_steps",
+            value: self.total_steps,
+            steps: self.total_steps,
+            reaches: format!("end_factor·lr = {}", self.end_factor * self.lr),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check_lr("lr", self.lr)?;
         if !(self.start_factor > 0.0 && self.start_factor <= 1.0) {

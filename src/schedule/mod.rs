@@ -47,6 +47,7 @@ pub mod compose;
 pub mod cosine;
 pub mod cyclic;
 pub mod decay;
+pub mod horizon;
 pub mod level;
 pub mod plateau;
 pub mod wsd;
@@ -100,6 +101,18 @@ pub trait ScheduleFn {
     /// for the spectral radius over one cycle of a game's update map.
     fn period(&self) -> Option<u64> {
         None
+    }
+
+    /// Where the schedule reaches its final value, for one with a length
+    /// (see [`horizon`]); `None` for one without (decays, cycles).
+    fn end(&self) -> Option<horizon::End> {
+        None
+    }
+
+    /// The schedules inside this one, with the steps each covers (see
+    /// [`horizon`]); empty for a schedule that holds none.
+    fn parts(&self) -> Vec<horizon::Part<'_>> {
+        Vec::new()
     }
 }
 

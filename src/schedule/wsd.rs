@@ -128,6 +128,8 @@ impl crate::registry::Documented for Wsd {
     const SUMMARY: &'static str = "Warmup–stable–decay: warm-up from min_lr_ratio (linear, cosine or 1-sqrt) over warmup_steps, lr for stable_steps (or up to total_steps − decay_steps), a cooldown over decay_steps (cosine with num_cycles, linear, 1-sqrt; EPFL's exp, square, mirror_cosine) down to lr·min_lr_ratio, held after. Give exactly one of stable_steps and total_steps. `convention = \"schaipp\"` starts the cooldown one step earlier (see WSD conventions below).";
     const CONVENTION: &'static str = "HF transformers `get_wsd_schedule` (lambda × lr); exp, square, mirror_cosine: EPFL `wsd_schedule`; `schaipp`: Schaipp et al. 2025.";
     const EXAMPLE: &'static str = "lr = 0.1\ndecay_steps = 200\ntotal_steps = 1000";
+    const ALTERNATIVES: &'static [&'static str] =
+        &["lr = 0.1\ndecay_steps = 200\nstable_steps = 800"];
 }
 
 impl Wsd {
@@ -190,6 +192,19 @@ impl Wsd {
 }
 
 impl ScheduleFn for Wsd {
+    fn end(&self) -> Option<super::horizon::End> {
+        let (field, value) = match (self.total_steps, self.stable_steps) {
+            (Some(n), _) => ("total_steps", n),
+            (None, s) => ("stable_steps", s.unwrap_or(0)),
+        };
+        Some(super::horizon::End {
+            field,
+            value,
+            steps: self.decay_start().saturating_add(self.decay_steps),
+            reaches: format!("lr·min_lr_ratio = {}", self.lr * self.min_lr_ratio),
+        })
+    }
+
     fn validate(&self) -> Result<(), SpecError> {
         check::non_negative("lr", self.lr)?;
         match (self.stable_steps, self.total_steps) {

@@ -1,6 +1,6 @@
 //! Runs the real `valley` binary on tiny sweep files in temporary folders.
 
-use crate::common::{assert_same_rows, command, read, setup, stderr, valley};
+use crate::common::{assert_same_rows, command, read, refused, setup, stderr, valley};
 
 use polars::prelude::*;
 use std::fs;
@@ -565,6 +565,79 @@ fn schedule_and_inspect_commands() {
         tmp.path(),
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Issue 24: a file of several schedules prints and plots every one of
+/// them (a `schedule` column, one curve each); `--name` still picks one.
+#[test]
+fn schedule_command_prints_and_plots_every_schedule_of_a_file() {
+    let (tmp, file) = setup(
+        "sweep.toml",
+        "[[schedule]]\nname = \"halving\"\nkind = \"step\"\nlr = 0.1\nstep_size = 2\ngamma = 0.5\n\n\
+         [[schedule]]\nkind = \"constant\"\nlr = 0.3\n",
+    );
+    let f = file.to_str().unwrap();
+    let o = valley(
+        &["schedule", f, "--steps", "3", "--plot", "all.png"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "schedule,step,lr,momentum\nhalving,0,0.1,\nhalving,1,0.1,\nhalving,2,0.05,\n\
+         constant,0,0.3,\nconstant,1,0.3,\nconstant,2,0.3,\n"
+    );
+    let png = std::fs::read(tmp.path().join("all.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let o = valley(
+        &["schedule", f, "--steps", "2", "--name", "constant"],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "step,lr,momentum\n0,0.3,\n1,0.3,\n"
+    );
+    // A bad table among several is named by its path.
+    let (tmp, file) = setup(
+        "sweep.toml",
+        "[[schedule]]\nkind = \"constant\"\nlr = 0.3\n\n[[schedule]]\nkind = \"step\"\nlr = 0.1\n",
+    );
+    let o = valley(
+        &["schedule", file.to_str().unwrap(), "--steps", "2"],
+        tmp.path(),
+    );
+    refused(&o, &["sweep.toml", "schedule[1]", "step_size"]);
+}
+
+/// Issue 24: `claims` runs the quick suite without FILES, so FILES is
+/// optional in `--help` and in the reference, with its default described.
+#[test]
+fn claims_files_are_optional_in_help_and_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = valley(&["claims", "--help"], tmp.path());
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(
+        help.contains("Usage: valley claims [OPTIONS] [FILES]..."),
+        "{help}"
+    );
+    assert!(help.contains("default: the quick suite"), "{help}");
+    let o = valley(&["reference"], tmp.path());
+    let reference = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        reference.contains("    valley claims [OPTIONS] [FILES]...\n"),
+        "{reference}"
+    );
+    let row = reference
+        .lines()
+        .find(|l| l.starts_with("| `[FILES]...` |"))
+        .expect("a row for FILES");
+    assert!(!row.contains("Required"), "{row}");
+    // A required positional still says so.
+    assert!(
+        reference.contains("    valley sweep [OPTIONS] <FILE>\n"),
+        "{reference}"
+    );
 }
 
 /// `valley schedule` prints every golden schedule (torch.optim.lr_scheduler,

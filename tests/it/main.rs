@@ -11,6 +11,7 @@ mod cli;
 mod compare;
 mod data_landscapes;
 mod data_sweeps;
+mod dry_run;
 mod expressions;
 mod faults;
 mod fuzz;
