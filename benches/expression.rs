@@ -5,10 +5,11 @@
 //! Parquet included) on each. Run with `cargo bench --bench expression`;
 //! the ratios are in docs/studies/performance.md.
 
+mod common;
+
+use common::sweep_args;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
-use std::path::PathBuf;
-use valley::cli::SweepArgs;
 use valley::landscape::{Landscape, LandscapeKind};
 use valley::rng::{rng_for, Stream};
 
@@ -39,26 +40,6 @@ fn gradient(c: &mut Criterion) {
     group.finish();
 }
 
-fn args(name: &str, out: PathBuf) -> SweepArgs {
-    SweepArgs {
-        file: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("benches")
-            .join(name),
-        out: Some(out),
-        threads: None,
-        force: true,
-        resume: false,
-        shard: None,
-        dry_run: false,
-        plot: false,
-        report: false,
-        quiet: true,
-        max_runs: valley::config::count::DEFAULT_MAX_RUNS,
-        max_memory: None,
-        max_output: None,
-    }
-}
-
 fn sweep(c: &mut Criterion) {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let mut group = c.benchmark_group("rosenbrock_sweep");
@@ -67,7 +48,8 @@ fn sweep(c: &mut Criterion) {
         let out = tmp.path().join(name);
         group.bench_function(name.trim_end_matches(".toml"), |b| {
             b.iter(|| {
-                valley::commands::sweep::run(args(name, out.clone())).expect("the sweep runs")
+                valley::commands::sweep::run(sweep_args(name, out.clone(), None))
+                    .expect("the sweep runs")
             })
         });
     }

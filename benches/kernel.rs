@@ -11,34 +11,15 @@
 //! - `short_runs_*`: 100,000 runs of 20 steps on 2-D Rastrigin
 //!   (benches/short_runs.toml), one row per run: the per-run overhead.
 
+mod common;
+
+use common::sweep_args;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 use std::f64::consts::PI;
-use std::path::PathBuf;
-use valley::cli::SweepArgs;
-
-fn args(name: &str, out: PathBuf, threads: usize) -> SweepArgs {
-    SweepArgs {
-        file: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("benches")
-            .join(name),
-        out: Some(out),
-        threads: Some(threads),
-        force: true,
-        resume: false,
-        shard: None,
-        dry_run: false,
-        plot: false,
-        report: false,
-        quiet: true,
-        max_runs: valley::config::count::DEFAULT_MAX_RUNS,
-        max_memory: None,
-        max_output: None,
-    }
-}
 
 /// A landscape of the kernel: value and gradient at x.
 #[derive(Clone, Copy)]
@@ -179,8 +160,12 @@ fn kernel(c: &mut Criterion) {
         let out = tmp.path().join(format!("reference-{threads}"));
         group.bench_function(format!("reference_valley_{threads}t"), |b| {
             b.iter(|| {
-                valley::commands::sweep::run(args("reference.toml", out.clone(), threads))
-                    .expect("the sweep runs")
+                valley::commands::sweep::run(sweep_args(
+                    "reference.toml",
+                    out.clone(),
+                    Some(threads),
+                ))
+                .expect("the sweep runs")
             })
         });
         group.bench_function(format!("short_runs_kernel_{threads}t"), |b| {
@@ -189,8 +174,12 @@ fn kernel(c: &mut Criterion) {
         let out = tmp.path().join(format!("short-{threads}"));
         group.bench_function(format!("short_runs_valley_{threads}t"), |b| {
             b.iter(|| {
-                valley::commands::sweep::run(args("short_runs.toml", out.clone(), threads))
-                    .expect("the sweep runs")
+                valley::commands::sweep::run(sweep_args(
+                    "short_runs.toml",
+                    out.clone(),
+                    Some(threads),
+                ))
+                .expect("the sweep runs")
             })
         });
     }

@@ -3,32 +3,15 @@
 //! `cargo bench --bench sweep`; benches/peers/compare.sh measures the same
 //! workload against the JAX peer in one run.
 
+mod common;
+
+use common::sweep_args;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::PathBuf;
 use valley::cli::SweepArgs;
 
 fn args(out: PathBuf) -> SweepArgs {
-    args_for("reference.toml", out)
-}
-
-fn args_for(name: &str, out: PathBuf) -> SweepArgs {
-    SweepArgs {
-        file: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("benches")
-            .join(name),
-        out: Some(out),
-        threads: None,
-        force: true,
-        resume: false,
-        shard: None,
-        dry_run: false,
-        plot: false,
-        report: false,
-        quiet: true,
-        max_runs: valley::config::count::DEFAULT_MAX_RUNS,
-        max_memory: None,
-        max_output: None,
-    }
+    sweep_args("reference.toml", out, None)
 }
 
 fn reference_sweep(c: &mut Criterion) {
@@ -52,7 +35,7 @@ fn minibatch_sweep(c: &mut Criterion) {
     group.throughput(criterion::Throughput::Elements(2 * 2000));
     group.bench_function("minibatch_n1e4_d100_b32", |b| {
         b.iter(|| {
-            valley::commands::sweep::run(args_for("minibatch.toml", out.clone()))
+            valley::commands::sweep::run(sweep_args("minibatch.toml", out.clone(), None))
                 .expect("the sweep runs")
         })
     });

@@ -146,11 +146,10 @@ impl Form for Equivalence {
             let m: Vec<f64> = ok.iter().map(|&i| values[i].unwrap_or(f64::NAN)).collect();
             let tv: Vec<f64> = ok.iter().map(|&i| target[i].unwrap_or(f64::NAN)).collect();
             let e: Vec<f64> = m.iter().zip(&tv).map(|(m, t)| (m - t) / t.abs()).collect();
-            let (p_in, p_out) = stats::tost(&e, t.tolerance);
             let key = format!("equivalence|{}|{}", data.claim.id, g.label.join("|"));
+            let tost = Tost::of(&e, t.tolerance, &key);
+            let (median_err, ci) = (tost.median, tost.ci);
             let median_target = stats::median(&tv);
-            let median_err = stats::median(&e);
-            let ci = stats::bootstrap_median_ci(&e, stats::RESAMPLES, &key);
             let points: Vec<(f64, f64)> = tv.iter().copied().zip(m.iter().copied()).collect();
             rows.push(GroupRow {
                 label: g.label.clone(),
@@ -163,12 +162,23 @@ impl Form for Equivalence {
                     sig(median_err),
                     format!("[{}, {}]", sig(ci.0), sig(ci.1)),
                 ],
-                p: vec![p_in, p_out],
+                p: tost.p.to_vec(),
                 lower: None,
                 check: None,
                 effect: [median_err, ci.0, ci.1],
                 baseline: f64::NAN,
-                panel: panel(data, g, t.tolerance, ("target", "formula"), median_target, &points),
+                panel: panel(
+                    data,
+                    g,
+                    t.tolerance,
+                    &Names {
+                        reference: "target",
+                        line: "formula",
+                        point: "run",
+                    },
+                    median_target,
+                    &points,
+                ),
             });
         }
         Ok(rows)
@@ -177,11 +187,7 @@ impl Form for Equivalence {
     /// Within the tolerance (the first p-value) for, beyond it (the
     /// second) against.
     fn evidence(&self, _claim: &Claim, _row: &GroupRow, p_holm: &[f64]) -> Evidence {
-        Evidence::Tested {
-            p_for: p_holm[0],
-            agrees: true,
-            p_against: Some(p_holm[1]),
-        }
+        Tost::evidence(p_holm)
     }
 
     fn effect_caption(&self) -> &'static str {
@@ -190,6 +196,37 @@ impl Form for Equivalence {
 
     fn figure_caption(&self) -> &'static str {
         "each point is one run, measured against the formula; the dashed lines are the diagonal and the tolerance."
+    }
+}
+
+/// The two one-sided tests of relative errors `e` against ±tolerance
+/// ([`stats::tost`]) with the median error and its bootstrap interval
+/// (resampled under `key`); shared with `paired_equivalence`.
+pub(super) struct Tost {
+    /// p within the tolerance, p beyond it.
+    pub p: [f64; 2],
+    pub median: f64,
+    pub ci: (f64, f64),
+}
+
+impl Tost {
+    pub(super) fn of(e: &[f64], tolerance: f64, key: &str) -> Self {
+        let (p_in, p_out) = stats::tost(e, tolerance);
+        Self {
+            p: [p_in, p_out],
+            median: stats::median(e),
+            ci: stats::bootstrap_median_ci(e, stats::RESAMPLES, key),
+        }
+    }
+
+    /// Within the tolerance (the first p-value) for, beyond it (the
+    /// second) against.
+    pub(super) fn evidence(p_holm: &[f64]) -> Evidence {
+        Evidence::Tested {
+            p_for: p_holm[0],
+            agrees: true,
+            p_against: Some(p_holm[1]),
+        }
     }
 }
 
@@ -224,15 +261,23 @@ fn targets(data: &Data, expr: &Expr) -> Result<Vec<Option<f64>>> {
         .collect())
 }
 
+/// What the panel of [`panel`] calls its parts.
+pub(super) struct Names<'a> {
+    /// The reference in the title and the axis (`target`, the baseline).
+    pub reference: &'a str,
+    /// The legend of the zero line (`formula`, `no difference`).
+    pub line: &'a str,
+    /// One point (`run`, `pair`).
+    pub point: &'a str,
+}
+
 /// The relative error of each run or pair (in plan order) with the
-/// tolerance band; `points` are (reference, metric); `names` are what the
-/// reference is called in the title and in the legend (`target`,
-/// `formula`, or the baseline's level twice).
+/// tolerance band; `points` are (reference, metric).
 pub(super) fn panel(
     data: &Data,
     g: &Group,
     tol: f64,
-    names: (&str, &str),
+    names: &Names,
     median_reference: f64,
     points: &[(f64, f64)],
 ) -> Panel {
@@ -240,14 +285,14 @@ pub(super) fn panel(
         format!(
             "{}: median {} {}",
             data.panel_title(&g.label),
-            names.0,
+            names.reference,
             compare::sig(median_reference)
         ),
-        "run (in plan order)",
+        format!("{} (in plan order)", names.point),
         format!(
             "relative error of {} to the {}",
             data.claim.metric_label(),
-            names.0
+            names.reference
         ),
     );
     panel.legend = Legend::UpperLeft;
@@ -270,7 +315,7 @@ pub(super) fn panel(
     panel.y_range = Some((-spread, spread));
     panel.series = vec![
         Series::new(
-            Some(names.1.into()),
+            Some(names.line.into()),
             color(7),
             Style::Dashed { width: 1 },
             vec![(0.5, 0.0), (right, 0.0)],
@@ -288,7 +333,7 @@ pub(super) fn panel(
             vec![(0.5, -tol), (right, -tol)],
         ),
         Series::new(
-            Some("one run".into()),
+            Some(format!("one {}", names.point)),
             color(0),
             Style::Points { radius: 5 },
             errors,

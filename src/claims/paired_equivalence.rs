@@ -8,7 +8,7 @@
 //! "WSD's final loss is within 5 % of cosine's" is this form.
 
 use super::driver::tol_text;
-use super::equivalence::panel;
+use super::equivalence::{panel, Names, Tost};
 use super::form::{Cx, Data, Evidence, Form, GroupRow, Params};
 use super::{Claim, RawClaim};
 use crate::compare::{self, Group};
@@ -116,16 +116,15 @@ impl Form for PairedEquivalence {
                 .filter(|(b, c)| b.is_finite() && c.is_finite() && *b != 0.0)
                 .collect();
             let e: Vec<f64> = points.iter().map(|(b, c)| (c - b) / b.abs()).collect();
-            let (p_in, p_out) = stats::tost(&e, tol);
             let key = format!(
                 "paired_equivalence|{}|{}",
                 data.claim.id,
                 g.label.join("|")
             );
+            let tost = Tost::of(&e, tol, &key);
+            let (median_e, ci) = (tost.median, tost.ci);
             let (cand, base): (Vec<f64>, Vec<f64>) = points.iter().map(|(b, c)| (*c, *b)).unzip();
             let median_base = stats::median(&base);
-            let median_e = stats::median(&e);
-            let ci = stats::bootstrap_median_ci(&e, stats::RESAMPLES, &key);
             rows.push(GroupRow {
                 label: g.label.clone(),
                 n: e.len(),
@@ -136,7 +135,7 @@ impl Form for PairedEquivalence {
                     sig(median_e),
                     format!("[{}, {}]", sig(ci.0), sig(ci.1)),
                 ],
-                p: vec![p_in, p_out],
+                p: tost.p.to_vec(),
                 lower: None,
                 check: None,
                 effect: [median_e, ci.0, ci.1],
@@ -145,7 +144,11 @@ impl Form for PairedEquivalence {
                     data,
                     g,
                     tol,
-                    (&p.baseline, &p.baseline),
+                    &Names {
+                        reference: &p.baseline,
+                        line: "no difference",
+                        point: "pair",
+                    },
                     median_base,
                     &points,
                 ),
@@ -154,14 +157,8 @@ impl Form for PairedEquivalence {
         Ok(rows)
     }
 
-    /// Within the tolerance (the first p-value) for, beyond it (the
-    /// second) against.
     fn evidence(&self, _claim: &Claim, _row: &GroupRow, p_holm: &[f64]) -> Evidence {
-        Evidence::Tested {
-            p_for: p_holm[0],
-            agrees: true,
-            p_against: Some(p_holm[1]),
-        }
+        Tost::evidence(p_holm)
     }
 
     fn effect_caption(&self) -> &'static str {

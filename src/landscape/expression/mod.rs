@@ -435,4 +435,4 @@ impl Landscape for Expression {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -253,7 +253,8 @@ struct Builder<'a> {
     params: &'a BTreeMap<String, f64>,
     ops: Vec<Op>,
     spans: Vec<Span>,
-    memo: HashMap<(u8, u32, u32, u64), u32>,
+    /// Shared subexpressions: (kind, inputs, constant bits) → slot.
+    memo: HashMap<(std::mem::Discriminant<Op>, u32, u32, u64), u32>,
     bound: Vec<(String, f64)>,
     iterations: u64,
 }
@@ -307,7 +308,12 @@ impl Builder<'_> {
             Op::PowI(_, n) => n as u64,
             _ => 0,
         };
-        let key = (opcode(&op), a.unwrap_or(u32::MAX), b.unwrap_or(u32::MAX), c);
+        let key = (
+            std::mem::discriminant(&op),
+            a.unwrap_or(u32::MAX),
+            b.unwrap_or(u32::MAX),
+            c,
+        );
         if let Some(&slot) = self.memo.get(&key) {
             return Ok(slot);
         }
@@ -599,38 +605,6 @@ impl Builder<'_> {
             });
         }
         Ok(acc.unwrap_or(Ref::Const(if sum { 0.0 } else { 1.0 })))
-    }
-}
-
-/// A number per kind of operation (the key of shared subexpressions).
-fn opcode(op: &Op) -> u8 {
-    match op {
-        Op::Const(_) => 0,
-        Op::Add(..) => 1,
-        Op::Sub(..) => 2,
-        Op::Mul(..) => 3,
-        Op::Div(..) => 4,
-        Op::AddC(..) => 5,
-        Op::MulC(..) => 6,
-        Op::DivC(..) => 7,
-        Op::RSubC(..) => 8,
-        Op::RDivC(..) => 9,
-        Op::Neg(_) => 10,
-        Op::PowI(..) => 11,
-        Op::PowC(..) => 12,
-        Op::RPowC(..) => 13,
-        Op::Pow(..) => 14,
-        Op::Sin(_) => 15,
-        Op::Cos(_) => 16,
-        Op::Tan(_) => 17,
-        Op::Exp(_) => 18,
-        Op::Log(_) => 19,
-        Op::Sqrt(_) => 20,
-        Op::Abs(_) => 21,
-        Op::Tanh(_) => 22,
-        Op::Min(..) => 23,
-        Op::Max(..) => 24,
-        Op::Square(_) => 25,
     }
 }
 

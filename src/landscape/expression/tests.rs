@@ -8,7 +8,9 @@ use crate::landscape::testing::{assert_gradient_matches, assert_hessian_matches}
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn fixture() -> Value {
+/// tests/fixtures/landscapes/expressions.json (scripts/golden_expressions.py),
+/// read by the test functions' tests too.
+pub(crate) fn fixture() -> Value {
     let path = format!(
         "{}/tests/fixtures/landscapes/expressions.json",
         env!("CARGO_MANIFEST_DIR")
@@ -16,7 +18,7 @@ fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn floats(v: &Value) -> Vec<f64> {
+pub(crate) fn floats(v: &Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
         .iter()

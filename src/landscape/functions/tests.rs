@@ -3,26 +3,10 @@
 //! (VLSE, refined with mpmath's Newton method) and central differences.
 
 use crate::curvature::dense_eigenvalues;
+use crate::landscape::expression::tests::{fixture, floats};
 use crate::landscape::testing::{assert_gradient_matches, assert_hessian_matches};
 use crate::landscape::{Landscape, LandscapeKind};
 use crate::rng::{rng_for, Stream};
-use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/tests/fixtures/landscapes/expressions.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
 
 /// The landscape of `kind` as a sweep file's table builds it.
 fn build(kind: &str, dim: usize) -> Box<dyn Landscape> {
